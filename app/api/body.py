@@ -1,0 +1,71 @@
+"""Request bodies, parsed strictly with messages that say what to fix.
+
+Bodies are read as JSON whatever the Content-Type (curl's ``-d`` without ``-H`` sends
+``application/x-www-form-urlencoded``; Kafka Connect answers 415 to that, Penstock just reads it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Request
+
+from app.api.errors import HttpError
+
+
+async def json_body(request: Request, *, required: bool = True) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        if required:
+            raise HttpError(400, "Request body is empty; send a JSON object")
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise HttpError(400, f"Malformed JSON in request body: {exc}") from None
+
+
+def config_map(value: Any, what: str = "Connector config", *, allow_null: bool = True) -> dict[str, str | None]:
+    """A Connect config map: string values; numbers and booleans become strings, as in Kafka Connect."""
+    if not isinstance(value, dict):
+        raise HttpError(400, f"{what} must be a JSON object of string keys to string values, not {_kind(value)}")
+    result: dict[str, str | None] = {}
+    for key, item in value.items():
+        if isinstance(item, str):
+            result[key] = item
+        elif isinstance(item, bool):
+            result[key] = "true" if item else "false"
+        elif isinstance(item, int | float):
+            result[key] = str(item)
+        elif item is None and allow_null:
+            result[key] = None
+        else:
+            raise HttpError(
+                400, f"{what} value for '{key}' must be a string, number or boolean, not {_kind(item)}"
+            )
+    return result
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", type(None): "null", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number"
+    )
+
+
+def reject_unknown_fields(body: dict[str, Any], allowed: set[str], what: str) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        names = ", ".join(f"'{u}'" for u in unknown)
+        raise HttpError(400, f"Unrecognized field(s) {names} in {what}; allowed: {', '.join(sorted(allowed))}")
+
+
+def json_object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise HttpError(400, f"{what} must be a JSON object, not {_kind(value)}")
+    return value
+
+
+def query_flag(value: str | None) -> bool:
+    """Java ``Boolean.valueOf``: only a case-insensitive "true" is true."""
+    return value is not None and value.strip().lower() == "true"

@@ -1,0 +1,1 @@
+"""One module per group of Kafka Connect REST resources."""

@@ -1,0 +1,44 @@
+"""``/``, ``/health`` (Kafka Connect 3.9) and ``/healthz`` / ``/readyz`` for orchestrators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from app.api.json import JsonResponse
+
+from app import __version__
+from app.api import entities as e
+from app.api.deps import HerderDep
+
+router = APIRouter(tags=["worker"])
+KAFKA_COMPAT_VERSION = "3.9.0"
+
+
+@router.get("/", summary="Worker version", responses=e.responses(e.ServerInfo))
+async def server_info() -> Any:
+    """``version`` is the Kafka Connect version whose REST API this worker speaks."""
+    return JsonResponse(
+        {"version": KAFKA_COMPAT_VERSION, "commit": f"penstock-{__version__}", "kafka_cluster_id": None}
+    )
+
+
+@router.get("/health", summary="Worker health (Kafka Connect 3.9)", responses=e.responses(e.WorkerStatus))
+async def health(herder: HerderDep) -> Any:
+    if not herder.ready:
+        return JsonResponse({"status": "starting", "message": "Worker is still starting up."}, status_code=503)
+    return JsonResponse(
+        {"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."}
+    )
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+async def healthz() -> Any:
+    return JsonResponse({"status": "ok"})
+
+
+@router.get("/readyz", summary="Readiness: connectors have been started")
+async def readyz(herder: HerderDep) -> Any:
+    if not herder.ready:
+        return JsonResponse({"status": "starting"}, status_code=503)
+    return JsonResponse({"status": "ready"})

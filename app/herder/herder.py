@@ -1,0 +1,335 @@
+"""The embedded herder: one process owns every connector (Kafka's StandaloneHerder, made durable).
+
+Config changes are serialised by one lock, validated before anything is written (so a bad
+request leaves no state behind), persisted, then applied to the worker. Connectors in the
+config store are started again when the worker starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from app.herder.restarts import AutoRestarter
+from app.herder.validation import (
+    BadRequestError,
+    ConfigInfos,
+    connector_type,
+    invalid_config_message,
+    resolve_connector,
+    validate_connector_config,
+)
+from app.plugins.registry import PluginRegistry
+from app.runtime.context import RuntimeContext
+from app.runtime.states import State, TargetState, TaskId
+from app.runtime.status import Status
+from app.runtime.worker import Worker
+from app.storage.sqlite.stores import ConfigStore
+from connectors.sdk.errors import AlreadyExistsError, ConnectError, NotFoundError
+
+log = structlog.get_logger(__name__)
+
+
+class ConflictError(ConnectError):
+    """The request conflicts with the connector's current state: HTTP 409."""
+
+
+@dataclass(slots=True)
+class ConnectorInfo:
+    name: str
+    config: dict[str, str]
+    tasks: list[dict[str, Any]]
+    type: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "config": self.config, "tasks": self.tasks, "type": self.type}
+
+
+class Herder:
+    def __init__(self, ctx: RuntimeContext, configs: ConfigStore, worker: Worker) -> None:
+        self.ctx = ctx
+        self.configs = configs
+        self.worker = worker
+        self.registry: PluginRegistry = ctx.registry
+        self._lock = asyncio.Lock()
+        self.ready = False
+        self.started_at = time.time()
+        self.restarter = AutoRestarter(self)
+        ctx.on_failure = self.restarter.on_failure
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        async with self._lock:
+            for name in self.configs.names():
+                await self._start_connector(name)
+        self.ready = True
+
+    async def stop(self) -> None:
+        self.ready = False
+        self.restarter.cancel_all()
+        async with self._lock:
+            await self.worker.stop_all()
+
+    # -- reads ------------------------------------------------------------------------------
+    def connector_names(self) -> list[str]:
+        return self.configs.names()
+
+    def _record(self, name: str) -> Any:
+        record = self.configs.get(name)
+        if record is None:
+            raise NotFoundError(f"Connector {name} not found")
+        return record
+
+    def connector_type(self, name: str) -> str:
+        record = self.configs.get(name)
+        if record is None:
+            return "unknown"
+        desc = self.registry.find(record.config.get("connector.class", ""), ("source", "sink"))
+        return connector_type(desc) if desc else "unknown"
+
+    def info(self, name: str) -> ConnectorInfo:
+        record = self._record(name)
+        tasks = [{"connector": name, "task": i} for i in range(len(record.task_configs))]
+        return ConnectorInfo(name, dict(record.config), tasks, self.connector_type(name))
+
+    def config(self, name: str) -> dict[str, str]:
+        return dict(self._record(name).config)
+
+    def task_configs(self, name: str) -> list[dict[str, str]]:
+        return [dict(c) for c in self._record(name).task_configs]
+
+    def status(self, name: str) -> dict[str, Any]:
+        entry = self.ctx.statuses.get(name)
+        if entry is None or self.configs.get(name) is None:
+            raise NotFoundError(f"No status found for connector {name}")
+        return {
+            "name": name,
+            "connector": _state_json(entry.connector),
+            "tasks": [{"id": i, **_state_json(s)} for i, s in sorted(entry.tasks.items())],
+            "type": self.connector_type(name),
+        }
+
+    def task_status(self, name: str, task: int) -> dict[str, Any]:
+        status = self.ctx.statuses.task(TaskId(name, task))
+        if status is None or self.configs.get(name) is None:
+            raise NotFoundError(f"No status found for task {name}-{task}")
+        return {"id": task, **_state_json(status)}
+
+    # -- validation -------------------------------------------------------------------------
+    def validate(self, config: Mapping[str, str]) -> ConfigInfos:
+        return validate_connector_config(self.registry, config)
+
+    def _check(self, config: Mapping[str, str]) -> None:
+        infos = self.validate(config)
+        if infos.error_count:
+            raise BadRequestError(invalid_config_message(infos))
+
+    # -- config changes ---------------------------------------------------------------------
+    async def create(self, name: str, config: dict[str, str], initial_state: TargetState | None) -> ConnectorInfo:
+        self._check(config)
+        async with self._lock:
+            if self.configs.get(name) is not None:
+                raise AlreadyExistsError(f"Connector {name} already exists")
+            await self.configs.put_config(name, config, (initial_state or TargetState.STARTED).value)
+            await self._start_connector(name)
+        return self.info(name)
+
+    async def put_config(self, name: str, config: dict[str, str]) -> tuple[bool, ConnectorInfo]:
+        self._check(config)
+        async with self._lock:
+            created = self.configs.get(name) is None
+            if not created:
+                await self._stop_connector(name)
+            await self.configs.put_config(name, config)
+            await self._start_connector(name)
+        return created, self.info(name)
+
+    async def patch_config(self, name: str, patch: Mapping[str, str | None]) -> ConnectorInfo:
+        current = self.config(name)
+        for key, value in patch.items():
+            if value is None:
+                current.pop(key, None)
+            else:
+                current[key] = value
+        if current.get("name") != name:
+            raise BadRequestError(
+                f"Connector name configuration ({current.get('name')}) doesn't match connector name in the URL ({name})"
+            )
+        _, info = await self.put_config(name, current)
+        return info
+
+    async def delete(self, name: str) -> None:
+        async with self._lock:
+            self._record(name)
+            await self._stop_connector(name, remove_status=True)
+            await self.configs.remove(name)
+            self.ctx.statuses.remove(name)
+
+    # -- target states ----------------------------------------------------------------------
+    async def pause(self, name: str) -> None:
+        await self._set_target(name, TargetState.PAUSED)
+
+    async def resume(self, name: str) -> None:
+        await self._set_target(name, TargetState.STARTED)
+
+    async def stop_connector(self, name: str) -> None:
+        await self._set_target(name, TargetState.STOPPED)
+
+    async def _set_target(self, name: str, target: TargetState) -> None:
+        async with self._lock:
+            record = self.configs.get(name)
+            if record is None:
+                raise NotFoundError(f"Unknown connector {name}")
+            previous = TargetState(record.target_state)
+            if previous is target:
+                return
+            await self.configs.put_target_state(name, target.value)
+            if target is TargetState.STOPPED:
+                await self._stop_connector(name, remove_status=False)
+                await self.configs.put_task_configs(name, [])
+                self.ctx.statuses.put_connector(
+                    name, Status(State.STOPPED, self.ctx.worker_id), self.connector_type(name)
+                )
+            elif previous is TargetState.STOPPED:
+                await self._start_connector(name)
+            else:
+                self.worker.apply_target_state(name, target)
+
+    # -- restarts ---------------------------------------------------------------------------
+    async def restart_connector(self, name: str, include_tasks: bool, only_failed: bool) -> dict[str, Any] | None:
+        """Kafka's KIP-745 restart; returns the plan as a status when a flag was given."""
+        async with self._lock:
+            if self.configs.get(name) is None:
+                raise NotFoundError(f"Unknown connector: {name}" if include_tasks or only_failed else f"Connector {name} not found")
+            entry = self.ctx.statuses.get(name)
+            if entry is None:
+                raise NotFoundError(f"Status for connector {name} not found")
+            restart_connector = not only_failed or entry.connector.state is State.FAILED
+            tasks = [
+                TaskId(name, i)
+                for i, s in sorted(entry.tasks.items())
+                if include_tasks and (not only_failed or s.state is State.FAILED)
+            ]
+            plan = None
+            if include_tasks or only_failed:
+                plan = self.status(name)
+                if restart_connector:
+                    plan["connector"]["state"] = State.RESTARTING.value
+                for t in plan["tasks"]:
+                    if TaskId(name, t["id"]) in tasks:
+                        t["state"] = State.RESTARTING.value
+            if restart_connector and tasks and len(tasks) == len(entry.tasks):
+                self.restarter.forget(name)
+                await self._stop_connector(name, remove_status=False)
+                await self._start_connector(name)
+            else:
+                if restart_connector:
+                    await self._restart_connector_instance(name)
+                for task_id in tasks:
+                    await self._restart_task(task_id)
+            return plan
+
+    async def restart_task(self, name: str, task: int) -> None:
+        async with self._lock:
+            record = self.configs.get(name)
+            if record is None:
+                raise NotFoundError(f"Connector {name} not found")
+            if not 0 <= task < len(record.task_configs):
+                raise NotFoundError(f"Task {name}-{task} not found")
+            await self._restart_task(TaskId(name, task))
+
+    async def _restart_task(self, task_id: TaskId) -> None:
+        record = self.configs.get(task_id.connector)
+        if record is None or task_id.task >= len(record.task_configs):
+            return
+        self.restarter.forget(task_id.connector, task_id)
+        await self.worker.stop_tasks([task_id])
+        paused = record.target_state == TargetState.PAUSED.value
+        self.worker.start_task(task_id, record.task_configs[task_id.task], self.connector_type(task_id.connector), paused)
+
+    async def _restart_connector_instance(self, name: str) -> None:
+        record = self.configs.get(name)
+        if record is None or record.target_state == TargetState.STOPPED.value:
+            return
+        self.restarter.forget(name, None)
+        await self.worker.stop_connector(name)
+        await self._start_connector_instance(name)
+
+    # -- internals --------------------------------------------------------------------------
+    async def _start_connector(self, name: str) -> None:
+        """Start the connector and (re)generate and start its tasks according to its target state."""
+        record = self.configs.get(name)
+        if record is None:
+            return
+        ctype = self.connector_type(name)
+        if record.target_state == TargetState.STOPPED.value:
+            self.ctx.statuses.put_connector(name, Status(State.STOPPED, self.ctx.worker_id), ctype)
+            return
+        if not await self._start_connector_instance(name):
+            return
+        runner = self.worker.connectors[name]
+        try:
+            raw = runner.task_configs(int(record.config.get("tasks.max", "1")))
+            configs = self._task_configs(name, record.config, raw)
+        except Exception as exc:  # a connector bug fails the connector, not the worker
+            runner.fail(exc)
+            return
+        if configs != record.task_configs:
+            await self.configs.put_task_configs(name, configs)
+        paused = record.target_state == TargetState.PAUSED.value
+        for i, config in enumerate(configs):
+            self.worker.start_task(TaskId(name, i), config, ctype, paused)
+
+    async def _start_connector_instance(self, name: str) -> bool:
+        record = self.configs.get(name)
+        assert record is not None
+        paused = record.target_state == TargetState.PAUSED.value
+        try:
+            await self.worker.start_connector(name, dict(record.config), self.connector_type(name), paused)
+        except Exception as exc:
+            runner = self.worker.connectors.get(name)
+            if runner is not None:
+                runner.fail(exc)
+            log.error("connector failed to start", connector=name, error=repr(exc))
+            return False
+        return True
+
+    def _task_configs(self, name: str, config: dict[str, str], raw: list[dict[str, str]]) -> list[dict[str, str]]:
+        max_tasks = int(config.get("tasks.max", "1"))
+        enforce = config.get("tasks.max.enforce", "true").strip().lower() != "false"
+        if enforce and len(raw) > max_tasks:
+            raise ConnectError(
+                f"The connector {name} has generated {len(raw)} tasks, which is greater than {max_tasks}, "
+                "the maximum number of tasks it is configured to create. This behaviour should be considered "
+                "a bug and is disallowed."
+            )
+        desc = resolve_connector(self.registry, config)
+        assert desc.cls is not None
+        task_class = desc.cls.task_class
+        class_name = f"{task_class.__module__}.{task_class.__qualname__}"
+        return [{**config, **{k: str(v) for k, v in task.items()}, "task.class": class_name} for task in raw]
+
+    async def _stop_connector(self, name: str, remove_status: bool = False) -> None:
+        self.restarter.forget(name)
+        await self.worker.stop_tasks(self.worker.task_ids(name), None if remove_status else State.UNASSIGNED)
+        if remove_status:
+            self.ctx.statuses.remove(name)
+        else:
+            entry = self.ctx.statuses.get(name)
+            if entry:
+                entry.tasks.clear()
+        await self.worker.stop_connector(name)
+
+
+def _state_json(status: Status) -> dict[str, Any]:
+    data: dict[str, Any] = {"state": status.state.value, "worker_id": status.worker_id}
+    if status.trace:
+        data["trace"] = status.trace
+    if status.auto_restart is not None:
+        data["auto_restart"] = status.auto_restart.as_json()
+    return data

@@ -1,0 +1,108 @@
+"""Structured logs (structlog over the standard library) and runtime log-level changes.
+
+Every record carries the connector and task ids bound by the runner (contextvars). Levels use
+Kafka Connect's names on ``/admin/loggers`` and map onto Python's levels.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+import structlog
+
+TRACE = 5
+OFF = logging.CRITICAL + 10
+LEVELS = {
+    "OFF": OFF, "FATAL": logging.CRITICAL, "ERROR": logging.ERROR, "WARN": logging.WARNING,
+    "INFO": logging.INFO, "DEBUG": logging.DEBUG, "TRACE": TRACE, "ALL": 1,
+}
+_NAMES = {v: k for k, v in LEVELS.items()}
+_NAMES[logging.CRITICAL] = "FATAL"
+_SECRET_WORDS = ("password", "secret", "token", "credential")
+
+
+def level_name(level: int) -> str:
+    return _NAMES.get(level, logging.getLevelName(level))
+
+
+def _redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Never print secrets: any field whose name looks secret is masked, also inside config dicts."""
+    for key, value in list(event.items()):
+        if any(w in key.lower() for w in _SECRET_WORDS):
+            event[key] = "[hidden]"
+        elif isinstance(value, dict):
+            event[key] = {k: "[hidden]" if any(w in str(k).lower() for w in _SECRET_WORDS) else v for k, v in value.items()}
+    return event
+
+
+def configure(level: str = "INFO", fmt: str = "console") -> None:
+    logging.addLevelName(TRACE, "TRACE")
+    renderer: Any = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.filter_by_level,
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            _redact,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    root = logging.getLogger()
+    if not any(getattr(h, "_penstock", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler._penstock = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(LEVELS.get(level.upper(), logging.INFO))
+
+
+class LoggerAdmin:
+    """Backs ``/admin/loggers``: levels set through the API, with when they were set."""
+
+    def __init__(self) -> None:
+        self._modified: dict[str, int] = {}
+
+    def all(self) -> dict[str, dict[str, Any]]:
+        manager = logging.root.manager
+        named = {
+            name: logger.level
+            for name, logger in manager.loggerDict.items()
+            if isinstance(logger, logging.Logger) and logger.level != logging.NOTSET
+        }
+        result = {n: {"level": level_name(lv), "last_modified": self._modified.get(n)} for n, lv in sorted(named.items())}
+        result["root"] = {"level": level_name(logging.root.level), "last_modified": self._modified.get("root")}
+        return result
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        if name.lower() == "root":
+            return {"level": level_name(logging.root.level), "last_modified": self._modified.get("root")}
+        if name not in logging.root.manager.loggerDict:
+            return None
+        logger = logging.getLogger(name)
+        return {"level": level_name(logger.getEffectiveLevel()), "last_modified": self._modified.get(name)}
+
+    def set(self, name: str, level: str) -> list[str]:
+        """Set ``name`` and every existing logger below it; returns the names changed (sorted)."""
+        value = LEVELS[level.upper()]
+        now = int(time.time() * 1000)
+        if name.lower() == "root":
+            targets = ["root", *[n for n, lg in logging.root.manager.loggerDict.items() if isinstance(lg, logging.Logger)]]
+        else:
+            targets = [name] + [
+                n for n, lg in logging.root.manager.loggerDict.items()
+                if isinstance(lg, logging.Logger) and n.startswith(name + ".")
+            ]
+        for target in targets:
+            logger = logging.root if target == "root" else logging.getLogger(target)
+            logger.setLevel(value)
+            self._modified[target] = now
+        return sorted(set(targets))

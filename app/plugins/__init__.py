@@ -1,0 +1,1 @@
+"""Plugin discovery: entry points, Kafka Connect class-name aliases and short names."""

@@ -1,0 +1,157 @@
+"""Finds plugins through entry points and resolves the names users give them.
+
+A plugin answers to: its Python path (``pkg.mod.Class`` or ``pkg.mod:Class``), its entry-point
+name, every alias it declares (Kafka Connect's Java class names), and the short forms of those
+(``FileStreamSourceConnector``, ``FileStreamSource``, ``JsonConverter``). The registry rescans
+when a folder on ``sys.path`` changes, so a package ``pip install``ed into a running worker's
+environment (or ``plugin.path``) shows up without a restart.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import structlog
+
+from connectors.sdk.errors import NotFoundError
+
+log = structlog.get_logger(__name__)
+
+PLUGIN_TYPES = ("sink", "source", "transformation", "predicate", "converter", "header_converter")
+"""In the order ``GET /connector-plugins?connectorsOnly=false`` lists them."""
+CONFIG_PROVIDER = "config_provider"
+_SUFFIXES = ("Connector", "Transformation", "Predicate", "Converter", "HeaderConverter", "ConfigProvider")
+
+
+@dataclass(slots=True)
+class PluginDesc:
+    class_name: str
+    """The name shown in REST listings: the first declared alias, else the Python path."""
+    type: str
+    version: str
+    cls: type[Any] | None
+    names: set[str] = field(default_factory=set)
+    error: str | None = None
+
+
+class AmbiguousPluginError(NotFoundError):
+    pass
+
+
+class PluginRegistry:
+    def __init__(self, extra_paths: Iterable[str] = ()) -> None:
+        for path in extra_paths:
+            if path and path not in sys.path:
+                sys.path.append(path)
+        self._fingerprint: tuple[tuple[str, int], ...] | None = None
+        self._plugins: dict[str, list[PluginDesc]] = {}
+
+    def plugins(self, plugin_type: str | None = None) -> list[PluginDesc]:
+        self._refresh()
+        types = (plugin_type,) if plugin_type else PLUGIN_TYPES
+        return [
+            p
+            for t in types
+            for p in sorted(self._plugins.get(t, []), key=lambda d: d.class_name)
+            if p.cls is not None
+        ]
+
+    def resolve(self, name: str, types: Iterable[str]) -> PluginDesc:
+        """The loadable plugin of one of ``types`` that answers to ``name``."""
+        self._refresh()
+        wanted = tuple(types)
+        matches = [p for t in wanted for p in self._plugins.get(t, []) if name in p.names]
+        unique = {id(p.cls): p for p in matches}
+        if not unique:
+            raise NotFoundError(self._not_found(name, wanted))
+        if len(unique) > 1:
+            classes = ", ".join(sorted(p.class_name for p in unique.values()))
+            raise AmbiguousPluginError(
+                f"More than one plugin matches alias {name}. Use the full class name instead. Classes found: {classes}"
+            )
+        desc = next(iter(unique.values()))
+        if desc.cls is None:
+            raise NotFoundError(f"Plugin {name} is installed but failed to load: {desc.error}")
+        return desc
+
+    def find(self, name: str, types: Iterable[str] = PLUGIN_TYPES) -> PluginDesc | None:
+        try:
+            return self.resolve(name, types)
+        except NotFoundError:
+            return None
+
+    def _not_found(self, name: str, types: tuple[str, ...]) -> str:
+        kind = "Connector" if set(types) <= {"source", "sink"} else "/".join(types)
+        available = ", ".join(p.class_name for t in types for p in self._plugins.get(t, []))
+        return (
+            f"Failed to find any class that implements {kind} and which name matches {name}, "
+            f"available {'connectors' if kind == 'Connector' else 'plugins'} are: {available}"
+        )
+
+    # -- discovery --------------------------------------------------------------------------
+    def _refresh(self) -> None:
+        fingerprint = _path_fingerprint()
+        if fingerprint == self._fingerprint:
+            return
+        importlib.invalidate_caches()
+        self._fingerprint = fingerprint
+        self._plugins = {t: self._discover(f"penstock.{t}", t) for t in (*PLUGIN_TYPES, CONFIG_PROVIDER)}
+        self._add_short_names()
+
+    def _discover(self, group: str, plugin_type: str) -> list[PluginDesc]:
+        found: dict[str, PluginDesc] = {}
+        for ep in metadata.entry_points(group=group):
+            path = ep.value.replace(":", ".")
+            if path in found:
+                continue
+            try:
+                cls = ep.load()
+            except Exception as exc:  # a broken plugin must never take the worker down
+                log.warning("plugin failed to load", entry_point=ep.name, group=group, error=repr(exc))
+                found[path] = PluginDesc(path, plugin_type, "undefined", None, {ep.name, path}, repr(exc))
+                continue
+            aliases = tuple(getattr(cls, "aliases", ()))
+            version = _version(ep)
+            names = {ep.name, path, ep.value, *aliases}
+            found[path] = PluginDesc(aliases[0] if aliases else path, plugin_type, version, cls, names)
+        return list(found.values())
+
+    def _add_short_names(self) -> None:
+        """Simple class names, and those without the type suffix, where they are unambiguous."""
+        for plugins in self._plugins.values():
+            counts: dict[str, int] = {}
+            candidates: dict[int, set[str]] = {}
+            for p in plugins:
+                shorts = set()
+                for full in list(p.names):
+                    simple = full.rsplit(".", 1)[-1]
+                    shorts.add(simple)
+                    for suffix in _SUFFIXES:
+                        if simple.endswith(suffix) and len(simple) > len(suffix):
+                            shorts.add(simple[: -len(suffix)])
+                candidates[id(p)] = shorts - p.names
+                for s in candidates[id(p)]:
+                    counts[s] = counts.get(s, 0) + 1
+            for p in plugins:
+                p.names.update(s for s in candidates[id(p)] if counts[s] == 1)
+
+
+def _version(ep: metadata.EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    return dist.version if dist is not None else "undefined"
+
+
+def _path_fingerprint() -> tuple[tuple[str, int], ...]:
+    items = []
+    for entry in sys.path:
+        try:
+            items.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            continue
+    return tuple(items)

@@ -1,0 +1,62 @@
+"""One running connector instance: parse its config, start it, ask it for task configs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.runtime.context import RuntimeContext
+from app.runtime.states import State
+from app.runtime.status import Status
+from connectors.sdk.connector import Connector, ConnectorContext
+
+
+class _Context(ConnectorContext):
+    def __init__(self, runner: ConnectorRunner) -> None:
+        self._runner = runner
+
+    def request_task_reconfiguration(self) -> None:
+        self._runner.reconfiguration_requested = True
+
+    def raise_error(self, error: Exception) -> None:
+        self._runner.fail(error)
+
+
+class ConnectorRunner:
+    def __init__(self, name: str, config: dict[str, str], ctx: RuntimeContext, connector_type: str) -> None:
+        self.name = name
+        self.config = config
+        self.ctx = ctx
+        self.type = connector_type
+        self.instance: Connector[Any] | None = None
+        self.reconfiguration_requested = False
+        self.state = State.UNASSIGNED
+
+    async def start(self, paused: bool) -> None:
+        desc = self.ctx.registry.resolve(self.config["connector.class"], ("source", "sink"))
+        assert desc.cls is not None
+        instance: Connector[Any] = desc.cls()
+        instance.initialize(_Context(self))
+        await instance.start(instance.config_model.parse(self.config))
+        self.instance = instance
+        self.set_state(State.PAUSED if paused else State.RUNNING)
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        assert self.instance is not None
+        return self.instance.task_configs(max_tasks)
+
+    def set_state(self, state: State, trace: str | None = None) -> None:
+        self.state = state
+        previous = self.ctx.statuses.get(self.name)
+        auto = previous.connector.auto_restart if previous and state is State.FAILED else None
+        self.ctx.statuses.put_connector(self.name, Status(state, self.ctx.worker_id, trace, auto), self.type)
+
+    def fail(self, error: BaseException) -> None:
+        from app.runtime.task_runner import format_trace
+
+        self.set_state(State.FAILED, format_trace(error))
+        self.ctx.on_failure(self.name, None, error)
+
+    async def stop(self) -> None:
+        if self.instance is not None:
+            instance, self.instance = self.instance, None
+            await instance.stop()

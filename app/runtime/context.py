@@ -1,0 +1,30 @@
+"""What every runner needs from the worker, passed explicitly (no globals)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.plugins.registry import PluginRegistry
+from app.runtime.states import TaskId
+from app.runtime.status import StatusStore
+from app.settings import WorkerSettings
+from app.storage.sqlite.consumer import GroupCoordinator
+from app.storage.sqlite.log import EmbeddedLog
+from app.storage.sqlite.stores import OffsetStore, TopicTracker
+
+FailureCallback = Callable[[str, "TaskId | None", BaseException], None]
+"""(connector, task id or None for the connector itself, error)."""
+
+
+@dataclass(slots=True)
+class RuntimeContext:
+    settings: WorkerSettings
+    registry: PluginRegistry
+    log: EmbeddedLog
+    groups: GroupCoordinator
+    offsets: OffsetStore
+    topics: TopicTracker
+    statuses: StatusStore
+    worker_id: str
+    on_failure: FailureCallback

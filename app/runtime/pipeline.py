@@ -1,0 +1,116 @@
+"""The per-connector record pipeline: converters and the transformation chain.
+
+Built once per task from the connector config layered over the worker defaults
+(``key.converter``, ``value.converter.schemas.enable``, ``transforms=a,b`` with
+``transforms.a.type`` ...), so the runners only call ``apply`` and ``convert``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.plugins.registry import PluginRegistry
+from app.settings import WorkerSettings
+from connectors.sdk.config import PluginConfig
+from connectors.sdk.converter import Converter, HeaderConverter
+from connectors.sdk.errors import ConfigError
+from connectors.sdk.records import ConnectRecord
+from connectors.sdk.transform import Predicate, Transformation
+
+
+def with_prefix(config: Mapping[str, str], prefix: str) -> dict[str, str]:
+    return {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
+
+
+def split_list(value: str | None) -> list[str]:
+    return [part.strip() for part in value.split(",")] if value and value.strip() else []
+
+
+@dataclass(slots=True)
+class Converters:
+    key: Converter
+    value: Converter
+    header: HeaderConverter
+
+
+def build_converters(
+    registry: PluginRegistry, settings: WorkerSettings, config: Mapping[str, str]
+) -> Converters:
+    def make(kind: str) -> Any:
+        connector_level = config.get(f"{kind}.converter")
+        name = connector_level or getattr(settings, f"{kind}_converter")
+        extra = with_prefix(config, f"{kind}.converter.") if connector_level else settings.with_prefix(
+            f"{kind}.converter."
+        )
+        group = "header_converter" if kind == "header" else "converter"
+        desc = registry.resolve(name, (group,))
+        instance = desc.cls() if desc.cls else None
+        if kind == "header":
+            instance.configure(extra)
+        else:
+            instance.configure(extra, is_key=kind == "key")
+        return instance
+
+    return Converters(make("key"), make("value"), make("header"))
+
+
+@dataclass(slots=True)
+class _Step:
+    alias: str
+    transform: Transformation[Any]
+    predicate: Predicate[Any] | None
+    negate: bool
+
+
+class TransformChain:
+    """Runs the transforms in order; a transform returning None drops the record."""
+
+    def __init__(self, steps: list[_Step]) -> None:
+        self._steps = steps
+
+    def __bool__(self) -> bool:
+        return bool(self._steps)
+
+    def apply(self, record: ConnectRecord) -> ConnectRecord | None:
+        current: ConnectRecord | None = record
+        for step in self._steps:
+            if current is None:
+                return None
+            if step.predicate is not None and step.predicate.test(current) == step.negate:
+                continue
+            current = step.transform.apply(current)
+        return current
+
+    def close(self) -> None:
+        for step in self._steps:
+            step.transform.close()
+
+
+def _configure(plugin: Any, model: type[PluginConfig], props: Mapping[str, str]) -> None:
+    plugin.configure(model.parse(props))
+
+
+def build_transforms(registry: PluginRegistry, config: Mapping[str, str]) -> TransformChain:
+    predicates: dict[str, Predicate[Any]] = {}
+    for alias in split_list(config.get("predicates")):
+        props = with_prefix(config, f"predicates.{alias}.")
+        desc = registry.resolve(props.get("type", ""), ("predicate",))
+        predicate = desc.cls() if desc.cls else None
+        _configure(predicate, predicate.config_model, props)
+        predicates[alias] = predicate
+    steps = []
+    for alias in split_list(config.get("transforms")):
+        props = with_prefix(config, f"transforms.{alias}.")
+        desc = registry.resolve(props.get("type", ""), ("transformation",))
+        transform = desc.cls() if desc.cls else None
+        _configure(transform, transform.config_model, props)
+        predicate_alias = props.get("predicate")
+        if predicate_alias and predicate_alias not in predicates:
+            raise ConfigError(f"Transform {alias} refers to an undefined predicate {predicate_alias}")
+        negate = props.get("negate", "false").strip().lower() == "true"
+        steps.append(_Step(alias, transform, predicates.get(predicate_alias or ""), negate))
+    return TransformChain(steps)
+
+

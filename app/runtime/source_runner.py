@@ -1,0 +1,123 @@
+"""Source data path: poll -> transforms -> converters -> bounded window -> log append.
+
+Two loops joined by a bounded queue: the poll loop stops polling while
+``source.max.inflight.batches`` converted batches wait to be written, so a slow write slows
+the source and memory stays bounded. In embedded mode each batch is appended together with
+its source offsets in one transaction: after any crash, the stored offset matches exactly the
+records in the log, so nothing is lost and nothing is duplicated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.errors.tolerance import SKIP, ErrorHandler, Stage
+from app.runtime.pipeline import build_converters, build_transforms
+from app.runtime.task_runner import TaskRunner
+from app.storage.base import ProducerRecord, SourceOffsetWrite
+from app.storage.sqlite.log import offset_key
+from connectors.sdk.records import RecordMetadata, SourceRecord
+from connectors.sdk.source import SourceTask, SourceTaskContext
+
+
+@dataclass(slots=True)
+class _Batch:
+    records: list[ProducerRecord] = field(default_factory=list)
+    originals: list[SourceRecord] = field(default_factory=list)
+    dropped: list[SourceRecord] = field(default_factory=list)
+    offsets: dict[str, SourceOffsetWrite] = field(default_factory=dict)
+
+
+class _Offsets:
+    def __init__(self, runner: SourceTaskRunner) -> None:
+        self._runner = runner
+
+    async def offset(self, partition: dict[str, Any]) -> dict[str, Any] | None:
+        return await self._runner.ctx.offsets.get(self._runner.id.connector, partition)
+
+
+class SourceTaskRunner(TaskRunner):
+    async def execute(self) -> None:
+        task: SourceTask[Any] = self.plugin_task_class()()
+        task.initialize(SourceTaskContext(_Offsets(self)))
+        self._converters = build_converters(self.ctx.registry, self.ctx.settings, self.config)
+        self._transforms = build_transforms(self.ctx.registry, self.config)
+        self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, self.config)
+        self._wants_commit_record = type(task).commit_record is not SourceTask.commit_record
+        self.records_written = 0
+        try:
+            await task.start(task.config_model.parse(self.config))
+            self.mark_started()
+            queue: asyncio.Queue[_Batch | None] = asyncio.Queue(self.ctx.settings.source_max_inflight_batches)
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._poll_loop(task, queue))
+                group.create_task(self._send_loop(task, queue))
+        finally:
+            self._transforms.close()
+            await task.stop()
+
+    async def _poll_loop(self, task: SourceTask[Any], queue: asyncio.Queue[_Batch | None]) -> None:
+        from connectors.sdk.errors import RetriableError
+
+        try:
+            while not self.stopping.is_set():
+                await self.wait_unpaused()
+                if self.stopping.is_set():
+                    break
+                try:
+                    records = await task.poll()
+                except RetriableError as exc:
+                    await self.sleep(exc.retry_after or 1.0)
+                    continue
+                if records:
+                    await queue.put(self._prepare(records))
+        finally:
+            await queue.put(None)
+
+    def _prepare(self, records: Sequence[SourceRecord]) -> _Batch:
+        batch = _Batch()
+        errors, chain, conv = self._errors, self._transforms, self._converters
+        connector = self.id.connector
+        for record in records:
+            if record.source_partition is not None:
+                batch.offsets[offset_key(record.source_partition)] = SourceOffsetWrite(
+                    connector, record.source_partition, record.source_offset
+                )
+            out: Any = errors.run(Stage.TRANSFORMATION, lambda r=record: chain.apply(r), shown=record) if chain else record
+            if out is SKIP or out is None:
+                batch.dropped.append(record)
+                continue
+            key = errors.run(
+                Stage.KEY_CONVERTER, lambda o=out: conv.key.from_connect_data(o.topic, o.key_schema, o.key), shown=out
+            )
+            value = errors.run(
+                Stage.VALUE_CONVERTER,
+                lambda o=out: conv.value.from_connect_data(o.topic, o.value_schema, o.value),
+                shown=out,
+            )
+            if key is SKIP or value is SKIP:
+                batch.dropped.append(record)
+                continue
+            headers = [
+                (h.key, conv.header.from_connect_header(out.topic, h.key, h.schema, h.value)) for h in out.headers
+            ]
+            batch.records.append(ProducerRecord(out.topic, value, key, out.partition, out.timestamp, headers))  # type: ignore[arg-type]
+            batch.originals.append(record)
+        return batch
+
+    async def _send_loop(self, task: SourceTask[Any], queue: asyncio.Queue[_Batch | None]) -> None:
+        log = self.ctx.log
+        while (batch := await queue.get()) is not None:
+            delivered = await log.send_batch(batch.records, list(batch.offsets.values()))
+            self.records_written += len(delivered)
+            if batch.records:
+                await self.ctx.topics.record(self.id.connector, {r.topic for r in batch.records})
+            if self._wants_commit_record:
+                for record, meta in zip(batch.originals, delivered, strict=True):
+                    await task.commit_record(record, RecordMetadata(meta.topic, meta.partition, meta.offset, meta.timestamp))
+                for record in batch.dropped:
+                    await task.commit_record(record, None)
+            await task.commit()

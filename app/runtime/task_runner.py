@@ -1,0 +1,135 @@
+"""Lifecycle shared by source and sink runners: one asyncio task per connector task.
+
+A runner reports its state to the status store itself. Stop is three steps, as in Kafka
+Connect: signal (``stopping``), wait up to the grace period, then cancel. An exception
+marks the task FAILED with its trace and is reported once to the failure callback (which
+decides about an automatic restart); sibling tasks keep running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from abc import ABC, abstractmethod
+from typing import Any
+
+import structlog
+
+from app.runtime.context import RuntimeContext
+from app.runtime.states import State, TaskId
+from app.runtime.status import Status
+
+log = structlog.get_logger(__name__)
+
+
+def first_error(exc: BaseException) -> BaseException:
+    """The first real error inside (nested) exception groups from a TaskGroup."""
+    while isinstance(exc, BaseExceptionGroup):
+        inner = [e for e in exc.exceptions if not isinstance(e, asyncio.CancelledError)]
+        exc = inner[0] if inner else exc.exceptions[0]
+    return exc
+
+
+def format_trace(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc)).rstrip()
+
+
+class TaskRunner(ABC):
+    def __init__(self, task_id: TaskId, config: dict[str, str], ctx: RuntimeContext, *, paused: bool) -> None:
+        self.id = task_id
+        self.config = config
+        self.ctx = ctx
+        self.stopping = asyncio.Event()
+        self._resumed = asyncio.Event()
+        if not paused:
+            self._resumed.set()
+        self._task: asyncio.Task[None] | None = None
+        self.state = State.UNASSIGNED
+
+    @property
+    def paused(self) -> bool:
+        return not self._resumed.is_set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=str(self.id))
+
+    async def _run(self) -> None:
+        structlog.contextvars.bind_contextvars(connector=self.id.connector, task=self.id.task)
+        try:
+            await self.execute()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes a FAILED status
+            error = first_error(exc)
+            if isinstance(error, asyncio.CancelledError):
+                raise error from None
+            self.set_state(State.FAILED, trace=format_trace(error))
+            log.error("task failed", error=repr(error))
+            self.ctx.on_failure(self.id.connector, self.id, error)
+
+    @abstractmethod
+    async def execute(self) -> None:
+        """Start the plugin task and run until ``stopping`` is set."""
+
+    def set_state(self, state: State, trace: str | None = None) -> None:
+        self.state = state
+        previous = self.ctx.statuses.task(self.id)
+        auto = previous.auto_restart if previous and state is State.FAILED else None
+        self.ctx.statuses.put_task(self.id, Status(state, self.ctx.worker_id, trace, auto))
+
+    def mark_started(self) -> None:
+        self.set_state(State.PAUSED if self.paused else State.RUNNING)
+
+    def pause(self) -> None:
+        self._resumed.clear()
+        if self.state is State.RUNNING:
+            self.set_state(State.PAUSED)
+
+    def resume(self) -> None:
+        self._resumed.set()
+        if self.state is State.PAUSED:
+            self.set_state(State.RUNNING)
+
+    async def wait_unpaused(self) -> None:
+        """Return when resumed or stopping."""
+        if self._resumed.is_set():
+            return
+        stop = asyncio.ensure_future(self.stopping.wait())
+        resume = asyncio.ensure_future(self._resumed.wait())
+        try:
+            await asyncio.wait({stop, resume}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            resume.cancel()
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep, but wake up at once when asked to stop."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self.stopping.wait()
+        except TimeoutError:
+            pass
+
+    async def stop(self, grace: float) -> None:
+        self.stopping.set()
+        self._resumed.set()
+        task = self._task
+        if task is None or task.done():
+            return
+        try:
+            async with asyncio.timeout(grace):
+                await asyncio.shield(task)
+        except TimeoutError:
+            log.warning("task did not stop within the grace period; cancelling", grace_s=grace)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+
+    def done(self) -> bool:
+        return self._task is not None and self._task.done()
+
+    def plugin_task_class(self) -> Any:
+        desc = self.ctx.registry.resolve(self.config["connector.class"], ("source", "sink"))
+        return desc.cls.task_class if desc.cls else None

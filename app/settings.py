@@ -1,0 +1,181 @@
+"""Worker settings: Kafka Connect's key names, from a .properties file, .env and CONNECT_* variables.
+
+Priority, lowest first: defaults, the ``.properties`` file given on the command line, a ``.env``
+file in the working directory, environment variables named the Confluent-image way
+(``CONNECT_OFFSET_FLUSH_INTERVAL_MS`` for ``offset.flush.interval.ms``), then command-line flags.
+Keys the model does not declare (``value.converter.schemas.enable``, ``producer.*``, ...) are kept
+in ``extras`` and handed to converters and clients by prefix.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "CONNECT_"
+
+
+def _key(name: str) -> str:
+    return name.replace("_", ".")
+
+
+class WorkerSettings(BaseModel):
+    """Every worker setting Penstock reads; ``.env.example`` lists them with their defaults."""
+
+    model_config = ConfigDict(alias_generator=_key, populate_by_name=True, extra="allow", frozen=True)
+
+    # REST server
+    listeners: str = Field("http://:8083", description="Where the REST API listens: http://host:port")
+    rest_advertised_host_name: str | None = Field(None, description="Host shown as worker_id and to peers")
+    rest_advertised_port: int | None = Field(None, description="Port shown as worker_id and to peers")
+    admin_listeners: str | None = Field(
+        None, description="Unset: /admin/loggers on the main listener; empty: disabled"
+    )
+    access_control_allow_origin: str = Field("", description="CORS allowed origin; empty disables CORS")
+    access_control_allow_methods: str = Field("", description="CORS allowed methods (default GET,POST,HEAD)")
+    topic_tracking_enable: bool = Field(True, description="Serve /connectors/{c}/topics")
+    topic_tracking_allow_reset: bool = Field(True, description="Allow PUT /connectors/{c}/topics/reset")
+
+    # Embedded storage
+    data_dir: Path = Field(Path("./data"), description="Where the embedded SQLite database lives")
+    num_partitions: int = Field(1, ge=1, description="Partitions of automatically created topics")
+    auto_create_topics_enable: bool = Field(True, description="Create a topic on first write or subscribe")
+    log_retention_ms: int = Field(604_800_000, description="Keep records this long; -1 keeps them forever")
+    log_retention_check_interval_ms: int = Field(300_000, ge=1000, description="How often retention runs")
+    log_max_lag_records: int = Field(
+        100_000,
+        description="Writers to a topic wait while a running consumer group is this many records behind "
+        "on a partition (a slow sink slows its source); -1 disables the limit",
+    )
+
+    # Data path
+    key_converter: str = Field("org.apache.kafka.connect.json.JsonConverter", description="Default key converter")
+    value_converter: str = Field(
+        "org.apache.kafka.connect.json.JsonConverter", description="Default value converter"
+    )
+    header_converter: str = Field(
+        "org.apache.kafka.connect.storage.SimpleHeaderConverter", description="Default header converter"
+    )
+    offset_flush_interval_ms: int = Field(10_000, ge=1, description="How often sinks flush and commit offsets")
+    offset_flush_timeout_ms: int = Field(5_000, ge=1, description="Longest a flush may take before it is retried")
+    task_shutdown_graceful_timeout_ms: int = Field(5_000, ge=0, description="Grace period for tasks to stop")
+    consumer_max_poll_records: int = Field(500, ge=1, description="Most records handed to one put()")
+    source_max_inflight_batches: int = Field(
+        4, ge=1, description="Converted source batches waiting to be written before poll() pauses"
+    )
+    sink_max_buffered_batches: int = Field(
+        2, ge=1, description="Fetched batches waiting for put() before fetching pauses"
+    )
+
+    # Plugins
+    plugin_path: str = Field("", description="Extra comma-separated folders searched for plugin packages")
+
+    # Identity (distributed settings are read but only used on Kafka)
+    bootstrap_servers: str = Field("localhost:9092", description="Kafka brokers (standalone/distributed)")
+    group_id: str | None = Field(None, description="Worker group (distributed mode)")
+
+    log_level: str = Field("INFO", description="Root log level")
+    log_format: str = Field("console", description="console or json")
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value not in ("console", "json"):
+            raise ValueError("log.format must be console or json")
+        return value
+
+    @property
+    def extras(self) -> dict[str, str]:
+        return {k: str(v) for k, v in (self.model_extra or {}).items()}
+
+    def with_prefix(self, prefix: str) -> dict[str, str]:
+        """Extra settings under ``prefix`` with the prefix removed (``value.converter.`` -> ...)."""
+        return {k[len(prefix) :]: v for k, v in self.extras.items() if k.startswith(prefix)}
+
+    @property
+    def listener(self) -> tuple[str, int]:
+        """(host, port) of the first listener; an empty host means all interfaces."""
+        first = self.listeners.split(",")[0].strip()
+        rest = first.split("://", 1)[-1]
+        host, _, port = rest.rpartition(":")
+        return (host.strip("[]") or "0.0.0.0"), int(port or 8083)  # noqa: S104 - Kafka's default
+
+    @property
+    def worker_id(self) -> str:
+        host, port = self.listener
+        if host in ("0.0.0.0", "::"):  # noqa: S104
+            import socket
+
+            host = socket.gethostname()
+        return f"{self.rest_advertised_host_name or host}:{self.rest_advertised_port or port}"
+
+
+def read_properties(path: Path) -> dict[str, str]:
+    """Java ``.properties``: ``key=value`` or ``key: value``, ``#``/``!`` comments, ``\\`` continuations."""
+    result: dict[str, str] = {}
+    pending = ""
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = pending + raw.strip()
+        pending = ""
+        if not line or line[0] in "#!":
+            continue
+        if line.endswith("\\"):
+            pending = line[:-1]
+            continue
+        sep = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=-1)
+        key, value = (line[:sep], line[sep + 1 :]) if sep >= 0 else (line, "")
+        result[key.strip()] = value.strip()
+    return result
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    result = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        result[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return result
+
+
+def env_to_key(name: str) -> str:
+    """``CONNECT_OFFSET_FLUSH_INTERVAL_MS`` -> ``offset.flush.interval.ms`` (Confluent image rule)."""
+    return name[len(ENV_PREFIX) :].lower().replace("__", "-").replace("_", ".")
+
+
+def from_env(env: Mapping[str, str]) -> dict[str, str]:
+    return {env_to_key(k): v for k, v in env.items() if k.startswith(ENV_PREFIX) and len(k) > len(ENV_PREFIX)}
+
+
+class SettingsError(ValueError):
+    """Settings that cannot start a worker; the message names each bad key."""
+
+
+def load_settings(
+    properties: Path | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    dotenv: Path | None = Path(".env"),
+) -> WorkerSettings:
+    merged: dict[str, Any] = {}
+    if properties is not None:
+        merged.update(read_properties(properties))
+    if dotenv is not None:
+        merged.update(from_env(read_dotenv(dotenv)))
+    merged.update(from_env(os.environ if env is None else env))
+    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return WorkerSettings.model_validate(merged)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"Invalid worker settings: {problems}") from None
+
+

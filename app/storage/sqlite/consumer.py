@@ -1,0 +1,194 @@
+"""Consumers of the embedded log, and the in-process group coordinator that splits partitions.
+
+Members of one group (the tasks of one sink connector, group ``connect-<name>``) share the
+partitions of the topics they subscribe to, round-robin over the sorted partition list, as
+Kafka's group protocol would. A member notices a new generation on its next fetch and then
+revokes/assigns partitions; positions start at the group's committed offsets, else at the
+earliest retained record (Kafka Connect sinks use ``auto.offset.reset=earliest``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from app.storage.base import ConsumerRecord
+from app.storage.sqlite.log import EmbeddedLog
+from connectors.sdk.records import TopicPartition
+
+
+@dataclass(slots=True)
+class Subscription:
+    topics: tuple[str, ...] = ()
+    pattern: re.Pattern[str] | None = None
+
+    def matches(self, topic: str) -> bool:
+        return topic in self.topics or bool(self.pattern and self.pattern.fullmatch(topic))
+
+
+@dataclass(slots=True)
+class _Group:
+    members: dict[str, Subscription] = field(default_factory=dict)
+    generation: int = 0
+    topics_version: int = -1
+    assignment: dict[str, set[TopicPartition]] = field(default_factory=dict)
+
+
+class GroupCoordinator:
+    def __init__(self, log: EmbeddedLog) -> None:
+        self._log = log
+        self._groups: dict[str, _Group] = {}
+
+    def join(self, group: str, member: str, subscription: Subscription) -> None:
+        g = self._groups.setdefault(group, _Group())
+        g.members[member] = subscription
+        g.topics_version = -1
+
+    def leave(self, group: str, member: str) -> None:
+        g = self._groups.get(group)
+        if g and g.members.pop(member, None) is not None:
+            g.topics_version = -1
+            if not g.members:
+                del self._groups[group]
+
+    def has_members(self, group: str) -> bool:
+        return bool(self._groups.get(group))
+
+    def assignment(self, group: str, member: str) -> tuple[int, set[TopicPartition]]:
+        g = self._groups[group]
+        if g.topics_version != self._log.topics_version:
+            self._rebalance(g)
+        return g.generation, g.assignment.get(member, set())
+
+    def _rebalance(self, g: _Group) -> None:
+        topics = self._log.topics_names()
+        partitions = sorted(
+            tp
+            for topic in topics
+            if any(s.matches(topic) for s in g.members.values())
+            for tp in self._log.partitions(topic)
+        )
+        members = sorted(g.members)
+        new = {m: set[TopicPartition]() for m in members}
+        eligible = {m: [tp for tp in partitions if g.members[m].matches(tp.topic)] for m in members}
+        for i, tp in enumerate(partitions):
+            candidates = [m for m in members if tp in eligible[m]]
+            new[candidates[i % len(candidates)]].add(tp)
+        if new != g.assignment:
+            g.generation += 1
+            g.assignment = new
+        g.topics_version = self._log.topics_version
+
+
+class EmbeddedConsumer:
+    def __init__(
+        self,
+        log: EmbeddedLog,
+        coordinator: GroupCoordinator,
+        *,
+        group: str,
+        member: str,
+        subscription: Subscription,
+        max_poll_records: int = 500,
+        fetch_max_bytes: int = 52_428_800,
+    ) -> None:
+        self._log = log
+        self._coordinator = coordinator
+        self.group = group
+        self.member = member
+        self._subscription = subscription
+        self.max_poll_records = max_poll_records
+        self.fetch_max_bytes = fetch_max_bytes
+        self._generation = 0
+        self.assignment: set[TopicPartition] = set()
+        self.positions: dict[TopicPartition, int] = {}
+        self._paused: set[TopicPartition] = set()
+        self._next_partition = 0
+
+    async def start(self) -> None:
+        for topic in self._subscription.topics:
+            await self._log.ensure_topic(topic)
+        self._coordinator.join(self.group, self.member, self._subscription)
+        self.set_active(True)
+
+    async def close(self) -> None:
+        self.set_active(False)
+        self._coordinator.leave(self.group, self.member)
+
+    def set_active(self, active: bool) -> None:
+        """Only an active (running, unpaused) consumer holds back writers that outpace it."""
+        if active:
+            self._log.register_reader(self.member, self.positions)
+        else:
+            self._log.unregister_reader(self.member)
+
+    async def poll_rebalance(self) -> tuple[set[TopicPartition], set[TopicPartition]] | None:
+        """(revoked, assigned) when the group's assignment changed since the last call."""
+        generation, assigned = self._coordinator.assignment(self.group, self.member)
+        if generation == self._generation:
+            return None
+        self._generation = generation
+        revoked = self.assignment - assigned
+        added = assigned - self.assignment
+        for tp in revoked:
+            self.positions.pop(tp, None)
+            self._paused.discard(tp)
+        committed = await self._log.group_offsets(self.group)
+        for tp in added:
+            start = self._log.start_offset(tp)
+            self.positions[tp] = max(committed.get(tp, start), start)
+        self.assignment = set(assigned)
+        return revoked, added
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self.positions[tp] = offset
+
+    def pause(self, partitions: Iterable[TopicPartition]) -> None:
+        self._paused.update(partitions)
+
+    def resume(self, partitions: Iterable[TopicPartition]) -> None:
+        self._paused.difference_update(partitions)
+
+    def lag(self) -> int:
+        return sum(max(0, self._log.end_offset(tp) - pos) for tp, pos in self.positions.items())
+
+    async def fetch(self, timeout: float) -> list[ConsumerRecord]:
+        """Up to ``max_poll_records`` records, waiting at most ``timeout`` s when there are none."""
+        records = await self._fetch_available()
+        if not records and timeout > 0:
+            await self._log.wait_for_append(timeout)
+            records = await self._fetch_available()
+        if records:
+            await self._log.reader_progressed()
+        return records
+
+    async def _fetch_available(self) -> list[ConsumerRecord]:
+        active = sorted(tp for tp in self.assignment if tp not in self._paused)
+        if not active:
+            return []
+        out: list[ConsumerRecord] = []
+        budget_bytes = self.fetch_max_bytes
+        # Rotate the starting partition so one busy partition cannot starve the others.
+        self._next_partition = (self._next_partition + 1) % len(active)
+        for tp in active[self._next_partition :] + active[: self._next_partition]:
+            room = self.max_poll_records - len(out)
+            if room <= 0 or budget_bytes <= 0:
+                break
+            position = self.positions[tp]
+            if position >= self._log.end_offset(tp):
+                continue
+            position = max(position, self._log.start_offset(tp))
+            batch = await self._log.read(tp, position, room, budget_bytes)
+            if batch:
+                self.positions[tp] = batch[-1].offset + 1
+                budget_bytes -= sum(r.size() for r in batch)
+                out.extend(batch)
+        return out
+
+    async def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        await self._log.commit_group(self.group, offsets)
+
+    async def committed(self, partitions: Collection[TopicPartition]) -> dict[TopicPartition, int]:
+        stored = await self._log.group_offsets(self.group)
+        return {tp: stored[tp] for tp in partitions if tp in stored}

@@ -1,0 +1,1 @@
+"""Built-in converters: JSON, string, byte array and the simple header converter."""
