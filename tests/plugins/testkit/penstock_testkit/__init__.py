@@ -1,0 +1,1 @@
+"""Test plugins, written against connectors.sdk exactly as a third party would."""

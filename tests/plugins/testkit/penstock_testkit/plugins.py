@@ -1,0 +1,120 @@
+"""SequenceSource (fast numbered records), SlowSink (a deliberately slow target) and FlakySource
+(fails a given number of times, with a retriable or a fatal cause)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from connectors.sdk import (
+    ConfigError,
+    PluginConfig,
+    SinkConnector,
+    SinkRecord,
+    SinkTask,
+    SourceConnector,
+    SourceRecord,
+    SourceTask,
+    setting,
+)
+from connectors.sdk.data import STRING_SCHEMA
+
+
+class SequenceConfig(PluginConfig):
+    topic: str = setting(doc="Topic to write", min_length=1)
+    count: int = setting(1_000_000, doc="Records to produce in all")
+    payload_bytes: int = setting(1024, doc="Size of each record's value")
+    batch_size: int = setting(500, doc="Records per poll")
+
+
+class SequenceSourceTask(SourceTask[SequenceConfig]):
+    config_model = SequenceConfig
+
+    async def start(self, config: SequenceConfig) -> None:
+        self.config = config
+        stored = await self.context.offset({"sequence": config.topic})
+        self.next = int(stored["next"]) if stored else 0
+        self.pad = "x" * max(0, config.payload_bytes - 12)
+
+    async def poll(self) -> Sequence[SourceRecord]:
+        if self.next >= self.config.count:
+            await asyncio.sleep(0.05)
+            return []
+        end = min(self.config.count, self.next + self.config.batch_size)
+        records = [
+            SourceRecord(
+                topic=self.config.topic, value=f"{i:012d}{self.pad}", value_schema=STRING_SCHEMA,
+                source_partition={"sequence": self.config.topic}, source_offset={"next": i + 1},
+            )
+            for i in range(self.next, end)
+        ]
+        self.next = end
+        return records
+
+
+class SequenceSourceConnector(SourceConnector[SequenceConfig]):
+    config_model = SequenceConfig
+    task_class = SequenceSourceTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [{}]
+
+
+class SlowSinkConfig(PluginConfig):
+    file: str = setting(doc="Where to append the first 12 characters of each value")
+    delay_ms_per_batch: int = setting(50, doc="Sleep this long in every put()")
+
+
+class SlowSinkTask(SinkTask[SlowSinkConfig]):
+    config_model = SlowSinkConfig
+
+    async def start(self, config: SlowSinkConfig) -> None:
+        self.config = config
+
+    async def put(self, records: Sequence[SinkRecord]) -> None:
+        await asyncio.sleep(self.config.delay_ms_per_batch / 1000)
+        with open(self.config.file, "a") as out:
+            out.write("".join(str(r.value)[:12] + "\n" for r in records))
+
+
+class SlowSinkConnector(SinkConnector[SlowSinkConfig]):
+    config_model = SlowSinkConfig
+    task_class = SlowSinkTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [{} for _ in range(max_tasks)]
+
+
+class FlakyConfig(PluginConfig):
+    topic: str = setting(doc="Topic to write", min_length=1)
+    state_file: str = setting(doc="Counts the start attempts across restarts")
+    failures: int = setting(2, doc="Start attempts that fail before one succeeds")
+    cause: str = setting("retriable", doc="retriable (a connection error) or fatal (a config error)")
+
+
+class FlakySourceTask(SourceTask[FlakyConfig]):
+    config_model = FlakyConfig
+
+    async def start(self, config: FlakyConfig) -> None:
+        self.config = config
+        path = Path(config.state_file)
+        attempts = int(path.read_text()) if path.exists() else 0
+        path.write_text(str(attempts + 1))
+        if attempts < config.failures:
+            if config.cause == "fatal":
+                raise ConfigError(f"flaky source: bad configuration (attempt {attempts + 1})")
+            raise ConnectionRefusedError(f"flaky source: upstream not reachable (attempt {attempts + 1})")
+
+    async def poll(self) -> Sequence[SourceRecord]:
+        await asyncio.sleep(0.1)
+        return [SourceRecord(topic=self.config.topic, value=f"alive {os.getpid()}", value_schema=STRING_SCHEMA)]
+
+
+class FlakySourceConnector(SourceConnector[FlakyConfig]):
+    config_model = FlakyConfig
+    task_class = FlakySourceTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [{}]

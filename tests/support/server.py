@@ -1,0 +1,104 @@
+"""A real ``penstock run`` process for end-to-end tests, driven only through HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    def __init__(self, data_dir: Path, settings: Mapping[str, str] | None = None, port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.settings = dict(settings or {})
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.client = httpx.Client(base_url=self.url, timeout=30)
+
+    def start(self, timeout: float = 30) -> ServerProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
+        env.update({"CONNECT_" + k.upper().replace(".", "_"): v for k, v in self.settings.items()})
+        env["PYTHONUNBUFFERED"] = "1"
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        self.process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "app.cli", "run", "--host", "127.0.0.1", "--port", str(self.port),
+             "--data-dir", str(self.data_dir)],
+            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.data_dir.parent,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"penstock exited with {self.process.returncode}; log:\n{self.log()}")
+            try:
+                if self.client.get("/readyz").status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"penstock did not become ready in {timeout}s; log:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, timeout: float = 30) -> int:
+        """Graceful stop (SIGTERM, as an orchestrator would)."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        """kill -9: no chance to flush or commit anything."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def close(self) -> None:
+        self.kill()
+        self.client.close()
+
+    # -- helpers for tests ---------------------------------------------------------------------
+    def create(self, name: str, config: Mapping[str, Any]) -> httpx.Response:
+        response = self.client.post("/connectors", json={"name": name, "config": dict(config)})
+        assert response.status_code == 201, response.text
+        return response
+
+    def wait_for_state(self, name: str, state: str = "RUNNING", tasks: int | None = None, timeout: float = 20) -> dict[str, Any]:
+        last: Any = None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            response = self.client.get(f"/connectors/{name}/status")
+            if response.status_code == 200:
+                last = response.json()
+                task_states = [t["state"] for t in last["tasks"]]
+                if last["connector"]["state"] == state and (tasks is None or (len(task_states) == tasks and all(s == state for s in task_states))):
+                    return dict(last)
+            time.sleep(0.05)
+        raise AssertionError(f"{name} did not reach {state}; last status: {last}")
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 20, interval: float = 0.05, message: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(message or "condition not met in time")
