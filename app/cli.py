@@ -22,7 +22,9 @@ def run(
     properties: Annotated[Path | None, typer.Argument(help="Optional worker .properties file")] = None,
     host: Annotated[str | None, typer.Option(help="Interface for the REST API (default: all)")] = None,
     port: Annotated[int | None, typer.Option(help="Port for the REST API (default 8083)")] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded database lives")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Where the embedded database lives")
+    ] = None,
 ) -> None:
     """Run a worker in embedded mode: no Kafka, everything in one SQLite file."""
     overrides: dict[str, Any] = {"data.dir": data_dir}
@@ -35,13 +37,19 @@ def run(
     host = host or listen_host
     port = port if port is not None else listen_port
     if settings.rest_advertised_port is None or settings.rest_advertised_host_name is None:
-        advertised_host = settings.rest_advertised_host_name or (host if host not in ("0.0.0.0", "::") else None)  # noqa: S104
+        advertised_host = settings.rest_advertised_host_name or (
+            host if host not in ("0.0.0.0", "::") else None
+        )
         settings = settings.model_copy(
-            update={"rest_advertised_port": settings.rest_advertised_port or port,
-                    "rest_advertised_host_name": advertised_host}
+            update={
+                "rest_advertised_port": settings.rest_advertised_port or port,
+                "rest_advertised_host_name": advertised_host,
+            }
         )
     configure(settings.log_level, settings.log_format)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="warning", access_log=False, lifespan="on"
+    )
 
 
 @cli.command()

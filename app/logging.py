@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -16,8 +17,14 @@ import structlog
 TRACE = 5
 OFF = logging.CRITICAL + 10
 LEVELS = {
-    "OFF": OFF, "FATAL": logging.CRITICAL, "ERROR": logging.ERROR, "WARN": logging.WARNING,
-    "INFO": logging.INFO, "DEBUG": logging.DEBUG, "TRACE": TRACE, "ALL": 1,
+    "OFF": OFF,
+    "FATAL": logging.CRITICAL,
+    "ERROR": logging.ERROR,
+    "WARN": logging.WARNING,
+    "INFO": logging.INFO,
+    "DEBUG": logging.DEBUG,
+    "TRACE": TRACE,
+    "ALL": 1,
 }
 _NAMES = {v: k for k, v in LEVELS.items()}
 _NAMES[logging.CRITICAL] = "FATAL"
@@ -28,19 +35,24 @@ def level_name(level: int) -> str:
     return _NAMES.get(level, logging.getLevelName(level))
 
 
-def _redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Never print secrets: any field whose name looks secret is masked, also inside config dicts."""
     for key, value in list(event.items()):
         if any(w in key.lower() for w in _SECRET_WORDS):
             event[key] = "[hidden]"
         elif isinstance(value, dict):
-            event[key] = {k: "[hidden]" if any(w in str(k).lower() for w in _SECRET_WORDS) else v for k, v in value.items()}
+            event[key] = {
+                k: "[hidden]" if any(w in str(k).lower() for w in _SECRET_WORDS) else v
+                for k, v in value.items()
+            }
     return event
 
 
 def configure(level: str = "INFO", fmt: str = "console") -> None:
     logging.addLevelName(TRACE, "TRACE")
-    renderer: Any = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -78,8 +90,14 @@ class LoggerAdmin:
             for name, logger in manager.loggerDict.items()
             if isinstance(logger, logging.Logger) and logger.level != logging.NOTSET
         }
-        result = {n: {"level": level_name(lv), "last_modified": self._modified.get(n)} for n, lv in sorted(named.items())}
-        result["root"] = {"level": level_name(logging.root.level), "last_modified": self._modified.get("root")}
+        result = {
+            n: {"level": level_name(lv), "last_modified": self._modified.get(n)}
+            for n, lv in sorted(named.items())
+        }
+        result["root"] = {
+            "level": level_name(logging.root.level),
+            "last_modified": self._modified.get("root"),
+        }
         return result
 
     def get(self, name: str) -> dict[str, Any] | None:
@@ -95,10 +113,14 @@ class LoggerAdmin:
         value = LEVELS[level.upper()]
         now = int(time.time() * 1000)
         if name.lower() == "root":
-            targets = ["root", *[n for n, lg in logging.root.manager.loggerDict.items() if isinstance(lg, logging.Logger)]]
+            targets = [
+                "root",
+                *[n for n, lg in logging.root.manager.loggerDict.items() if isinstance(lg, logging.Logger)],
+            ]
         else:
             targets = [name] + [
-                n for n, lg in logging.root.manager.loggerDict.items()
+                n
+                for n, lg in logging.root.manager.loggerDict.items()
                 if isinstance(lg, logging.Logger) and n.startswith(name + ".")
             ]
         for target in targets:

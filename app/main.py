@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
-from app.api.json import JsonResponse
 
 from app import __version__
 from app.api import errors
+from app.api.json import JsonResponse
 from app.api.routes import connector_plugins, connectors, loggers, root
 from app.logging import LoggerAdmin
 from app.plugins.registry import PluginRegistry
@@ -46,7 +46,9 @@ def create_app(settings: WorkerSettings, registry: PluginRegistry | None = None)
     errors.install(app)
 
     @app.middleware("http")
-    async def strip_trailing_slash(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def strip_trailing_slash(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         """``/connectors/`` is ``/connectors``: clients in the wild send both."""
         path = request.scope["path"]
         if len(path) > 1 and path.endswith("/"):
@@ -56,7 +58,9 @@ def create_app(settings: WorkerSettings, registry: PluginRegistry | None = None)
     if settings.access_control_allow_origin.strip():
         methods = [m.strip() for m in (settings.access_control_allow_methods or "GET,POST,HEAD").split(",")]
         app.add_middleware(
-            CORSMiddleware, allow_origins=[settings.access_control_allow_origin.strip()], allow_methods=methods
+            CORSMiddleware,
+            allow_origins=[settings.access_control_allow_origin.strip()],
+            allow_methods=methods,
         )
 
     app.include_router(root.router)

@@ -66,7 +66,9 @@ class Service:
     async def start(self) -> None:
         await self.herder.start()
         self._retention = asyncio.create_task(self._retention_loop(), name="log-retention")
-        log.info("worker started", data_dir=str(self.db.path.parent), connectors=len(self.herder.connector_names()))
+        log.info(
+            "worker started", data_dir=str(self.db.path.parent), connectors=len(self.herder.connector_names())
+        )
 
     async def _retention_loop(self) -> None:
         interval = self.settings.log_retention_check_interval_ms / 1000

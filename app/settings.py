@@ -53,15 +53,21 @@ class WorkerSettings(BaseModel):
     )
 
     # Data path
-    key_converter: str = Field("org.apache.kafka.connect.json.JsonConverter", description="Default key converter")
+    key_converter: str = Field(
+        "org.apache.kafka.connect.json.JsonConverter", description="Default key converter"
+    )
     value_converter: str = Field(
         "org.apache.kafka.connect.json.JsonConverter", description="Default value converter"
     )
     header_converter: str = Field(
         "org.apache.kafka.connect.storage.SimpleHeaderConverter", description="Default header converter"
     )
-    offset_flush_interval_ms: int = Field(10_000, ge=1, description="How often sinks flush and commit offsets")
-    offset_flush_timeout_ms: int = Field(5_000, ge=1, description="Longest a flush may take before it is retried")
+    offset_flush_interval_ms: int = Field(
+        10_000, ge=1, description="How often sinks flush and commit offsets"
+    )
+    offset_flush_timeout_ms: int = Field(
+        5_000, ge=1, description="Longest a flush may take before it is retried"
+    )
     task_shutdown_graceful_timeout_ms: int = Field(5_000, ge=0, description="Grace period for tasks to stop")
     consumer_max_poll_records: int = Field(500, ge=1, description="Most records handed to one put()")
     source_max_inflight_batches: int = Field(
@@ -102,12 +108,12 @@ class WorkerSettings(BaseModel):
         first = self.listeners.split(",")[0].strip()
         rest = first.split("://", 1)[-1]
         host, _, port = rest.rpartition(":")
-        return (host.strip("[]") or "0.0.0.0"), int(port or 8083)  # noqa: S104 - Kafka's default
+        return (host.strip("[]") or "0.0.0.0"), int(port or 8083)
 
     @property
     def worker_id(self) -> str:
         host, port = self.listener
-        if host in ("0.0.0.0", "::"):  # noqa: S104
+        if host in ("0.0.0.0", "::"):
             import socket
 
             host = socket.gethostname()
@@ -179,3 +185,21 @@ def load_settings(
         raise SettingsError(f"Invalid worker settings: {problems}") from None
 
 
+def env_example() -> str:
+    """The text of ``.env.example``: every setting, its default and meaning (a test keeps it in sync)."""
+    lines = [
+        "# Penstock worker settings. Copy to .env and uncomment what you change.",
+        "# Each key is a Kafka Connect worker key: CONNECT_OFFSET_FLUSH_INTERVAL_MS is offset.flush.interval.ms.",
+        "# Any other key (for example CONNECT_VALUE_CONVERTER_SCHEMAS_ENABLE=false) is passed on by prefix.",
+        "",
+    ]
+    for name, info in WorkerSettings.model_fields.items():
+        default = info.get_default()
+        shown = (
+            ""
+            if default is None
+            else ("true" if default is True else "false" if default is False else str(default))
+        )
+        lines.append(f"# {info.description} ({_key(name)})")
+        lines.append(f"#{ENV_PREFIX}{name.upper()}={shown}")
+    return "\n".join(lines) + "\n"

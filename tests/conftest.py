@@ -18,7 +18,9 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     """Start real penstock processes; each gets its own data dir unless one is given."""
     started: list[ServerProcess] = []
 
-    def start(settings: dict[str, str] | None = None, data_dir: Path | None = None, **kwargs: Any) -> ServerProcess:
+    def start(
+        settings: dict[str, str] | None = None, data_dir: Path | None = None, **kwargs: Any
+    ) -> ServerProcess:
         server = ServerProcess(data_dir or tmp_path / f"data{len(started)}", settings, **kwargs).start()
         started.append(server)
         return server
@@ -43,8 +45,19 @@ def pip_install_target(package: Path, target: Path) -> None:
     import sys
 
     subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--disable-pip-version-check", "--target", str(target), str(package)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "--target",
+            str(target),
+            str(package),
+        ],
         check=True,
         capture_output=True,
     )

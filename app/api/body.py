@@ -26,10 +26,14 @@ async def json_body(request: Request, *, required: bool = True) -> Any:
         raise HttpError(400, f"Malformed JSON in request body: {exc}") from None
 
 
-def config_map(value: Any, what: str = "Connector config", *, allow_null: bool = True) -> dict[str, str | None]:
+def config_map(
+    value: Any, what: str = "Connector config", *, allow_null: bool = True
+) -> dict[str, str | None]:
     """A Connect config map: string values; numbers and booleans become strings, as in Kafka Connect."""
     if not isinstance(value, dict):
-        raise HttpError(400, f"{what} must be a JSON object of string keys to string values, not {_kind(value)}")
+        raise HttpError(
+            400, f"{what} must be a JSON object of string keys to string values, not {_kind(value)}"
+        )
     result: dict[str, str | None] = {}
     for key, item in value.items():
         if isinstance(item, str):
@@ -57,7 +61,9 @@ def reject_unknown_fields(body: dict[str, Any], allowed: set[str], what: str) ->
     unknown = sorted(set(body) - allowed)
     if unknown:
         names = ", ".join(f"'{u}'" for u in unknown)
-        raise HttpError(400, f"Unrecognized field(s) {names} in {what}; allowed: {', '.join(sorted(allowed))}")
+        raise HttpError(
+            400, f"Unrecognized field(s) {names} in {what}; allowed: {', '.join(sorted(allowed))}"
+        )
 
 
 def json_object(value: Any, what: str) -> dict[str, Any]:

@@ -35,9 +35,16 @@ class TaskId(BaseModel):
 
 
 class ConnectorInfo(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"example": {
-        "name": "file-source", "config": {**FILE_SOURCE, "name": "file-source"},
-        "tasks": [{"connector": "file-source", "task": 0}], "type": "source"}})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "name": "file-source",
+                "config": {**FILE_SOURCE, "name": "file-source"},
+                "tasks": [{"connector": "file-source", "task": 0}],
+                "type": "source",
+            }
+        }
+    )
     name: str
     config: dict[str, str]
     tasks: list[TaskId]
@@ -45,7 +52,7 @@ class ConnectorInfo(BaseModel):
 
 
 class CreateConnectorRequest(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"example": {"name": "file-source", "config": FILE_SOURCE}})
+    model_config = ConfigDict(json_schema_extra={"example": {"name": "file-source", "config": FILE_SOURCE}})  # type: ignore[dict-item]
     name: str
     config: dict[str, str | int | float | bool | None]
     initial_state: str | None = Field(None, description="RUNNING (default), PAUSED or STOPPED")
@@ -88,8 +95,11 @@ class ConnectorOffset(BaseModel):
 
 
 class ConnectorOffsets(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"example": {"offsets": [
-        {"partition": {"filename": "/tmp/in.txt"}, "offset": {"position": 30}}]}})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {"offsets": [{"partition": {"filename": "/tmp/in.txt"}, "offset": {"position": 30}}]}
+        }
+    )
     offsets: list[ConnectorOffset]
 
 

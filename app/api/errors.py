@@ -9,16 +9,20 @@ from __future__ import annotations
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from app.api.json import JsonResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.json import JsonResponse
 from app.herder.herder import ConflictError
 from app.herder.validation import BadRequestError
 from connectors.sdk.errors import AlreadyExistsError, ConnectError, NotFoundError
 
 log = structlog.get_logger(__name__)
 
-_HTTP_TEXT = {404: "HTTP 404 Not Found", 405: "HTTP 405 Method Not Allowed", 415: "HTTP 415 Unsupported Media Type"}
+_HTTP_TEXT = {
+    404: "HTTP 404 Not Found",
+    405: "HTTP 405 Method Not Allowed",
+    415: "HTTP 415 Unsupported Media Type",
+}
 
 
 class HttpError(Exception):

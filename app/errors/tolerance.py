@@ -34,11 +34,11 @@ class ToleranceExceeded(ConnectError):
     pass
 
 
-class _Skip:
+class Skip:
     """Returned instead of a value when a failure was tolerated (None is a valid value)."""
 
 
-SKIP = _Skip()
+SKIP = Skip()
 
 
 @dataclass(slots=True)
@@ -69,15 +69,22 @@ class ErrorHandler:
         )
 
     def run(
-        self, stage: Stage, fn: Callable[[], T], original: ConsumerRecord | None = None, shown: Any = None
-    ) -> T | _Skip:
-        """``fn()``, or ``SKIP`` when it failed and the failure is tolerated."""
+        self,
+        stage: Stage,
+        fn: Callable[..., T],
+        *args: Any,
+        original: ConsumerRecord | None = None,
+        shown: Any = None,
+    ) -> T | Skip:
+        """``fn(*args)``, or ``SKIP`` when it failed and the failure is tolerated."""
         try:
-            return fn()
+            return fn(*args)
         except Exception as exc:
             self.errors_total += 1
             if not self.tolerate_all:
-                raise ToleranceExceeded(f"Tolerance exceeded in error handler at stage {stage}: {exc}") from exc
+                raise ToleranceExceeded(
+                    f"Tolerance exceeded in error handler at stage {stage}: {exc}"
+                ) from exc
             self._report(stage, exc, original, shown)
             return SKIP
 
@@ -108,7 +115,9 @@ class ErrorHandler:
                     }.items()
                 ]
             self.dead_letters.append(
-                ProducerRecord(self.dlq_topic, original.value, original.key, None, original.timestamp, headers)
+                ProducerRecord(
+                    self.dlq_topic, original.value, original.key, None, original.timestamp, headers
+                )
             )
 
     def take_dead_letters(self) -> list[ProducerRecord]:

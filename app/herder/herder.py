@@ -34,6 +34,8 @@ from connectors.sdk.errors import AlreadyExistsError, ConnectError, NotFoundErro
 
 log = structlog.get_logger(__name__)
 
+__all__ = ["ConflictError", "ConnectorInfo", "Herder", "TargetState"]
+
 
 class ConflictError(ConnectError):
     """The request conflicts with the connector's current state: HTTP 409."""
@@ -130,7 +132,9 @@ class Herder:
             raise BadRequestError(invalid_config_message(infos))
 
     # -- config changes ---------------------------------------------------------------------
-    async def create(self, name: str, config: dict[str, str], initial_state: TargetState | None) -> ConnectorInfo:
+    async def create(
+        self, name: str, config: dict[str, str], initial_state: TargetState | None
+    ) -> ConnectorInfo:
         self._check(config)
         async with self._lock:
             if self.configs.get(name) is not None:
@@ -201,11 +205,17 @@ class Herder:
                 self.worker.apply_target_state(name, target)
 
     # -- restarts ---------------------------------------------------------------------------
-    async def restart_connector(self, name: str, include_tasks: bool, only_failed: bool) -> dict[str, Any] | None:
+    async def restart_connector(
+        self, name: str, include_tasks: bool, only_failed: bool
+    ) -> dict[str, Any] | None:
         """Kafka's KIP-745 restart; returns the plan as a status when a flag was given."""
         async with self._lock:
             if self.configs.get(name) is None:
-                raise NotFoundError(f"Unknown connector: {name}" if include_tasks or only_failed else f"Connector {name} not found")
+                raise NotFoundError(
+                    f"Unknown connector: {name}"
+                    if include_tasks or only_failed
+                    else f"Connector {name} not found"
+                )
             entry = self.ctx.statuses.get(name)
             if entry is None:
                 raise NotFoundError(f"Status for connector {name} not found")
@@ -250,7 +260,9 @@ class Herder:
         self.restarter.forget(task_id.connector, task_id)
         await self.worker.stop_tasks([task_id])
         paused = record.target_state == TargetState.PAUSED.value
-        self.worker.start_task(task_id, record.task_configs[task_id.task], self.connector_type(task_id.connector), paused)
+        self.worker.start_task(
+            task_id, record.task_configs[task_id.task], self.connector_type(task_id.connector), paused
+        )
 
     async def _restart_connector_instance(self, name: str) -> None:
         record = self.configs.get(name)
@@ -299,7 +311,9 @@ class Herder:
             return False
         return True
 
-    def _task_configs(self, name: str, config: dict[str, str], raw: list[dict[str, str]]) -> list[dict[str, str]]:
+    def _task_configs(
+        self, name: str, config: dict[str, str], raw: list[dict[str, str]]
+    ) -> list[dict[str, str]]:
         max_tasks = int(config.get("tasks.max", "1"))
         enforce = config.get("tasks.max.enforce", "true").strip().lower() != "false"
         if enforce and len(raw) > max_tasks:

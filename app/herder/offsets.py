@@ -40,7 +40,10 @@ async def get_offsets(herder: Herder, name: str) -> list[dict[str, Any]]:
     if herder.connector_type(name) == "sink":
         stored = await herder.ctx.log.group_offsets(sink_group(config, name))
         return [
-            {"partition": {"kafka_topic": tp.topic, "kafka_partition": tp.partition}, "offset": {"kafka_offset": off}}
+            {
+                "partition": {"kafka_topic": tp.topic, "kafka_partition": tp.partition},
+                "offset": {"kafka_offset": off},
+            }
             for tp, off in sorted(stored.items())
         ]
     return [{"partition": p, "offset": o} for p, o in await herder.ctx.offsets.all(name)]
@@ -78,8 +81,9 @@ async def alter_offsets(herder: Herder, name: str, entries: list[dict[str, Any]]
     except (ValueError, ConnectError) as exc:
         raise BadRequestError(f"Failed to alter offsets of connector {name}: {exc}") from None
 
-
-    await herder.ctx.offsets.write([SourceOffsetWrite(name, e["partition"], e.get("offset")) for e in entries])
+    await herder.ctx.offsets.write(
+        [SourceOffsetWrite(name, e["partition"], e.get("offset")) for e in entries]
+    )
     return ALTERED if handled else ALTERED_FRAMEWORK
 
 
@@ -88,7 +92,6 @@ async def reset_offsets(herder: Herder, name: str) -> str:
     if herder.connector_type(name) == "sink":
         await herder.ctx.log.delete_group_offsets(sink_group(config, name))
         return RESET_FRAMEWORK
-
 
     existing = await herder.ctx.offsets.all(name)
     await herder.ctx.offsets.write([SourceOffsetWrite(name, p, None) for p, _ in existing])
@@ -118,14 +121,20 @@ def _as_int(value: Any, message: str) -> int:
         raise BadRequestError(message) from None
 
 
-async def _alter_sink(herder: Herder, name: str, config: dict[str, str], entries: list[dict[str, Any]]) -> None:
+async def _alter_sink(
+    herder: Herder, name: str, config: dict[str, str], entries: list[dict[str, Any]]
+) -> None:
     commits: dict[TopicPartition, int] = {}
     deletes: list[TopicPartition] = []
     for entry in entries:
         partition = entry.get("partition")
         if partition is None:
             raise BadRequestError("The partition for a sink connector offset cannot be null or missing")
-        if not isinstance(partition, dict) or "kafka_topic" not in partition or "kafka_partition" not in partition:
+        if (
+            not isinstance(partition, dict)
+            or "kafka_topic" not in partition
+            or "kafka_partition" not in partition
+        ):
             raise BadRequestError(
                 "The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'"
             )

@@ -10,7 +10,7 @@ import structlog
 
 from app.runtime.restart_policy import RestartPolicy
 from app.runtime.states import TaskId
-from app.runtime.status import AutoRestart
+from app.runtime.status import AutoRestart, Status
 
 if TYPE_CHECKING:
     from app.herder.herder import Herder
@@ -48,12 +48,18 @@ class AutoRestarter:
         self._attempts[target] = (attempts, now)
         if status is not None:
             status.auto_restart = AutoRestart(attempts, policy.max_attempts, now + delay)
-        log.warning("scheduling automatic restart", connector=connector, task=task and task.task, attempt=attempts, delay_s=delay)
+        log.warning(
+            "scheduling automatic restart",
+            connector=connector,
+            task=task and task.task,
+            attempt=attempts,
+            delay_s=delay,
+        )
         self._cancel(target)
         loop = asyncio.get_running_loop()
         self._pending[target] = loop.call_later(delay, lambda: loop.create_task(self._restart(target)))
 
-    def _status(self, target: Target) -> object:
+    def _status(self, target: Target) -> Status | None:
         connector, task = target
         statuses = self._herder.ctx.statuses
         if task is None:
@@ -77,7 +83,7 @@ class AutoRestarter:
             if attempts is not None:  # _restart_* forget the target; keep counting across restarts
                 self._attempts[target] = attempts
 
-    def forget(self, connector: str, task: TaskId | None | bool = True) -> None:
+    def forget(self, connector: str, task: TaskId | bool | None = True) -> None:
         """Drop the restart state of a connector (all targets) or of one target."""
         targets = [t for t in list(self._attempts) + list(self._pending) if t[0] == connector]
         if task is not True:

@@ -74,7 +74,12 @@ def validate_connector_config(registry: PluginRegistry, config: Mapping[str, str
     result = ConfigInfos(name=config["connector.class"])
     for key, value in config.items():
         if value is None:
-            result.add(None, ConfigValueInfo(key, None, errors=["Null value can not be supplied as the configuration value."]))
+            result.add(
+                None,
+                ConfigValueInfo(
+                    key, None, errors=["Null value can not be supplied as the configuration value."]
+                ),
+            )
     props = {k: v for k, v in config.items() if v is not None}
 
     framework_values = {v.name: v for v in framework.validate_props(props)}
@@ -93,7 +98,10 @@ def validate_connector_config(registry: PluginRegistry, config: Mapping[str, str
     instance = desc.cls()
     plugin_values = {v.name: v for v in instance.validate(props)}
     for definition in plugin_model.describe():
-        result.add(definition, plugin_values.get(definition.name, ConfigValueInfo(definition.name, props.get(definition.name))))
+        result.add(
+            definition,
+            plugin_values.get(definition.name, ConfigValueInfo(definition.name, props.get(definition.name))),
+        )
     return result
 
 
@@ -120,7 +128,9 @@ def _check_sink_topics(props: Mapping[str, str], values: dict[str, ConfigValueIn
         )
 
 
-def _check_classes(registry: PluginRegistry, props: Mapping[str, str], values: dict[str, ConfigValueInfo]) -> None:
+def _check_classes(
+    registry: PluginRegistry, props: Mapping[str, str], values: dict[str, ConfigValueInfo]
+) -> None:
     for kind, group in (("key", "converter"), ("value", "converter"), ("header", "header_converter")):
         name = (props.get(f"{kind}.converter") or "").strip()
         if name and registry.find(name, (group,)) is None:
@@ -138,7 +148,12 @@ def _aliases(props: Mapping[str, str]) -> list[tuple[str, str, str]]:
 
 
 def _validate_chain_entry(
-    registry: PluginRegistry, props: Mapping[str, str], result: ConfigInfos, prefix: str, plugin_type: str, alias: str
+    registry: PluginRegistry,
+    props: Mapping[str, str],
+    result: ConfigInfos,
+    prefix: str,
+    plugin_type: str,
+    alias: str,
 ) -> None:
     group = ("Transforms: " if plugin_type == "transformation" else "Predicates: ") + alias
     type_key = prefix + "type"
@@ -150,12 +165,21 @@ def _validate_chain_entry(
     else:
         desc = registry.find(type_name, (plugin_type,))
         if desc is None:
-            errors.append(f"Invalid value {type_name} for configuration {type_key}: Class {type_name} could not be found.")
+            errors.append(
+                f"Invalid value {type_name} for configuration {type_key}: Class {type_name} could not be found."
+            )
     kind = "Transformation" if plugin_type == "transformation" else "Predicate"
     result.add(
         ConfigKeyInfo(
-            type_key, ConfigType.CLASS, True, None, Importance.HIGH, f"Class for the '{alias}' {kind.lower()}.",
-            group, Width.LONG, f"{kind} type for {alias}",
+            type_key,
+            ConfigType.CLASS,
+            True,
+            None,
+            Importance.HIGH,
+            f"Class for the '{alias}' {kind.lower()}.",
+            group,
+            Width.LONG,
+            f"{kind} type for {alias}",
         ),
         ConfigValueInfo(type_key, type_name or None, errors=errors),
     )
@@ -164,9 +188,13 @@ def _validate_chain_entry(
         negate = props.get(prefix + "negate")
         pred_errors = []
         if predicate and predicate not in split_list(props.get("predicates")):
-            pred_errors.append(f"Invalid value {predicate} for configuration {prefix}predicate: undefined predicate alias")
+            pred_errors.append(
+                f"Invalid value {predicate} for configuration {prefix}predicate: undefined predicate alias"
+            )
         if negate and not predicate:
-            pred_errors.append(f"Invalid value {negate} for configuration {prefix}negate: negate is set but no predicate is")
+            pred_errors.append(
+                f"Invalid value {negate} for configuration {prefix}negate: negate is set but no predicate is"
+            )
         if pred_errors:
             result.add(None, ConfigValueInfo(prefix + "predicate", predicate or None, errors=pred_errors))
     if desc is None or desc.cls is None:
@@ -189,4 +217,3 @@ def invalid_config_message(infos: ConfigInfos) -> str:
         + "\n".join(errors)
         + "\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`"
     )
-

@@ -9,6 +9,7 @@ environment (or ``plugin.path``) shows up without a restart.
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import os
 import sys
@@ -35,9 +36,15 @@ class PluginDesc:
     """The name shown in REST listings: the first declared alias, else the Python path."""
     type: str
     version: str
-    cls: type[Any] | None
+    cls: builtins.type[Any] | None
     names: set[str] = field(default_factory=set)
     error: str | None = None
+
+    def new(self) -> Any:
+        """A fresh instance of the plugin class."""
+        if self.cls is None:
+            raise NotFoundError(f"Plugin {self.class_name} is installed but failed to load: {self.error}")
+        return self.cls()
 
 
 class AmbiguousPluginError(NotFoundError):

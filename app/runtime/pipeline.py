@@ -41,12 +41,14 @@ def build_converters(
     def make(kind: str) -> Any:
         connector_level = config.get(f"{kind}.converter")
         name = connector_level or getattr(settings, f"{kind}_converter")
-        extra = with_prefix(config, f"{kind}.converter.") if connector_level else settings.with_prefix(
-            f"{kind}.converter."
+        extra = (
+            with_prefix(config, f"{kind}.converter.")
+            if connector_level
+            else settings.with_prefix(f"{kind}.converter.")
         )
         group = "header_converter" if kind == "header" else "converter"
         desc = registry.resolve(name, (group,))
-        instance = desc.cls() if desc.cls else None
+        instance = desc.new()
         if kind == "header":
             instance.configure(extra)
         else:
@@ -97,14 +99,14 @@ def build_transforms(registry: PluginRegistry, config: Mapping[str, str]) -> Tra
     for alias in split_list(config.get("predicates")):
         props = with_prefix(config, f"predicates.{alias}.")
         desc = registry.resolve(props.get("type", ""), ("predicate",))
-        predicate = desc.cls() if desc.cls else None
+        predicate: Predicate[Any] = desc.new()
         _configure(predicate, predicate.config_model, props)
         predicates[alias] = predicate
     steps = []
     for alias in split_list(config.get("transforms")):
         props = with_prefix(config, f"transforms.{alias}.")
         desc = registry.resolve(props.get("type", ""), ("transformation",))
-        transform = desc.cls() if desc.cls else None
+        transform: Transformation[Any] = desc.new()
         _configure(transform, transform.config_model, props)
         predicate_alias = props.get("predicate")
         if predicate_alias and predicate_alias not in predicates:
@@ -112,5 +114,3 @@ def build_transforms(registry: PluginRegistry, config: Mapping[str, str]) -> Tra
         negate = props.get("negate", "false").strip().lower() == "true"
         steps.append(_Step(alias, transform, predicates.get(predicate_alias or ""), negate))
     return TransformChain(steps)
-
-

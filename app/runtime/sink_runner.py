@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 
-from app.errors.tolerance import SKIP, ErrorHandler, Stage
+from app.errors.tolerance import ErrorHandler, Skip, Stage
 from app.runtime.pipeline import build_converters, build_transforms, split_list
 from app.runtime.task_runner import TaskRunner
 from app.storage.base import ConsumerRecord
@@ -42,14 +42,16 @@ class SinkTaskRunner(TaskRunner):
         return self.config.get("consumer.override.group.id") or f"connect-{self.id.connector}"
 
     async def execute(self) -> None:
-        task: SinkTask[Any] = self.plugin_task_class()()
+        task: SinkTask[Any] = self.new_plugin_task()
         context = SinkTaskContext()
         task.initialize(context)
         self._converters = build_converters(self.ctx.registry, self.ctx.settings, self.config)
         self._transforms = build_transforms(self.ctx.registry, self.config)
         self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, self.config)
         settings = self.ctx.settings
-        max_poll = int(self.config.get("consumer.override.max.poll.records", settings.consumer_max_poll_records))
+        max_poll = int(
+            self.config.get("consumer.override.max.poll.records", settings.consumer_max_poll_records)
+        )
         consumer = EmbeddedConsumer(
             self.ctx.log,
             self.ctx.groups,
@@ -118,11 +120,13 @@ class SinkTaskRunner(TaskRunner):
         errors, conv, chain = self._errors, self._converters, self._transforms
         out: list[SinkRecord] = []
         for cr in fetched:
-            key = errors.run(Stage.KEY_CONVERTER, lambda c=cr: conv.key.to_connect_data(c.topic, c.key), cr, cr)
-            value = errors.run(
-                Stage.VALUE_CONVERTER, lambda c=cr: conv.value.to_connect_data(c.topic, c.value), cr, cr
+            key = errors.run(
+                Stage.KEY_CONVERTER, conv.key.to_connect_data, cr.topic, cr.key, original=cr, shown=cr
             )
-            if key is SKIP or value is SKIP:
+            value = errors.run(
+                Stage.VALUE_CONVERTER, conv.value.to_connect_data, cr.topic, cr.value, original=cr, shown=cr
+            )
+            if isinstance(key, Skip) or isinstance(value, Skip):
                 continue
             headers = tuple(
                 Header(k, sv.value, sv.schema)
@@ -131,10 +135,10 @@ class SinkTaskRunner(TaskRunner):
             )
             record = SinkRecord(
                 topic=cr.topic,
-                value=value.value,  # type: ignore[union-attr]
-                value_schema=value.schema,  # type: ignore[union-attr]
-                key=key.value,  # type: ignore[union-attr]
-                key_schema=key.schema,  # type: ignore[union-attr]
+                value=value.value,
+                value_schema=value.schema,
+                key=key.value,
+                key_schema=key.schema,
                 partition=cr.partition,
                 timestamp=cr.timestamp,
                 headers=headers,
@@ -144,10 +148,10 @@ class SinkTaskRunner(TaskRunner):
                 original_offset=cr.offset,
             )
             if chain:
-                transformed = errors.run(Stage.TRANSFORMATION, lambda r=record: chain.apply(r), cr, record)
-                if transformed is SKIP or transformed is None:
+                transformed = errors.run(Stage.TRANSFORMATION, chain.apply, record, original=cr, shown=record)
+                if not isinstance(transformed, SinkRecord):
                     continue
-                record = transformed  # type: ignore[assignment]
+                record = transformed
             out.append(record)
         return out
 

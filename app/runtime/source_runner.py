@@ -41,7 +41,7 @@ class _Offsets:
 
 class SourceTaskRunner(TaskRunner):
     async def execute(self) -> None:
-        task: SourceTask[Any] = self.plugin_task_class()()
+        task: SourceTask[Any] = self.new_plugin_task()
         task.initialize(SourceTaskContext(_Offsets(self)))
         self._converters = build_converters(self.ctx.registry, self.ctx.settings, self.config)
         self._transforms = build_transforms(self.ctx.registry, self.config)
@@ -86,23 +86,29 @@ class SourceTaskRunner(TaskRunner):
                 batch.offsets[offset_key(record.source_partition)] = SourceOffsetWrite(
                     connector, record.source_partition, record.source_offset
                 )
-            out: Any = errors.run(Stage.TRANSFORMATION, lambda r=record: chain.apply(r), shown=record) if chain else record
+            out: Any = (
+                errors.run(Stage.TRANSFORMATION, chain.apply, record, shown=record) if chain else record
+            )
             if out is SKIP or out is None:
                 batch.dropped.append(record)
                 continue
             key = errors.run(
-                Stage.KEY_CONVERTER, lambda o=out: conv.key.from_connect_data(o.topic, o.key_schema, o.key), shown=out
+                Stage.KEY_CONVERTER, conv.key.from_connect_data, out.topic, out.key_schema, out.key, shown=out
             )
             value = errors.run(
                 Stage.VALUE_CONVERTER,
-                lambda o=out: conv.value.from_connect_data(o.topic, o.value_schema, o.value),
+                conv.value.from_connect_data,
+                out.topic,
+                out.value_schema,
+                out.value,
                 shown=out,
             )
             if key is SKIP or value is SKIP:
                 batch.dropped.append(record)
                 continue
             headers = [
-                (h.key, conv.header.from_connect_header(out.topic, h.key, h.schema, h.value)) for h in out.headers
+                (h.key, conv.header.from_connect_header(out.topic, h.key, h.schema, h.value))
+                for h in out.headers
             ]
             batch.records.append(ProducerRecord(out.topic, value, key, out.partition, out.timestamp, headers))  # type: ignore[arg-type]
             batch.originals.append(record)
@@ -117,7 +123,9 @@ class SourceTaskRunner(TaskRunner):
                 await self.ctx.topics.record(self.id.connector, {r.topic for r in batch.records})
             if self._wants_commit_record:
                 for record, meta in zip(batch.originals, delivered, strict=True):
-                    await task.commit_record(record, RecordMetadata(meta.topic, meta.partition, meta.offset, meta.timestamp))
+                    await task.commit_record(
+                        record, RecordMetadata(meta.topic, meta.partition, meta.offset, meta.timestamp)
+                    )
                 for record in batch.dropped:
                     await task.commit_record(record, None)
             await task.commit()

@@ -59,7 +59,7 @@ class TaskRunner(ABC):
             await self.execute()
         except asyncio.CancelledError:
             raise
-        except BaseException as exc:  # noqa: BLE001 - every failure becomes a FAILED status
+        except BaseException as exc:
             error = first_error(exc)
             if isinstance(error, asyncio.CancelledError):
                 raise error from None
@@ -130,6 +130,6 @@ class TaskRunner(ABC):
     def done(self) -> bool:
         return self._task is not None and self._task.done()
 
-    def plugin_task_class(self) -> Any:
-        desc = self.ctx.registry.resolve(self.config["connector.class"], ("source", "sink"))
-        return desc.cls.task_class if desc.cls else None
+    def new_plugin_task(self) -> Any:
+        connector = self.ctx.registry.resolve(self.config["connector.class"], ("source", "sink")).new()
+        return connector.task_class()

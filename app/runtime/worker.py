@@ -26,7 +26,9 @@ class Worker:
     def grace_s(self) -> float:
         return self.ctx.settings.task_shutdown_graceful_timeout_ms / 1000
 
-    async def start_connector(self, name: str, config: dict[str, str], connector_type: str, paused: bool) -> ConnectorRunner:
+    async def start_connector(
+        self, name: str, config: dict[str, str], connector_type: str, paused: bool
+    ) -> ConnectorRunner:
         runner = ConnectorRunner(name, config, self.ctx, connector_type)
         self.connectors[name] = runner
         await runner.start(paused)
@@ -37,7 +39,9 @@ class Worker:
         if runner is not None:
             await runner.stop()
 
-    def start_task(self, task_id: TaskId, config: dict[str, str], connector_type: str, paused: bool) -> TaskRunner:
+    def start_task(
+        self, task_id: TaskId, config: dict[str, str], connector_type: str, paused: bool
+    ) -> TaskRunner:
         runner_class = SinkTaskRunner if connector_type == "sink" else SourceTaskRunner
         runner = runner_class(task_id, config, self.ctx, paused=paused)
         self.tasks[task_id] = runner

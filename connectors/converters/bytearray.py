@@ -25,7 +25,7 @@ class ByteArrayConverter(Converter, HeaderConverter):
     def configure(self, config: Mapping[str, str], *, is_key: bool = False) -> None:
         """Nothing to configure; accepts both the converter and the header-converter call."""
 
-    def from_connect_data(self, topic: str, schema: Schema | None, value: Any) -> bytes | None:  # noqa: ARG002
+    def from_connect_data(self, topic: str, schema: Schema | None, value: Any) -> bytes | None:
         if schema is not None and schema.type is not SchemaType.BYTES:
             raise DataError(f"Invalid schema type for ByteArrayConverter: {schema.type.name}")
         if value is None or type(value) is bytes:
@@ -34,17 +34,17 @@ class ByteArrayConverter(Converter, HeaderConverter):
             return bytes(value)
         raise DataError(f"ByteArrayConverter is not compatible with objects of type {type(value)}")
 
-    def to_connect_data(self, topic: str, data: bytes | None) -> SchemaAndValue:  # noqa: ARG002
+    def to_connect_data(self, topic: str, data: bytes | None) -> SchemaAndValue:
         return SchemaAndValue(OPTIONAL_BYTES_SCHEMA, data)
 
     def from_connect_header(
         self,
         topic: str,
-        key: str,  # noqa: ARG002 - the header key does not change the bytes
+        key: str,
         schema: Schema | None,
         value: Any,
     ) -> bytes | None:
         return self.from_connect_data(topic, schema, value)
 
-    def to_connect_header(self, topic: str, key: str, data: bytes | None) -> SchemaAndValue:  # noqa: ARG002
+    def to_connect_header(self, topic: str, key: str, data: bytes | None) -> SchemaAndValue:
         return self.to_connect_data(topic, data)

@@ -550,18 +550,18 @@ class JsonConverter(Converter, HeaderConverter):
     def from_connect_header(
         self,
         topic: str,
-        key: str,  # noqa: ARG002 - the header key does not change the JSON
+        key: str,
         schema: Schema | None,
         value: Any,
     ) -> bytes | None:
         return self.from_connect_data(topic, schema, value)
 
-    def to_connect_header(self, topic: str, key: str, data: bytes | None) -> SchemaAndValue:  # noqa: ARG002
+    def to_connect_header(self, topic: str, key: str, data: bytes | None) -> SchemaAndValue:
         return self.to_connect_data(topic, data)
 
     # ------------------------------------------------------------------ writing
 
-    def from_connect_data(self, topic: str, schema: Schema | None, value: Any) -> bytes | None:  # noqa: ARG002
+    def from_connect_data(self, topic: str, schema: Schema | None, value: Any) -> bytes | None:
         if schema is None:
             if value is None:
                 return None  # the only tombstone JsonConverter produces
@@ -777,7 +777,7 @@ class JsonConverter(Converter, HeaderConverter):
 
     # ------------------------------------------------------------------ reading
 
-    def to_connect_data(self, topic: str, data: bytes | None) -> SchemaAndValue:  # noqa: ARG002
+    def to_connect_data(self, topic: str, data: bytes | None) -> SchemaAndValue:
         if data is None:
             return _NULL
         if type(data) is not bytes:

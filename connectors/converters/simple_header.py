@@ -58,9 +58,9 @@ class SimpleHeaderConverter(HeaderConverter):
 
     def from_connect_header(
         self,
-        topic: str,  # noqa: ARG002 - headers are converted the same way for every topic
-        key: str,  # noqa: ARG002
-        schema: Schema | None,  # noqa: ARG002 - the value's own type decides the text
+        topic: str,
+        key: str,
+        schema: Schema | None,
         value: Any,
     ) -> bytes | None:
         if value is None:
@@ -69,7 +69,7 @@ class SimpleHeaderConverter(HeaderConverter):
             return bytes(value)
         return to_text(value).encode("utf-8", "replace")
 
-    def to_connect_header(self, topic: str, key: str, data: bytes | None) -> SchemaAndValue:  # noqa: ARG002
+    def to_connect_header(self, topic: str, key: str, data: bytes | None) -> SchemaAndValue:
         if data is None:
             return _NULL
         text = bytes(data).decode("utf-8", "replace")

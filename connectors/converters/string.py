@@ -105,14 +105,14 @@ class StringConverter(Converter, HeaderConverter):
         # Java replaces unmappable characters and malformed input; "replace" does the same.
         self._encoding = codecs.lookup(config.converter_encoding).name
 
-    def from_connect_data(self, topic: str, schema: Schema | None, value: Any) -> bytes | None:  # noqa: ARG002
+    def from_connect_data(self, topic: str, schema: Schema | None, value: Any) -> bytes | None:
         if value is None:
             return None
         if isinstance(value, bytes | bytearray | memoryview):
             return bytes(value)
         return to_text(value).encode(self._encoding, "replace")
 
-    def to_connect_data(self, topic: str, data: bytes | None) -> SchemaAndValue:  # noqa: ARG002
+    def to_connect_data(self, topic: str, data: bytes | None) -> SchemaAndValue:
         if data is None:
             return SchemaAndValue(OPTIONAL_STRING_SCHEMA, None)
         return SchemaAndValue(OPTIONAL_STRING_SCHEMA, bytes(data).decode(self._encoding, "replace"))
@@ -120,11 +120,11 @@ class StringConverter(Converter, HeaderConverter):
     def from_connect_header(
         self,
         topic: str,
-        key: str,  # noqa: ARG002 - the header key does not change the text
+        key: str,
         schema: Schema | None,
         value: Any,
     ) -> bytes | None:
         return self.from_connect_data(topic, schema, value)
 
-    def to_connect_header(self, topic: str, key: str, data: bytes | None) -> SchemaAndValue:  # noqa: ARG002
+    def to_connect_header(self, topic: str, key: str, data: bytes | None) -> SchemaAndValue:
         return self.to_connect_data(topic, data)

@@ -23,7 +23,8 @@ from connectors.sdk.records import TopicPartition
 
 class FileStreamSinkConfig(PluginConfig):
     file: str | None = setting(
-        None, doc="Destination filename. If not specified, the standard output will be used",
+        None,
+        doc="Destination filename. If not specified, the standard output will be used",
         importance=Importance.HIGH,
     )
 
@@ -64,7 +65,7 @@ class FileStreamSinkTask(SinkTask[FileStreamSinkConfig]):
 
     @staticmethod
     def _open(path: str) -> IO[str]:
-        return open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in stop()
+        return open(path, "a", encoding="utf-8")
 
     async def put(self, records: Sequence[SinkRecord]) -> None:
         if records:

@@ -30,12 +30,16 @@ READ_CHUNK = 1 << 20
 
 class FileStreamSourceConfig(PluginConfig):
     file: str | None = setting(
-        None, doc="Source filename. If not specified, the standard input will be used", importance=Importance.HIGH
+        None,
+        doc="Source filename. If not specified, the standard input will be used",
+        importance=Importance.HIGH,
     )
     topic: str = setting(doc="The topic to publish data to", importance=Importance.HIGH, min_length=1)
     batch_size: int = setting(
-        2000, doc="The maximum number of records the source task can read from the file each time it is polled",
-        importance=Importance.LOW, ge=1,
+        2000,
+        doc="The maximum number of records the source task can read from the file each time it is polled",
+        importance=Importance.LOW,
+        ge=1,
     )
 
 
@@ -139,7 +143,9 @@ class FileStreamSourceConnector(SourceConnector[FileStreamSourceConfig]):
 
     async def alter_offsets(self, config: dict[str, str], offsets: dict[Any, Any]) -> bool:
         if not config.get("file"):
-            raise ValueError("Offsets cannot be modified: stdin is used for input and offsets are not tracked")
+            raise ValueError(
+                "Offsets cannot be modified: stdin is used for input and offsets are not tracked"
+            )
         for partition, offset in offsets.items():
             if "filename" not in dict(partition):
                 raise ValueError("The partition of a FileStreamSource offset must contain the key 'filename'")

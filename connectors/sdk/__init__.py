@@ -75,6 +75,8 @@ __all__ = [
     "SourceTask",
     "SourceTaskContext",
     "Struct",
+    "TopicPartition",
     "Transformation",
     "Width",
+    "setting",
 ]

@@ -88,7 +88,7 @@ def setting(
     width: Width = Width.NONE,
     display_name: str | None = None,
     dependents: tuple[str, ...] = (),
-    type: ConfigType | None = None,  # noqa: A002 - mirrors ConfigDef's vocabulary
+    type: ConfigType | None = None,
     recommended_values: tuple[str, ...] = (),
     alias: str | None = None,
     **constraints: Any,

@@ -52,7 +52,7 @@ class Connector(ABC, Generic[C]):
         except metadata.PackageNotFoundError:
             return "undefined"
 
-    async def start(self, config: C) -> None:  # noqa: B027 - optional hook
+    async def start(self, config: C) -> None:
         """Called once with the parsed config before any task config is asked for."""
 
     @abstractmethod
@@ -63,7 +63,7 @@ class Connector(ABC, Generic[C]):
         only needs the keys that differ between tasks (``[{}]`` means one task, same config).
         """
 
-    async def stop(self) -> None:  # noqa: B027 - optional hook
+    async def stop(self) -> None:
         """Release what ``start`` acquired."""
 
     def validate(self, props: dict[str, str]) -> list[ConfigValueInfo]:

@@ -32,7 +32,9 @@ class HeaderConverter(ABC):
         """``config`` has the ``header.converter.`` prefix removed."""
 
     @abstractmethod
-    def from_connect_header(self, topic: str, key: str, schema: Schema | None, value: Any) -> bytes | None: ...
+    def from_connect_header(
+        self, topic: str, key: str, schema: Schema | None, value: Any
+    ) -> bytes | None: ...
 
     @abstractmethod
     def to_connect_header(self, topic: str, key: str, data: bytes | None) -> SchemaAndValue: ...

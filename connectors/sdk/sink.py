@@ -46,17 +46,17 @@ class SinkTask(ABC, Generic[C]):
     def initialize(self, context: SinkTaskContext) -> None:
         self.context = context
 
-    async def start(self, config: C) -> None:  # noqa: B027 - optional hook
+    async def start(self, config: C) -> None:
         """Open connections to the target."""
 
-    async def open(self, partitions: Collection[TopicPartition]) -> None:  # noqa: B027
+    async def open(self, partitions: Collection[TopicPartition]) -> None:
         """Partitions newly assigned to this task."""
 
     @abstractmethod
     async def put(self, records: Sequence[SinkRecord]) -> None:
         """Write a batch (may buffer; durability is only required by ``flush``)."""
 
-    async def flush(self, offsets: Mapping[TopicPartition, int]) -> None:  # noqa: B027
+    async def flush(self, offsets: Mapping[TopicPartition, int]) -> None:
         """Make everything ``put`` so far durable."""
 
     async def pre_commit(self, offsets: Mapping[TopicPartition, int]) -> Mapping[TopicPartition, int]:
@@ -64,8 +64,8 @@ class SinkTask(ABC, Generic[C]):
         await self.flush(offsets)
         return offsets
 
-    async def close(self, partitions: Collection[TopicPartition]) -> None:  # noqa: B027
+    async def close(self, partitions: Collection[TopicPartition]) -> None:
         """Partitions revoked from this task."""
 
-    async def stop(self) -> None:  # noqa: B027 - optional hook
+    async def stop(self) -> None:
         """Release resources."""

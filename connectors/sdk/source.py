@@ -53,20 +53,18 @@ class SourceTask(ABC, Generic[C]):
     def initialize(self, context: SourceTaskContext) -> None:
         self.context = context
 
-    async def start(self, config: C) -> None:  # noqa: B027 - optional hook
+    async def start(self, config: C) -> None:
         """Open connections and read the starting offset."""
 
     @abstractmethod
     async def poll(self) -> Sequence[SourceRecord]:
         """The next records, or an empty list when nothing arrived within ``poll_timeout``."""
 
-    async def commit(self) -> None:  # noqa: B027 - optional hook
+    async def commit(self) -> None:
         """Offsets up to the last written record are stored; acknowledge upstream if needed."""
 
-    async def commit_record(  # noqa: B027 - optional hook
-        self, record: SourceRecord, metadata: RecordMetadata | None
-    ) -> None:
+    async def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
         """``record`` was written (``metadata``) or dropped by a transform (None)."""
 
-    async def stop(self) -> None:  # noqa: B027 - optional hook
+    async def stop(self) -> None:
         """Release resources; the runtime will not call ``poll`` again."""

@@ -15,14 +15,14 @@ class Transformation(ABC, Generic[R]):
     config_model: ClassVar[type[PluginConfig]] = EmptyConfig
     aliases: ClassVar[tuple[str, ...]] = ()
 
-    def configure(self, config: PluginConfig) -> None:  # noqa: B027 - optional hook
+    def configure(self, config: PluginConfig) -> None:
         """Receives the parsed ``config_model``."""
 
     @abstractmethod
     def apply(self, record: R) -> R | None:
         """The transformed record, or None to drop it."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release resources."""
 
 
@@ -30,7 +30,7 @@ class Predicate(ABC, Generic[R]):
     config_model: ClassVar[type[PluginConfig]] = EmptyConfig
     aliases: ClassVar[tuple[str, ...]] = ()
 
-    def configure(self, config: PluginConfig) -> None:  # noqa: B027 - optional hook
+    def configure(self, config: PluginConfig) -> None:
         """Receives the parsed ``config_model``."""
 
     @abstractmethod

@@ -14,17 +14,29 @@ from tests.support.server import ServerProcess, wait_until
 pytestmark = pytest.mark.integration
 
 
-def start_pipeline(server: ServerProcess, tmp_path: Path, topic: str = "lines", sink_name: str = "file-sink") -> tuple[Path, Path]:
+def start_pipeline(
+    server: ServerProcess, tmp_path: Path, topic: str = "lines", sink_name: str = "file-sink"
+) -> tuple[Path, Path]:
     source, sink = tmp_path / "in.txt", tmp_path / f"{sink_name}.txt"
     source.touch()
-    server.create("file-source", {
-        "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
-        "tasks.max": "1", "file": str(source), "topic": topic,
-    })
-    server.create(sink_name, {
-        "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
-        "tasks.max": "1", "file": str(sink), "topics": topic,
-    })
+    server.create(
+        "file-source",
+        {
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+            "tasks.max": "1",
+            "file": str(source),
+            "topic": topic,
+        },
+    )
+    server.create(
+        sink_name,
+        {
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+            "tasks.max": "1",
+            "file": str(sink),
+            "topics": topic,
+        },
+    )
     server.wait_for_state("file-source", tasks=1)
     server.wait_for_state(sink_name, tasks=1)
     return source, sink
@@ -111,7 +123,9 @@ def test_kill_9_loses_nothing_and_the_log_has_no_duplicates(server_factory, tmp_
 
     # The topic itself holds every line exactly once: a fresh sink reading from the start sees no duplicates.
     fresh = tmp_path / "fresh.txt"
-    restarted.create("fresh-sink", {"connector.class": "FileStreamSink", "file": str(fresh), "topics": "lines"})
+    restarted.create(
+        "fresh-sink", {"connector.class": "FileStreamSink", "file": str(fresh), "topics": "lines"}
+    )
     wait_until(lambda: len(lines_of(fresh)) >= total, timeout=30)
     time.sleep(0.3)
     assert lines_of(fresh) == expected
@@ -121,19 +135,36 @@ def test_json_converter_envelope_reaches_the_topic(server: ServerProcess, tmp_pa
     """Per-connector converter overrides really change the bytes on the topic."""
     source = tmp_path / "in.txt"
     source.touch()
-    server.create("json-source", {
-        "connector.class": "FileStreamSource", "file": str(source), "topic": "enveloped",
-        "value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "true",
-    })
+    server.create(
+        "json-source",
+        {
+            "connector.class": "FileStreamSource",
+            "file": str(source),
+            "topic": "enveloped",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "true",
+        },
+    )
     raw, plain = tmp_path / "raw.txt", tmp_path / "plain.txt"
-    server.create("raw-sink", {
-        "connector.class": "FileStreamSink", "file": str(raw), "topics": "enveloped",
-        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
-    })
-    server.create("plain-sink", {
-        "connector.class": "FileStreamSink", "file": str(plain), "topics": "enveloped",
-        "value.converter": "JsonConverter", "value.converter.schemas.enable": "true",
-    })
+    server.create(
+        "raw-sink",
+        {
+            "connector.class": "FileStreamSink",
+            "file": str(raw),
+            "topics": "enveloped",
+            "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+        },
+    )
+    server.create(
+        "plain-sink",
+        {
+            "connector.class": "FileStreamSink",
+            "file": str(plain),
+            "topics": "enveloped",
+            "value.converter": "JsonConverter",
+            "value.converter.schemas.enable": "true",
+        },
+    )
     append(source, ["hello", "wörld"])
     wait_until(lambda: len(lines_of(raw)) == 2 and len(lines_of(plain)) == 2, timeout=15)
     assert lines_of(raw) == [
@@ -149,12 +180,14 @@ def test_sink_tasks_share_the_partitions_of_a_topic(server_factory, tmp_path: Pa
     source.touch()
     out = tmp_path / "out.txt"
     server.create("src", {"connector.class": "FileStreamSource", "file": str(source), "topic": "wide"})
-    server.create("sink", {"connector.class": "FileStreamSink", "file": str(out), "topics": "wide", "tasks.max": "3"})
+    server.create(
+        "sink", {"connector.class": "FileStreamSink", "file": str(out), "topics": "wide", "tasks.max": "3"}
+    )
     status = server.wait_for_state("sink", tasks=3)
     assert [t["id"] for t in status["tasks"]] == [0, 1, 2]
     expected = [f"n{i}" for i in range(3000)]
     for start in range(0, 3000, 300):  # several batches so the sticky partitioner spreads them
-        append(source, expected[start:start + 300])
+        append(source, expected[start : start + 300])
         time.sleep(0.05)
     wait_until(lambda: len(lines_of(out)) >= 3000, timeout=20)
     time.sleep(0.3)

@@ -18,22 +18,38 @@ def count_lines(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
-def test_slow_sink_slows_the_source_and_memory_stays_bounded(server_factory, testkit_path: Path, tmp_path: Path) -> None:
+def test_slow_sink_slows_the_source_and_memory_stays_bounded(
+    server_factory, testkit_path: Path, tmp_path: Path
+) -> None:
     max_lag = 5_000
-    server = server_factory({
-        "plugin.path": str(testkit_path),
-        "log.max.lag.records": str(max_lag),
-        "consumer.max.poll.records": "200",
-        "offset.flush.interval.ms": "500",
-    })
+    server = server_factory(
+        {
+            "plugin.path": str(testkit_path),
+            "log.max.lag.records": str(max_lag),
+            "consumer.max.poll.records": "200",
+            "offset.flush.interval.ms": "500",
+        }
+    )
     out = tmp_path / "slow.txt"
-    server.create("slow-sink", {
-        "connector.class": "SlowSink", "topics": "firehose", "file": str(out), "delay.ms.per.batch": "20",
-    })
+    server.create(
+        "slow-sink",
+        {
+            "connector.class": "SlowSink",
+            "topics": "firehose",
+            "file": str(out),
+            "delay.ms.per.batch": "20",
+        },
+    )
     server.wait_for_state("slow-sink", tasks=1)
-    server.create("firehose", {
-        "connector.class": "SequenceSource", "topic": "firehose", "count": "10000000", "payload.bytes": "1024",
-    })
+    server.create(
+        "firehose",
+        {
+            "connector.class": "SequenceSource",
+            "topic": "firehose",
+            "count": "10000000",
+            "payload.bytes": "1024",
+        },
+    )
     server.wait_for_state("firehose", tasks=1)
 
     process = psutil.Process(server.process.pid)  # type: ignore[union-attr]
@@ -59,19 +75,30 @@ def test_slow_sink_slows_the_source_and_memory_stays_bounded(server_factory, tes
     assert got == [f"{i:012d}" for i in range(len(got))]
 
 
-def test_a_failing_task_is_failed_with_trace_and_others_keep_running(server: ServerProcess, tmp_path: Path) -> None:
+def test_a_failing_task_is_failed_with_trace_and_others_keep_running(
+    server: ServerProcess, tmp_path: Path
+) -> None:
     source = tmp_path / "in.txt"
     source.touch()
     ok_out = tmp_path / "ok.txt"
     server.create("src", {"connector.class": "FileStreamSource", "file": str(source), "topic": "t"})
     server.create("ok-sink", {"connector.class": "FileStreamSink", "file": str(ok_out), "topics": "t"})
     # A sink that writes into a directory path fails in start() with IsADirectoryError.
-    server.create("bad-sink", {
-        "connector.class": "FileStreamSink", "file": str(tmp_path), "topics": "t", "auto.restart.enable": "false",
-    })
+    server.create(
+        "bad-sink",
+        {
+            "connector.class": "FileStreamSink",
+            "file": str(tmp_path),
+            "topics": "t",
+            "auto.restart.enable": "false",
+        },
+    )
     status = wait_until(
-        lambda: (s := server.client.get("/connectors/bad-sink/status").json())["tasks"]
-        and s["tasks"][0]["state"] == "FAILED" and s,
+        lambda: (
+            (s := server.client.get("/connectors/bad-sink/status").json())["tasks"]
+            and s["tasks"][0]["state"] == "FAILED"
+            and s
+        ),
         timeout=10,
     )
     assert "IsADirectoryError" in status["tasks"][0]["trace"]
@@ -81,16 +108,29 @@ def test_a_failing_task_is_failed_with_trace_and_others_keep_running(server: Ser
     assert server.client.get("/connectors/src/status").json()["tasks"][0]["state"] == "RUNNING"
 
 
-def test_retriable_failures_restart_by_themselves_with_backoff(server_factory, testkit_path: Path, tmp_path: Path) -> None:
+def test_retriable_failures_restart_by_themselves_with_backoff(
+    server_factory, testkit_path: Path, tmp_path: Path
+) -> None:
     server = server_factory({"plugin.path": str(testkit_path)})
     state = tmp_path / "attempts"
-    server.create("flaky", {
-        "connector.class": "FlakySource", "topic": "flaky", "state.file": str(state), "failures": "2",
-        "auto.restart.backoff.initial.ms": "300", "auto.restart.max.attempts": "5",
-    })
+    server.create(
+        "flaky",
+        {
+            "connector.class": "FlakySource",
+            "topic": "flaky",
+            "state.file": str(state),
+            "failures": "2",
+            "auto.restart.backoff.initial.ms": "300",
+            "auto.restart.max.attempts": "5",
+        },
+    )
     seen_failed = wait_until(
-        lambda: (s := server.client.get("/connectors/flaky/status").json())["tasks"]
-        and s["tasks"][0]["state"] == "FAILED" and s["tasks"][0].get("auto_restart") and s,
+        lambda: (
+            (s := server.client.get("/connectors/flaky/status").json())["tasks"]
+            and s["tasks"][0]["state"] == "FAILED"
+            and s["tasks"][0].get("auto_restart")
+            and s
+        ),
         timeout=10,
     )
     restart = seen_failed["tasks"][0]["auto_restart"]
@@ -103,13 +143,23 @@ def test_retriable_failures_restart_by_themselves_with_backoff(server_factory, t
 def test_fatal_failures_are_not_retried(server_factory, testkit_path: Path, tmp_path: Path) -> None:
     server = server_factory({"plugin.path": str(testkit_path)})
     state = tmp_path / "attempts"
-    server.create("broken", {
-        "connector.class": "FlakySource", "topic": "broken", "state.file": str(state), "failures": "5",
-        "cause": "fatal", "auto.restart.backoff.initial.ms": "100",
-    })
+    server.create(
+        "broken",
+        {
+            "connector.class": "FlakySource",
+            "topic": "broken",
+            "state.file": str(state),
+            "failures": "5",
+            "cause": "fatal",
+            "auto.restart.backoff.initial.ms": "100",
+        },
+    )
     status = wait_until(
-        lambda: (s := server.client.get("/connectors/broken/status").json())["tasks"]
-        and s["tasks"][0]["state"] == "FAILED" and s,
+        lambda: (
+            (s := server.client.get("/connectors/broken/status").json())["tasks"]
+            and s["tasks"][0]["state"] == "FAILED"
+            and s
+        ),
         timeout=10,
     )
     assert "ConfigError" in status["tasks"][0]["trace"]
@@ -134,5 +184,7 @@ def test_plugin_installed_while_running_is_listed_without_restart(server_factory
     assert {"class": "com.example.HelloSourceConnector", "type": "source", "version": "0.3.0"} in plugins
     out = tmp_path / "hello.txt"
     server.create("hello", {"connector.class": "HelloSource", "topic": "greetings"})
-    server.create("hello-sink", {"connector.class": "FileStreamSink", "topics": "greetings", "file": str(out)})
+    server.create(
+        "hello-sink", {"connector.class": "FileStreamSink", "topics": "greetings", "file": str(out)}
+    )
     wait_until(lambda: out.exists() and out.read_text().startswith("hello\n"), timeout=10)

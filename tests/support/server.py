@@ -22,7 +22,9 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, settings: Mapping[str, str] | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, settings: Mapping[str, str] | None = None, port: int | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.settings = dict(settings or {})
         self.port = port or free_port()
@@ -37,9 +39,22 @@ class ServerProcess:
         env["PYTHONUNBUFFERED"] = "1"
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "app.cli", "run", "--host", "127.0.0.1", "--port", str(self.port),
-             "--data-dir", str(self.data_dir)],
-            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.data_dir.parent,
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=self.data_dir.parent,
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -80,7 +95,9 @@ class ServerProcess:
         assert response.status_code == 201, response.text
         return response
 
-    def wait_for_state(self, name: str, state: str = "RUNNING", tasks: int | None = None, timeout: float = 20) -> dict[str, Any]:
+    def wait_for_state(
+        self, name: str, state: str = "RUNNING", tasks: int | None = None, timeout: float = 20
+    ) -> dict[str, Any]:
         last: Any = None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -88,13 +105,17 @@ class ServerProcess:
             if response.status_code == 200:
                 last = response.json()
                 task_states = [t["state"] for t in last["tasks"]]
-                if last["connector"]["state"] == state and (tasks is None or (len(task_states) == tasks and all(s == state for s in task_states))):
+                if last["connector"]["state"] == state and (
+                    tasks is None or (len(task_states) == tasks and all(s == state for s in task_states))
+                ):
                     return dict(last)
             time.sleep(0.05)
         raise AssertionError(f"{name} did not reach {state}; last status: {last}")
 
 
-def wait_until(condition: Callable[[], Any], timeout: float = 20, interval: float = 0.05, message: str = "") -> Any:
+def wait_until(
+    condition: Callable[[], Any], timeout: float = 20, interval: float = 0.05, message: str = ""
+) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = condition()

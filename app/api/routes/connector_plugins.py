@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from app.api.json import JsonResponse
 
 from app.api import entities as e
 from app.api.body import config_map, json_body, query_flag
 from app.api.deps import HerderDep
 from app.api.errors import HttpError
+from app.api.json import JsonResponse
 from app.herder.framework_config import SinkConnectorConfig, SourceConnectorConfig
 from app.herder.validation import BadRequestError, validate_connector_config
 from app.plugins.registry import PLUGIN_TYPES
@@ -27,7 +27,9 @@ def _plugin_json(desc: Any) -> dict[str, Any]:
 
 
 @router.get("", summary="Installed plugins", responses=e.responses(e.PluginInfo))
-async def list_plugins(herder: HerderDep, connectors_only: str | None = Query(None, alias="connectorsOnly")) -> Any:
+async def list_plugins(
+    herder: HerderDep, connectors_only: str | None = Query(None, alias="connectorsOnly")
+) -> Any:
     """Connectors only by default; ``connectorsOnly=false`` adds transforms, predicates and converters."""
     only = connectors_only is None or query_flag(connectors_only)
     types = ("sink", "source") if only else PLUGIN_TYPES
@@ -66,12 +68,16 @@ async def validate(plugin: str, request: Request, herder: HerderDep) -> Any:
     declared = (config.get("connector.class") or "").strip()
     if not declared:
         raise BadRequestError(
-            "The config must contain 'connector.class'; for example "
-            f'{{"connector.class": "{plugin}", ...}}'
+            f'The config must contain \'connector.class\'; for example {{"connector.class": "{plugin}", ...}}'
         )
     if not declared.removesuffix("Connector").endswith(plugin.removesuffix("Connector")):
         raise HttpError(400, f"Included connector type {declared} does not match request type {plugin}")
     infos = validate_connector_config(herder.registry, config)  # type: ignore[arg-type]
     return JsonResponse(
-        {"name": infos.name, "error_count": infos.error_count, "groups": infos.groups, "configs": infos.configs}
+        {
+            "name": infos.name,
+            "error_count": infos.error_count,
+            "groups": infos.groups,
+            "configs": infos.configs,
+        }
     )

@@ -6,18 +6,22 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
-from app.api.json import JsonResponse
 
 from app.api import entities as e
 from app.api.body import config_map, json_body, json_object, query_flag, reject_unknown_fields
 from app.api.deps import HerderDep, SettingsDep
 from app.api.errors import HttpError
+from app.api.json import JsonResponse
 from app.herder import offsets as offsets_api
-from app.runtime.states import TargetState
+from app.herder.herder import TargetState
 
 router = APIRouter(prefix="/connectors", tags=["connectors"])
 FORWARD = Query(None, include_in_schema=False)
-_INITIAL_STATES = {"RUNNING": TargetState.STARTED, "PAUSED": TargetState.PAUSED, "STOPPED": TargetState.STOPPED}
+_INITIAL_STATES = {
+    "RUNNING": TargetState.STARTED,
+    "PAUSED": TargetState.PAUSED,
+    "STOPPED": TargetState.STOPPED,
+}
 
 
 def _task_number(task: str) -> int:
@@ -32,7 +36,11 @@ def _created(request: Request, name: str, info: dict[str, Any]) -> JsonResponse:
     return JsonResponse(info, status_code=201, headers={"Location": location})
 
 
-@router.get("", summary="List connectors", responses={200: {"content": {"application/json": {"example": ["file-source"]}}}})
+@router.get(
+    "",
+    summary="List connectors",
+    responses={200: {"content": {"application/json": {"example": ["file-source"]}}}},
+)
 async def list_connectors(herder: HerderDep, expand: list[str] | None = Query(None)) -> Any:
     """Names of all connectors; with ``expand=status`` and/or ``expand=info``, a map of details."""
     names = herder.connector_names()
@@ -44,12 +52,12 @@ async def list_connectors(herder: HerderDep, expand: list[str] | None = Query(No
         try:
             if "status" in expand:
                 item["status"] = herder.status(name)
-        except Exception:  # noqa: BLE001 - a connector without status yet is omitted, as in Kafka Connect
+        except Exception:
             continue
         if "info" in expand:
             try:
                 item["info"] = herder.info(name).as_json()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 item["info"] = None
         result[name] = item
     return JsonResponse(result)
@@ -71,7 +79,9 @@ async def create_connector(request: Request, herder: HerderDep, forward: str | N
         raise HttpError(400, "Connector 'name' must be a string")
     name = (raw_name or "").strip()
     if "config" not in body or body["config"] is None:
-        raise HttpError(400, "The request body must contain a 'config' object with the connector configuration")
+        raise HttpError(
+            400, "The request body must contain a 'config' object with the connector configuration"
+        )
     config = config_map(body["config"])
     state = body.get("initial_state")
     initial = None
@@ -81,7 +91,8 @@ async def create_connector(request: Request, herder: HerderDep, forward: str | N
         initial = _INITIAL_STATES[state.upper()]
     if "name" in config and config["name"] != name:
         raise HttpError(
-            400, f"Connector name configuration ({config['name']}) doesn't match connector name in the URL ({name})"
+            400,
+            f"Connector name configuration ({config['name']}) doesn't match connector name in the URL ({name})",
         )
     config["name"] = name
     info = await herder.create(name, config, initial)  # type: ignore[arg-type]
@@ -102,14 +113,17 @@ async def get_config(name: str, herder: HerderDep) -> Any:
     "/{name}/config",
     summary="Create or replace a connector's config",
     responses=e.responses(e.ConnectorInfo, 400),
-    openapi_extra=e.json_body_doc({"type": "object", "additionalProperties": {"type": "string"}}, e.FILE_SOURCE),
+    openapi_extra=e.json_body_doc(
+        {"type": "object", "additionalProperties": {"type": "string"}}, e.FILE_SOURCE
+    ),
 )
 async def put_config(name: str, request: Request, herder: HerderDep, forward: str | None = FORWARD) -> Any:
     """201 when this created the connector, 200 when it replaced the config (target state unchanged)."""
     config = config_map(await json_body(request))
     if "name" in config and config["name"] != name:
         raise HttpError(
-            400, f"Connector name configuration ({config['name']}) doesn't match connector name in the URL ({name})"
+            400,
+            f"Connector name configuration ({config['name']}) doesn't match connector name in the URL ({name})",
         )
     config["name"] = name
     created, info = await herder.put_config(name, config)  # type: ignore[arg-type]
@@ -131,7 +145,9 @@ async def patch_config(name: str, request: Request, herder: HerderDep, forward: 
     return JsonResponse(info.as_json())
 
 
-@router.get("/{name}/status", summary="Connector and task states", responses=e.responses(e.ConnectorStateInfo, 404))
+@router.get(
+    "/{name}/status", summary="Connector and task states", responses=e.responses(e.ConnectorStateInfo, 404)
+)
 async def get_status(name: str, herder: HerderDep) -> Any:
     return JsonResponse(herder.status(name))
 
@@ -154,19 +170,34 @@ async def restart_connector(
     return JsonResponse(plan, status_code=202)
 
 
-@router.put("/{name}/pause", status_code=202, summary="Pause a connector and its tasks", responses=e.responses(None, 404))
+@router.put(
+    "/{name}/pause",
+    status_code=202,
+    summary="Pause a connector and its tasks",
+    responses=e.responses(None, 404),
+)
 async def pause(name: str, herder: HerderDep) -> Response:
     await herder.pause(name)
     return Response(status_code=202)
 
 
-@router.put("/{name}/resume", status_code=202, summary="Resume a paused or stopped connector", responses=e.responses(None, 404))
+@router.put(
+    "/{name}/resume",
+    status_code=202,
+    summary="Resume a paused or stopped connector",
+    responses=e.responses(None, 404),
+)
 async def resume(name: str, herder: HerderDep) -> Response:
     await herder.resume(name)
     return Response(status_code=202)
 
 
-@router.put("/{name}/stop", status_code=204, summary="Stop a connector (shuts down its tasks)", responses=e.responses(None, 404))
+@router.put(
+    "/{name}/stop",
+    status_code=204,
+    summary="Stop a connector (shuts down its tasks)",
+    responses=e.responses(None, 404),
+)
 async def stop(name: str, herder: HerderDep, forward: str | None = FORWARD) -> Response:
     await herder.stop_connector(name)
     return Response(status_code=204)
@@ -190,12 +221,19 @@ async def get_tasks_config(name: str, herder: HerderDep) -> Any:
     return JsonResponse({f"{name}-{i}": c for i, c in enumerate(configs)})
 
 
-@router.get("/{name}/tasks/{task}/status", summary="One task's state", responses=e.responses(e.TaskState, 404))
+@router.get(
+    "/{name}/tasks/{task}/status", summary="One task's state", responses=e.responses(e.TaskState, 404)
+)
 async def get_task_status(name: str, task: str, herder: HerderDep) -> Any:
     return JsonResponse(herder.task_status(name, _task_number(task)))
 
 
-@router.post("/{name}/tasks/{task}/restart", status_code=204, summary="Restart one task", responses=e.responses(None, 404))
+@router.post(
+    "/{name}/tasks/{task}/restart",
+    status_code=204,
+    summary="Restart one task",
+    responses=e.responses(None, 404),
+)
 async def restart_task(name: str, task: str, herder: HerderDep, forward: str | None = FORWARD) -> Response:
     await herder.restart_task(name, _task_number(task))
     return Response(status_code=204)
@@ -228,8 +266,10 @@ async def get_offsets(name: str, herder: HerderDep) -> Any:
     "/{name}/offsets",
     summary="Alter offsets of a stopped connector",
     responses=e.responses(e.Message, 400, 404),
-    openapi_extra=e.json_body_doc(e.ConnectorOffsets, {"offsets": [
-        {"partition": {"filename": "/tmp/in.txt"}, "offset": {"position": 0}}]}),
+    openapi_extra=e.json_body_doc(
+        e.ConnectorOffsets,
+        {"offsets": [{"partition": {"filename": "/tmp/in.txt"}, "offset": {"position": 0}}]},
+    ),
 )
 async def alter_offsets(name: str, request: Request, herder: HerderDep, forward: str | None = FORWARD) -> Any:
     body = await json_body(request, required=False)
@@ -239,7 +279,9 @@ async def alter_offsets(name: str, request: Request, herder: HerderDep, forward:
     reject_unknown_fields(body, {"offsets"}, "the alter-offsets request")
     entries = body["offsets"]
     if not isinstance(entries, list):
-        raise HttpError(400, "'offsets' must be a JSON array of {\"partition\": {...}, \"offset\": {...}} objects")
+        raise HttpError(
+            400, '\'offsets\' must be a JSON array of {"partition": {...}, "offset": {...}} objects'
+        )
     for entry in entries:
         json_object(entry, "Each element of 'offsets'")
         reject_unknown_fields(entry, {"partition", "offset"}, "an offsets element")
@@ -249,6 +291,10 @@ async def alter_offsets(name: str, request: Request, herder: HerderDep, forward:
     return JsonResponse({"message": message})
 
 
-@router.delete("/{name}/offsets", summary="Reset offsets of a stopped connector", responses=e.responses(e.Message, 400, 404))
+@router.delete(
+    "/{name}/offsets",
+    summary="Reset offsets of a stopped connector",
+    responses=e.responses(e.Message, 400, 404),
+)
 async def reset_offsets(name: str, herder: HerderDep, forward: str | None = FORWARD) -> Any:
     return JsonResponse({"message": await offsets_api.reset_offsets(herder, name)})

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
-from app.api.json import JsonResponse
 
 from app.api import entities as e
 from app.api.body import json_body, json_object
 from app.api.deps import LoggersDep
 from app.api.errors import HttpError
+from app.api.json import JsonResponse
 from app.logging import LEVELS
 
 router = APIRouter(prefix="/admin/loggers", tags=["admin"])
@@ -32,9 +32,13 @@ async def get_logger(logger: str, loggers: LoggersDep) -> Any:
 @router.put(
     "/{logger}",
     summary="Set a logger's level (and its children's)",
-    openapi_extra=e.json_body_doc({"type": "object", "properties": {"level": {"type": "string"}}}, {"level": "DEBUG"}),
+    openapi_extra=e.json_body_doc(
+        {"type": "object", "properties": {"level": {"type": "string"}}}, {"level": "DEBUG"}
+    ),
 )
-async def set_logger(logger: str, request: Request, loggers: LoggersDep, scope: str | None = Query(None)) -> Any:
+async def set_logger(
+    logger: str, request: Request, loggers: LoggersDep, scope: str | None = Query(None)
+) -> Any:
     body = json_object(await json_body(request), "The request body")
     level = body.get("level")
     if level is None:

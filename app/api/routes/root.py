@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from app.api.json import JsonResponse
 
 from app import __version__
 from app.api import entities as e
 from app.api.deps import HerderDep
+from app.api.json import JsonResponse
 
 router = APIRouter(tags=["worker"])
 KAFKA_COMPAT_VERSION = "3.9.0"
@@ -26,7 +26,9 @@ async def server_info() -> Any:
 @router.get("/health", summary="Worker health (Kafka Connect 3.9)", responses=e.responses(e.WorkerStatus))
 async def health(herder: HerderDep) -> Any:
     if not herder.ready:
-        return JsonResponse({"status": "starting", "message": "Worker is still starting up."}, status_code=503)
+        return JsonResponse(
+            {"status": "starting", "message": "Worker is still starting up."}, status_code=503
+        )
     return JsonResponse(
         {"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."}
     )

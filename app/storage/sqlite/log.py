@@ -78,7 +78,7 @@ class EmbeddedLog:
                 tp = TopicPartition(topic, partition)
                 table = f"p{pid}"
                 self._tables[tp] = table
-                low, high = conn.execute(f"SELECT MIN(offset), MAX(offset) FROM {table}").fetchone()  # noqa: S608
+                low, high = conn.execute(f"SELECT MIN(offset), MAX(offset) FROM {table}").fetchone()
                 self._next[tp] = (high + 1) if high is not None else self._stored_start(conn, tp)
                 self._start[tp] = low if low is not None else self._next[tp]
 
@@ -165,7 +165,10 @@ class EmbeddedLog:
         return delivered
 
     def _append(
-        self, conn: sqlite3.Connection, records: Sequence[ProducerRecord], offsets: Sequence[SourceOffsetWrite]
+        self,
+        conn: sqlite3.Connection,
+        records: Sequence[ProducerRecord],
+        offsets: Sequence[SourceOffsetWrite],
     ) -> list[Delivered]:
         now = _now_ms()
         rows: dict[TopicPartition, list[tuple[Any, ...]]] = defaultdict(list)
@@ -190,7 +193,7 @@ class EmbeddedLog:
             batch.append((offset, ts, r.key, r.value, encode_headers(r.headers)))
             delivered.append(Delivered(r.topic, p, offset, ts))
         for tp, batch in rows.items():
-            conn.executemany(f"INSERT INTO {self._tables[tp]} VALUES(?,?,?,?,?)", batch)  # noqa: S608
+            conn.executemany(f"INSERT INTO {self._tables[tp]} VALUES(?,?,?,?,?)", batch)
         if offsets:
             _write_source_offsets(conn, offsets)
         for tp, batch in rows.items():
@@ -249,14 +252,16 @@ class EmbeddedLog:
 
         def fetch(conn: sqlite3.Connection) -> list[ConsumerRecord]:
             cur = conn.execute(
-                f"SELECT offset, ts, key, value, headers FROM {table} WHERE offset >= ? "  # noqa: S608
+                f"SELECT offset, ts, key, value, headers FROM {table} WHERE offset >= ? "
                 "ORDER BY offset LIMIT ?",
                 (offset, max_records),
             )
             out: list[ConsumerRecord] = []
             size = 0
             for off, ts, key, value, headers in cur:
-                out.append(ConsumerRecord(tp.topic, tp.partition, off, ts, key, value, decode_headers(headers)))
+                out.append(
+                    ConsumerRecord(tp.topic, tp.partition, off, ts, key, value, decode_headers(headers))
+                )
                 size += len(value or b"") + len(key or b"")
                 if size >= max_bytes:
                     break
@@ -277,7 +282,7 @@ class EmbeddedLog:
     async def enforce_retention(self, default_retention_ms: int = DEFAULT_RETENTION_MS) -> int:
         """Delete records older than each topic's ``retention.ms``; returns how many went."""
         now = _now_ms()
-        plan = []
+        plan: list[tuple[TopicPartition, int]] = []
         for name, desc in self._topics.items():
             retention = int(desc.config.get("retention.ms", default_retention_ms))
             if retention >= 0:
@@ -289,11 +294,11 @@ class EmbeddedLog:
                 table = self._tables[tp]
                 # Keep the newest record so the partition's next offset survives a restart.
                 cur = conn.execute(
-                    f"DELETE FROM {table} WHERE ts < ? AND offset < ?",  # noqa: S608
+                    f"DELETE FROM {table} WHERE ts < ? AND offset < ?",
                     (cutoff, self._next[tp] - 1),
                 )
                 removed += cur.rowcount
-                low = conn.execute(f"SELECT MIN(offset) FROM {table}").fetchone()[0]  # noqa: S608
+                low = conn.execute(f"SELECT MIN(offset) FROM {table}").fetchone()[0]
                 self._start[tp] = low if low is not None else self._next[tp]
             return removed
 
@@ -308,12 +313,16 @@ class EmbeddedLog:
 
     async def group_offsets(self, group: str) -> dict[TopicPartition, int]:
         def fetch(conn: sqlite3.Connection) -> dict[TopicPartition, int]:
-            cur = conn.execute("SELECT topic, partition, next_offset FROM group_offsets WHERE grp=?", (group,))
+            cur = conn.execute(
+                "SELECT topic, partition, next_offset FROM group_offsets WHERE grp=?", (group,)
+            )
             return {TopicPartition(t, p): o for t, p, o in cur}
 
         return await self._db.read(fetch)
 
-    async def delete_group_offsets(self, group: str, partitions: Sequence[TopicPartition] | None = None) -> None:
+    async def delete_group_offsets(
+        self, group: str, partitions: Sequence[TopicPartition] | None = None
+    ) -> None:
         def delete(conn: sqlite3.Connection) -> None:
             if partitions is None:
                 conn.execute("DELETE FROM group_offsets WHERE grp=?", (group,))

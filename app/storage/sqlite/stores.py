@@ -108,7 +108,8 @@ class OffsetStore:
     async def all(self, connector: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         def fetch(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], dict[str, Any]]]:
             cur = conn.execute(
-                "SELECT partition, offset FROM source_offsets WHERE connector=? ORDER BY partition", (connector,)
+                "SELECT partition, offset FROM source_offsets WHERE connector=? ORDER BY partition",
+                (connector,),
             )
             return [(orjson.loads(p), orjson.loads(o)) for p, o in cur]
 

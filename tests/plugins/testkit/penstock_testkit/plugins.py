@@ -45,8 +45,11 @@ class SequenceSourceTask(SourceTask[SequenceConfig]):
         end = min(self.config.count, self.next + self.config.batch_size)
         records = [
             SourceRecord(
-                topic=self.config.topic, value=f"{i:012d}{self.pad}", value_schema=STRING_SCHEMA,
-                source_partition={"sequence": self.config.topic}, source_offset={"next": i + 1},
+                topic=self.config.topic,
+                value=f"{i:012d}{self.pad}",
+                value_schema=STRING_SCHEMA,
+                source_partition={"sequence": self.config.topic},
+                source_offset={"next": i + 1},
             )
             for i in range(self.next, end)
         ]
@@ -109,7 +112,9 @@ class FlakySourceTask(SourceTask[FlakyConfig]):
 
     async def poll(self) -> Sequence[SourceRecord]:
         await asyncio.sleep(0.1)
-        return [SourceRecord(topic=self.config.topic, value=f"alive {os.getpid()}", value_schema=STRING_SCHEMA)]
+        return [
+            SourceRecord(topic=self.config.topic, value=f"alive {os.getpid()}", value_schema=STRING_SCHEMA)
+        ]
 
 
 class FlakySourceConnector(SourceConnector[FlakyConfig]):

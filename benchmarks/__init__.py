@@ -1,0 +1,1 @@
+"""Penstock benchmarks: ``python -m benchmarks [log|pipeline|all]``. Numbers go to docs/benchmarks.md."""
