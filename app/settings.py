@@ -73,9 +73,6 @@ class WorkerSettings(BaseModel):
     source_max_inflight_batches: int = Field(
         4, ge=1, description="Converted source batches waiting to be written before poll() pauses"
     )
-    sink_max_buffered_batches: int = Field(
-        2, ge=1, description="Fetched batches waiting for put() before fetching pauses"
-    )
 
     # Plugins
     plugin_path: str = Field("", description="Extra comma-separated folders searched for plugin packages")
