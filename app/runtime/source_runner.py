@@ -81,11 +81,14 @@ class SourceTaskRunner(TaskRunner):
         batch = _Batch()
         errors, chain, conv = self._errors, self._transforms, self._converters
         connector = self.id.connector
+        last_partition: dict[str, Any] | None = None
+        last_key = ""
         for record in records:
-            if record.source_partition is not None:
-                batch.offsets[offset_key(record.source_partition)] = SourceOffsetWrite(
-                    connector, record.source_partition, record.source_offset
-                )
+            partition = record.source_partition
+            if partition is not None:
+                if partition is not last_partition:  # tasks usually reuse one dict per partition
+                    last_partition, last_key = partition, offset_key(partition)
+                batch.offsets[last_key] = SourceOffsetWrite(connector, partition, record.source_offset)
             out: Any = (
                 errors.run(Stage.TRANSFORMATION, chain.apply, record, shown=record) if chain else record
             )

@@ -97,10 +97,14 @@ class FileStreamSourceTask(SourceTask[FileStreamSourceConfig]):
 
     def _take_lines(self) -> list[SourceRecord]:
         """Complete lines from the buffer; a trailing ``\\r`` waits to see if ``\\n`` follows."""
-        out: list[SourceRecord] = []
         buf = self._buffer
-        start = 0
         limit = self.config.batch_size
+        if b"\r" not in buf:  # the common case: one C-level split instead of a scan per line
+            parts = buf.split(b"\n", limit)
+            lines, self._buffer = parts[:-1], parts[-1]
+            return [self._record(line, len(line) + 1) for line in lines]
+        out: list[SourceRecord] = []
+        start = 0
         while len(out) < limit:
             nl = buf.find(b"\n", start)
             cr = buf.find(b"\r", start)
@@ -112,20 +116,20 @@ class FileStreamSourceTask(SourceTask[FileStreamSourceConfig]):
                 end, after = nl, nl + 1
             else:
                 break
-            line = buf[start:end].decode("utf-8", errors="replace")
-            self.position += after - start
+            out.append(self._record(buf[start:end], after - start))
             start = after
-            out.append(
-                SourceRecord(
-                    topic=self.config.topic,
-                    value=line,
-                    value_schema=STRING_SCHEMA,
-                    source_partition=self.partition,
-                    source_offset={"position": self.position} if self.partition else None,
-                )
-            )
         self._buffer = buf[start:]
         return out
+
+    def _record(self, line: bytes, consumed: int) -> SourceRecord:
+        self.position += consumed
+        return SourceRecord(
+            topic=self.config.topic,
+            value=line.decode("utf-8", errors="replace"),
+            value_schema=STRING_SCHEMA,
+            source_partition=self.partition,
+            source_offset={"position": self.position} if self.partition else None,
+        )
 
     async def stop(self) -> None:
         stream = getattr(self, "_stream", None)
