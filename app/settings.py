@@ -10,6 +10,7 @@ in ``extras`` and handed to converters and clients by prefix.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ENV_PREFIX = "CONNECT_"
+_LISTENER = re.compile(r"(?i)(?:https?://)?(?P<host>\[[^\]]*\]|[^:/\[\]]*)(?::(?P<port>\d{0,5}))?/?")
 
 
 def _key(name: str) -> str:
@@ -48,6 +50,7 @@ class WorkerSettings(BaseModel):
     log_retention_check_interval_ms: int = Field(300_000, ge=1000, description="How often retention runs")
     log_max_lag_records: int = Field(
         100_000,
+        ge=-1,
         description="Writers to a topic wait while a running consumer group is this many records behind "
         "on a partition (a slow sink slows its source); -1 disables the limit",
     )
@@ -99,13 +102,23 @@ class WorkerSettings(BaseModel):
         """Extra settings under ``prefix`` with the prefix removed (``value.converter.`` -> ...)."""
         return {k[len(prefix) :]: v for k, v in self.extras.items() if k.startswith(prefix)}
 
+    @field_validator("listeners")
+    @classmethod
+    def _valid_listeners(cls, value: str) -> str:
+        for item in value.split(","):
+            if not _LISTENER.fullmatch(item.strip()):
+                raise ValueError(
+                    f"'{item.strip()}' is not a listener; use http://host:port, e.g. http://:8083"
+                )
+        return value
+
     @property
     def listener(self) -> tuple[str, int]:
         """(host, port) of the first listener; an empty host means all interfaces."""
-        first = self.listeners.split(",")[0].strip()
-        rest = first.split("://", 1)[-1]
-        host, _, port = rest.rpartition(":")
-        return (host.strip("[]") or "0.0.0.0"), int(port or 8083)
+        match = _LISTENER.fullmatch(self.listeners.split(",")[0].strip())
+        assert match is not None  # checked by the validator
+        host = match["host"].strip("[]") or "0.0.0.0"  # Kafka: an empty host means all interfaces
+        return host, int(match["port"] or 8083)
 
     @property
     def worker_id(self) -> str:
@@ -118,21 +131,63 @@ class WorkerSettings(BaseModel):
 
 
 def read_properties(path: Path) -> dict[str, str]:
-    """Java ``.properties``: ``key=value`` or ``key: value``, ``#``/``!`` comments, ``\\`` continuations."""
+    """Java ``.properties``: ``=``, ``:`` or whitespace separators, ``#``/``!`` comments, ``\\``
+    continuations and escapes (``\\:``, ``\\=``, ``\\uXXXX``, ...), as ``Properties.load`` reads them."""
     result: dict[str, str] = {}
     pending = ""
     for raw in path.read_text(encoding="utf-8").splitlines():
-        line = pending + raw.strip()
+        line = pending + raw.lstrip()
         pending = ""
-        if not line or line[0] in "#!":
+        if not line or (line[0] in "#!" and not pending):
             continue
-        if line.endswith("\\"):
+        trailing = len(line) - len(line.rstrip("\\"))
+        if trailing % 2 == 1:  # an odd number of backslashes continues the line
             pending = line[:-1]
             continue
-        sep = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=-1)
-        key, value = (line[:sep], line[sep + 1 :]) if sep >= 0 else (line, "")
-        result[key.strip()] = value.strip()
+        key, value = _split_property(line)
+        result[_unescape(key)] = _unescape(value)
     return result
+
+
+def _split_property(line: str) -> tuple[str, str]:
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch in "=: \t\f":
+            break
+        i += 1
+    key = line[:i]
+    rest = line[i:].lstrip(" \t\f")
+    if rest[:1] in ("=", ":") and (i >= len(line) or line[i] in " \t\f"):
+        rest = rest[1:]
+    elif i < len(line) and line[i] in "=:":
+        rest = line[i + 1 :]
+    return key, rest.lstrip(" \t\f")
+
+
+_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
+
+
+def _unescape(text: str) -> str:
+    out = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt == "u" and i + 6 <= len(text):
+                out.append(chr(int(text[i + 2 : i + 6], 16)))
+                i += 6
+                continue
+            out.append(_ESCAPES.get(nxt, nxt))
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out).rstrip() if not text.endswith("\\ ") else "".join(out)
 
 
 def read_dotenv(path: Path) -> dict[str, str]:

@@ -44,7 +44,7 @@ def pip_install_target(package: Path, target: Path) -> None:
     import subprocess
     import sys
 
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [
             sys.executable,
             "-m",

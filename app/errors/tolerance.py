@@ -85,10 +85,12 @@ class ErrorHandler:
                 raise ToleranceExceeded(
                     f"Tolerance exceeded in error handler at stage {stage}: {exc}"
                 ) from exc
-            self._report(stage, exc, original, shown)
+            self._report(stage, exc, original, shown, _executing_name(fn))
             return SKIP
 
-    def _report(self, stage: Stage, exc: Exception, original: ConsumerRecord | None, shown: Any) -> None:
+    def _report(
+        self, stage: Stage, exc: Exception, original: ConsumerRecord | None, shown: Any, executing: str
+    ) -> None:
         if self.log_errors:
             log.error(
                 "record failed and was skipped (errors.tolerance=all)",
@@ -108,8 +110,8 @@ class ErrorHandler:
                         "connector.name": self.connector,
                         "task.id": self.task,
                         "stage": stage,
-                        "class.name": type(exc).__module__ + "." + type(exc).__qualname__,
-                        "exception.class.name": type(exc).__qualname__,
+                        "class.name": executing,
+                        "exception.class.name": _qualified(type(exc)),
                         "exception.message": str(exc),
                         "exception.stacktrace": "".join(traceback.format_exception(exc)),
                     }.items()
@@ -123,3 +125,15 @@ class ErrorHandler:
     def take_dead_letters(self) -> list[ProducerRecord]:
         letters, self.dead_letters = self.dead_letters, []
         return letters
+
+
+def _qualified(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _executing_name(fn: Callable[..., Any]) -> str:
+    """The converter or transformation class that ran (Kafka's ``class.name`` header)."""
+    owner = getattr(fn, "__self__", None)
+    if owner is not None:
+        return _qualified(type(owner))
+    return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"

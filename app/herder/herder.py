@@ -160,7 +160,7 @@ class Herder:
                 current.pop(key, None)
             else:
                 current[key] = value
-        if current.get("name") != name:
+        if current.get("name") is not None and current["name"] != name:
             raise BadRequestError(
                 f"Connector name configuration ({current.get('name')}) doesn't match connector name in the URL ({name})"
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 import importlib
 import os
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -137,7 +138,7 @@ class PluginRegistry:
             for p in plugins:
                 shorts = set()
                 for full in list(p.names):
-                    simple = full.rsplit(".", 1)[-1]
+                    simple = re.split(r"[.:]", full)[-1]
                     shorts.add(simple)
                     for suffix in _SUFFIXES:
                         if simple.endswith(suffix) and len(simple) > len(suffix):

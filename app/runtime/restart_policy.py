@@ -49,7 +49,7 @@ class RestartPolicy:
 
     def delay(self, attempt: int) -> float:
         """Backoff before restart number ``attempt`` (1-based)."""
-        return float(min(self.max_backoff_s, self.initial_backoff_s * (2 ** (attempt - 1))))
+        return float(min(self.max_backoff_s, self.initial_backoff_s * (2 ** min(attempt - 1, 62))))
 
     def allows(self, error: BaseException, attempts_so_far: int) -> bool:
         return self.enabled and attempts_so_far < self.max_attempts and is_retriable(error)

@@ -51,7 +51,7 @@ def render_line(value: Any) -> str:
     if isinstance(value, bytes | bytearray):
         return bytes(value).decode("utf-8", errors="replace")
     if isinstance(value, dict | list | tuple | Struct):
-        return orjson.dumps(value, default=_json_default).decode()
+        return orjson.dumps(value, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATACLASS).decode()
     return str(value)
 
 

@@ -9,13 +9,22 @@ every value arrives as a string and is coerced, as Connect configs are ``Map<Str
 
 from __future__ import annotations
 
+import re
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic import Field as PydanticField
 from pydantic.fields import FieldInfo
 
@@ -45,6 +54,15 @@ class Width(StrEnum):
     SHORT = "SHORT"
     MEDIUM = "MEDIUM"
     LONG = "LONG"
+
+
+_JAVA_WHITESPACE = "".join(map(chr, range(0x21)))
+_JAVA_INT = re.compile(r"[+-]?\d{1,10}")
+
+
+def java_trim(text: str) -> str:
+    """Java's ``String.trim``: strips code points up to U+0020 only (not U+0085 or U+00A0)."""
+    return text.strip(_JAVA_WHITESPACE)
 
 
 def dotted(name: str) -> str:
@@ -201,9 +219,28 @@ class PluginConfig(BaseModel):
         populate_by_name=True,
         extra="ignore",
         frozen=True,
-        str_strip_whitespace=True,
         coerce_numbers_to_str=True,
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _parse_like_configdef(cls, value: Any, info: ValidationInfo) -> Any:
+        """Strings are trimmed the Java way; BOOLEAN accepts only true/false and INT only 32-bit
+        integers, as Kafka's ConfigDef parses them (pydantic alone would take "yes" or "1.0")."""
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None or not isinstance(value, str):
+            return value
+        text = java_trim(value)
+        kind = config_type_of(field)
+        if kind is ConfigType.BOOLEAN:
+            if text.lower() not in ("true", "false"):
+                raise ValueError("Expected value to be either true or false")
+            return text.lower() == "true"
+        if kind is ConfigType.INT:
+            if not _JAVA_INT.fullmatch(text) or not -(2**31) <= int(text) < 2**31:
+                raise ValueError("Not a number of type INT")
+            return int(text)
+        return text
 
     group_name: ClassVar[str | None] = None
     """Default group for settings that do not name one (shown in validate output)."""

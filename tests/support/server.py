@@ -38,7 +38,7 @@ class ServerProcess:
         env.update({"CONNECT_" + k.upper().replace(".", "_"): v for k, v in self.settings.items()})
         env["PYTHONUNBUFFERED"] = "1"
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",

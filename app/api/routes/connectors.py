@@ -14,6 +14,7 @@ from app.api.errors import HttpError
 from app.api.json import JsonResponse
 from app.herder import offsets as offsets_api
 from app.herder.herder import TargetState
+from connectors.sdk.config import java_trim
 
 router = APIRouter(prefix="/connectors", tags=["connectors"])
 FORWARD = Query(None, include_in_schema=False)
@@ -77,7 +78,7 @@ async def create_connector(request: Request, herder: HerderDep, forward: str | N
     raw_name = body.get("name")
     if raw_name is not None and not isinstance(raw_name, str):
         raise HttpError(400, "Connector 'name' must be a string")
-    name = (raw_name or "").strip()
+    name = java_trim(raw_name or "")
     if "config" not in body or body["config"] is None:
         raise HttpError(
             400, "The request body must contain a 'config' object with the connector configuration"
@@ -89,7 +90,7 @@ async def create_connector(request: Request, herder: HerderDep, forward: str | N
         if not isinstance(state, str) or state.upper() not in _INITIAL_STATES:
             raise HttpError(400, f"Invalid initial_state {state!r}: use RUNNING, PAUSED or STOPPED")
         initial = _INITIAL_STATES[state.upper()]
-    if "name" in config and config["name"] != name:
+    if config.get("name") is not None and config["name"] != name:
         raise HttpError(
             400,
             f"Connector name configuration ({config['name']}) doesn't match connector name in the URL ({name})",
@@ -120,7 +121,7 @@ async def get_config(name: str, herder: HerderDep) -> Any:
 async def put_config(name: str, request: Request, herder: HerderDep, forward: str | None = FORWARD) -> Any:
     """201 when this created the connector, 200 when it replaced the config (target state unchanged)."""
     config = config_map(await json_body(request))
-    if "name" in config and config["name"] != name:
+    if config.get("name") is not None and config["name"] != name:
         raise HttpError(
             400,
             f"Connector name configuration ({config['name']}) doesn't match connector name in the URL ({name})",

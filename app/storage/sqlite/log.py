@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import sqlite3
 import time
 from collections import defaultdict
@@ -32,6 +33,7 @@ from connectors.sdk.errors import ConfigError
 from connectors.sdk.records import TopicPartition
 
 DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 
 
 def encode_headers(headers: Sequence[HeaderBytes]) -> bytes | None:
@@ -101,9 +103,9 @@ class EmbeddedLog:
     def _create(self, conn: sqlite3.Connection, name: str, partitions: int, config: dict[str, str]) -> bool:
         if name in self._topics:
             return False
-        if not name or len(name) > 249 or any(not (ch.isalnum() or ch in "._-") for ch in name):
+        if not _TOPIC_NAME.fullmatch(name) or name in (".", ".."):
             raise ConfigError(
-                f"Invalid topic name '{name}': use 1-249 characters of ASCII letters, digits, '.', '_', '-'"
+                f"Invalid topic name '{name}': use 1-249 characters of ASCII letters, digits, '.', '_', '-' (not '.' or '..')"
             )
         if partitions < 1:
             raise ConfigError(f"Topic {name} needs at least one partition, not {partitions}")
@@ -234,7 +236,7 @@ class EmbeddedLog:
         )
 
     async def _wait_for_readers(self, topics: set[str]) -> None:
-        while self._worst_lag(topics) >= self.max_lag:
+        while self._worst_lag(topics) >= max(self.max_lag, 1):
             async with self._progress:
                 try:
                     async with asyncio.timeout(1.0):

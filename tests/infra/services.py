@@ -1,0 +1,117 @@
+"""pytest plugin: real Kafka, PostgreSQL and Elasticsearch for integration tests.
+
+Register it with ``pytest_plugins = ["tests.infra.services"]`` (or ``-p tests.infra.services``).
+
+Session fixtures ``kafka_bootstrap``, ``postgres_dsn`` and ``elasticsearch_url`` return where a
+server listens. When ``KAFKA_BOOTSTRAP_SERVERS`` / ``POSTGRES_DSN`` / ``ELASTICSEARCH_URL`` is
+already exported that server is used as is; otherwise ``scripts/services up <name>`` starts one
+(reusing it when it already runs) and the value is exported into ``os.environ`` so that processes
+the tests spawn find it too. Tests marked ``kafka`` / ``postgres`` / ``elasticsearch`` get the
+service even without asking for the fixture.
+
+A server that cannot start fails the test (never skips) and points at the log folder. The
+fixtures do not stop what they started: ``scripts/services down`` does (CI runs it at the end).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SERVICES_SCRIPT = REPO_ROOT / "scripts" / "services"
+# Cold starts download Kafka and Elasticsearch; warm starts take seconds.
+UP_TIMEOUT_S = 600
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str  # as scripts/services names it, and the pytest marker
+    env_var: str
+    fixture: str
+
+
+SPECS = (
+    ServiceSpec("kafka", "KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap"),
+    ServiceSpec("postgres", "POSTGRES_DSN", "postgres_dsn"),
+    ServiceSpec("elasticsearch", "ELASTICSEARCH_URL", "elasticsearch_url"),
+)
+
+
+def logs_dir() -> Path:
+    state = os.environ.get("PENSTOCK_SERVICES_DIR") or REPO_ROOT / ".services"
+    return Path(state).resolve() / "logs"
+
+
+def parse_exports(text: str) -> dict[str, str]:
+    """Read the ``export NAME=value`` lines that ``scripts/services up`` prints."""
+    values = {}
+    for line in text.splitlines():
+        words = shlex.split(line)
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            key, value = words[1].split("=", 1)
+            values[key] = value
+    return values
+
+
+def service_address(spec: ServiceSpec) -> str:
+    """The exported address, or start the service and export its address."""
+    if existing := os.environ.get(spec.env_var):
+        return existing
+    command = [sys.executable, str(SERVICES_SCRIPT), "up", spec.name]
+    try:
+        result = subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=UP_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(
+            f"`{shlex.join(command[1:])}` took over {UP_TIMEOUT_S}s; logs in {logs_dir()}", pytrace=False
+        )
+    value = parse_exports(result.stdout).get(spec.env_var)
+    if result.returncode != 0 or not value:
+        stderr_tail = "\n".join(result.stderr.splitlines()[-40:])
+        pytest.fail(
+            f"could not start {spec.name}: `scripts/services up {spec.name}` exited with "
+            f"{result.returncode}.\n"
+            f"Logs are in {logs_dir()}. Its stderr ends with:\n{stderr_tail}",
+            pytrace=False,
+        )
+    os.environ[spec.env_var] = value
+    return value
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    """``host:port`` of a Kafka broker (KRaft, auto topic creation off)."""
+    return service_address(SPECS[0])
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    """``postgresql://user@host:port/db`` of a PostgreSQL server with ``wal_level=logical``."""
+    return service_address(SPECS[1])
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_url() -> str:
+    """``http://host:port`` of a single-node Elasticsearch 8 without security."""
+    return service_address(SPECS[2])
+
+
+@pytest.fixture(autouse=True)
+def _services_for_markers(request: pytest.FixtureRequest) -> None:
+    """A test marked ``kafka``/``postgres``/``elasticsearch`` gets that service started."""
+    for spec in SPECS:
+        if request.node.get_closest_marker(spec.name) is not None:
+            request.getfixturevalue(spec.fixture)
