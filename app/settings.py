@@ -18,7 +18,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ENV_PREFIX = "CONNECT_"
-_LISTENER = re.compile(r"(?i)(?:https?://)?(?P<host>\[[^\]]*\]|[^:/\[\]]*)(?::(?P<port>\d{0,5}))?/?")
+_LISTENER = re.compile(
+    r"(?i)(?:https?://)?(?P<host>\[[0-9A-Fa-f:.]*\]|[A-Za-z0-9._-]*)(?::(?P<port>\d{0,5}))?/?"
+)
 
 
 def _key(name: str) -> str:

@@ -97,6 +97,7 @@ class SinkTaskRunner(TaskRunner):
                     await task.close(revoked)
                     for tp in revoked:
                         self._consumed.pop(tp, None)
+                    consumer.release(revoked)
                 context.assignment = set(consumer.assignment)
                 if assigned:
                     await task.open(assigned)

@@ -33,6 +33,8 @@ class _Group:
     generation: int = 0
     topics_version: int = -1
     assignment: dict[str, set[TopicPartition]] = field(default_factory=dict)
+    owners: dict[TopicPartition, str] = field(default_factory=dict)
+    """Who holds each partition now; a moving partition is handed over only once released."""
 
 
 class GroupCoordinator:
@@ -49,6 +51,7 @@ class GroupCoordinator:
         g = self._groups.get(group)
         if g and g.members.pop(member, None) is not None:
             g.topics_version = -1
+            g.owners = {tp: m for tp, m in g.owners.items() if m != member}
             if not g.members:
                 del self._groups[group]
 
@@ -56,10 +59,29 @@ class GroupCoordinator:
         return bool(self._groups.get(group))
 
     def assignment(self, group: str, member: str) -> tuple[int, set[TopicPartition]]:
+        """(generation, partitions this member should own)."""
         g = self._groups[group]
         if g.topics_version != self._log.topics_version:
             self._rebalance(g)
         return g.generation, g.assignment.get(member, set())
+
+    def available(self, group: str, member: str, partitions: set[TopicPartition]) -> set[TopicPartition]:
+        """The part of ``partitions`` that no other member still holds."""
+        owners = self._groups[group].owners
+        return {tp for tp in partitions if owners.get(tp, member) == member}
+
+    def claim(self, group: str, member: str, partitions: Iterable[TopicPartition]) -> None:
+        owners = self._groups[group].owners
+        for tp in partitions:
+            owners[tp] = member
+
+    def release(self, group: str, member: str, partitions: Iterable[TopicPartition]) -> None:
+        """The member has committed and closed these partitions; others may now take them."""
+        g = self._groups.get(group)
+        if g is not None:
+            for tp in partitions:
+                if g.owners.get(tp) == member:
+                    del g.owners[tp]
 
     def _rebalance(self, g: _Group) -> None:
         topics = self._log.topics_names()
@@ -100,7 +122,6 @@ class EmbeddedConsumer:
         self._subscription = subscription
         self.max_poll_records = max_poll_records
         self.fetch_max_bytes = fetch_max_bytes
-        self._generation = 0
         self.assignment: set[TopicPartition] = set()
         self.positions: dict[TopicPartition, int] = {}
         self._paused: set[TopicPartition] = set()
@@ -124,22 +145,33 @@ class EmbeddedConsumer:
             self._log.unregister_reader(self.member)
 
     async def poll_rebalance(self) -> tuple[set[TopicPartition], set[TopicPartition]] | None:
-        """(revoked, assigned) when the group's assignment changed since the last call."""
-        generation, assigned = self._coordinator.assignment(self.group, self.member)
-        if generation == self._generation:
+        """(revoked, assigned) when this member's partitions change.
+
+        Revoked partitions must be committed and then given back with :meth:`release`; a
+        partition moving here is only assigned once its previous owner released it, so two
+        members never read the same partition from the same committed offset.
+        """
+        _, target = self._coordinator.assignment(self.group, self.member)
+        available = self._coordinator.available(self.group, self.member, target)
+        revoked = self.assignment - target
+        added = available - self.assignment
+        if not revoked and not added:
             return None
-        self._generation = generation
-        revoked = self.assignment - assigned
-        added = assigned - self.assignment
         for tp in revoked:
             self.positions.pop(tp, None)
             self._paused.discard(tp)
-        committed = await self._log.group_offsets(self.group)
-        for tp in added:
-            start = self._log.start_offset(tp)
-            self.positions[tp] = max(committed.get(tp, start), start)
-        self.assignment = set(assigned)
+        self.assignment -= revoked
+        if added:
+            self._coordinator.claim(self.group, self.member, added)
+            committed = await self._log.group_offsets(self.group)
+            for tp in added:
+                start = self._log.start_offset(tp)
+                self.positions[tp] = max(committed.get(tp, start), start)
+            self.assignment |= added
         return revoked, added
+
+    def release(self, partitions: Iterable[TopicPartition]) -> None:
+        self._coordinator.release(self.group, self.member, partitions)
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
         self.positions[tp] = offset

@@ -236,6 +236,9 @@ async def test_poll_rebalance_reports_revoked_and_assigned(
     assert await c1.poll_rebalance() == ({TP("t", 1)}, set())
     assert c1.assignment == {TP("t", 0)}
     assert set(c1.positions) == {TP("t", 0)}
+    # The partition moves only after its old owner committed and released it.
+    assert await c2.poll_rebalance() is None
+    c1.release({TP("t", 1)})
     assert await c2.poll_rebalance() == (set(), {TP("t", 1)})
 
     await c2.close()
@@ -399,3 +402,26 @@ async def test_consumer_positions_drive_backpressure(tmp_path: Path) -> None:
         await c.close()
     finally:
         await db.close()
+
+
+async def test_a_moving_partition_resumes_from_the_offset_its_old_owner_committed(
+    log: EmbeddedLog, coordinator: GroupCoordinator
+) -> None:
+    await log.create_topic("t", 2)
+    await fill(log, "t", 1, 5)
+    c1 = consumer(log, coordinator, "m1", topics("t"))
+    await c1.start()
+    await c1.poll_rebalance()
+    assert [r.offset for r in await c1.fetch(0) if r.partition == 1] == [0, 1, 2, 3, 4]
+
+    c2 = consumer(log, coordinator, "m2", topics("t"))
+    await c2.start()
+    assert await c2.poll_rebalance() is None  # c1 still holds t-1 and has not committed
+    revoked, _ = await c1.poll_rebalance() or (set(), set())
+    assert revoked == {TP("t", 1)}
+    await c1.commit({TP("t", 1): 5})
+    c1.release(revoked)
+    assert await c2.poll_rebalance() == (set(), {TP("t", 1)})
+    assert c2.positions[TP("t", 1)] == 5  # nothing is read twice
+    await c1.close()
+    await c2.close()
