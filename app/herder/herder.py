@@ -122,6 +122,13 @@ class Herder:
             raise NotFoundError(f"No status found for task {name}-{task}")
         return {"id": task, **_state_json(status)}
 
+    # -- topics the connector used ------------------------------------------------------------
+    def topics(self, name: str) -> list[str]:
+        return self.ctx.topics.topics(name)
+
+    async def reset_topics(self, name: str) -> None:
+        await self.ctx.topics.reset(name)
+
     # -- validation -------------------------------------------------------------------------
     def validate(self, config: Mapping[str, str]) -> ConfigInfos:
         return validate_connector_config(self.registry, config)

@@ -19,6 +19,7 @@ from app.runtime.pipeline import build_converters, build_transforms
 from app.runtime.task_runner import TaskRunner
 from app.storage.base import ProducerRecord, SourceOffsetWrite
 from app.storage.sqlite.log import offset_key
+from connectors.sdk.errors import RetriableError
 from connectors.sdk.records import RecordMetadata, SourceRecord
 from connectors.sdk.source import SourceTask, SourceTaskContext
 
@@ -60,8 +61,6 @@ class SourceTaskRunner(TaskRunner):
             await task.stop()
 
     async def _poll_loop(self, task: SourceTask[Any], queue: asyncio.Queue[_Batch | None]) -> None:
-        from connectors.sdk.errors import RetriableError
-
         try:
             while not self.stopping.is_set():
                 await self.wait_unpaused()

@@ -244,7 +244,7 @@ async def restart_task(name: str, task: str, herder: HerderDep, forward: str | N
 async def get_topics(name: str, herder: HerderDep, settings: SettingsDep) -> Any:
     if not settings.topic_tracking_enable:
         raise HttpError(403, "Topic tracking is disabled.")
-    return JsonResponse({name: {"topics": herder.ctx.topics.topics(name)}})
+    return JsonResponse({name: {"topics": herder.topics(name)}})
 
 
 @router.put("/{name}/topics/reset", status_code=202, summary="Forget the topics the connector has used")
@@ -253,7 +253,7 @@ async def reset_topics(name: str, herder: HerderDep, settings: SettingsDep) -> R
         raise HttpError(403, "Topic tracking is disabled.")
     if not settings.topic_tracking_allow_reset:
         raise HttpError(403, "Topic tracking reset is disabled.")
-    await herder.ctx.topics.reset(name)
+    await herder.reset_topics(name)
     return Response(status_code=202)
 
 
