@@ -63,6 +63,8 @@ class Herder:
         self.started_at = time.time()
         self.restarter = AutoRestarter(self)
         ctx.on_failure = self.restarter.on_failure
+        ctx.on_reconfigure = self.request_reconfiguration
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -289,20 +291,44 @@ class Herder:
         if record.target_state == TargetState.STOPPED.value:
             self.ctx.statuses.put_connector(name, Status(State.STOPPED, self.ctx.worker_id), ctype)
             return
-        if not await self._start_connector_instance(name):
+        if await self._start_connector_instance(name):
+            await self._apply_task_configs(name, restart_running=False)
+
+    async def _apply_task_configs(self, name: str, *, restart_running: bool) -> None:
+        """Ask the running connector for task configs; store and (re)start tasks when they changed."""
+        record = self.configs.get(name)
+        runner = self.worker.connectors.get(name)
+        if record is None or runner is None:
             return
-        runner = self.worker.connectors[name]
         try:
             raw = runner.task_configs(int(record.config.get("tasks.max", "1")))
             configs = self._task_configs(name, record.config, raw)
         except Exception as exc:  # a connector bug fails the connector, not the worker
             runner.fail(exc)
             return
-        if configs != record.task_configs:
+        changed = configs != record.task_configs
+        if restart_running:
+            if not changed:
+                return
+            await self.worker.stop_tasks(self.worker.task_ids(name), None)
+        if changed:
             await self.configs.put_task_configs(name, configs)
         paused = record.target_state == TargetState.PAUSED.value
+        ctype = self.connector_type(name)
         for i, config in enumerate(configs):
             self.worker.start_task(TaskId(name, i), config, ctype, paused)
+
+    def request_reconfiguration(self, name: str) -> None:
+        """``ConnectorContext.request_task_reconfiguration``: regenerate tasks soon, off the caller's stack."""
+        task = asyncio.get_running_loop().create_task(self._reconfigure(name), name=f"reconfigure-{name}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _reconfigure(self, name: str) -> None:
+        async with self._lock:
+            record = self.configs.get(name)
+            if record is not None and record.target_state != TargetState.STOPPED.value:
+                await self._apply_task_configs(name, restart_running=True)
 
     async def _start_connector_instance(self, name: str) -> bool:
         record = self.configs.get(name)

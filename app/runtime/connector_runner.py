@@ -15,7 +15,7 @@ class _Context(ConnectorContext):
         self._runner = runner
 
     def request_task_reconfiguration(self) -> None:
-        self._runner.reconfiguration_requested = True
+        self._runner.ctx.on_reconfigure(self._runner.name)
 
     def raise_error(self, error: Exception) -> None:
         self._runner.fail(error)
@@ -28,7 +28,6 @@ class ConnectorRunner:
         self.ctx = ctx
         self.type = connector_type
         self.instance: Connector[Any] | None = None
-        self.reconfiguration_requested = False
         self.state = State.UNASSIGNED
 
     async def start(self, paused: bool) -> None:

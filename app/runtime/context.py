@@ -28,3 +28,5 @@ class RuntimeContext:
     statuses: StatusStore
     worker_id: str
     on_failure: FailureCallback
+    on_reconfigure: Callable[[str], None] = lambda _: None
+    """A connector asked for its task configs to be generated again."""

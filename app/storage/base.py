@@ -46,10 +46,6 @@ class Delivered:
     timestamp: int
 
 
-SourceOffsetKey = tuple[str, str]
-"""(connector name, JSON of the source partition map) — the offsets-topic key, split."""
-
-
 @dataclass(slots=True)
 class SourceOffsetWrite:
     connector: str
