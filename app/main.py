@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -14,24 +15,42 @@ from app.api.json import JsonResponse
 from app.api.routes import connector_plugins, connectors, loggers, root
 from app.logging import LoggerAdmin
 from app.plugins.registry import PluginRegistry
-from app.service import Service
+from app.service import Mode, Service, check_mode_settings
 from app.settings import WorkerSettings
 
 DESCRIPTION = """Kafka Connect's REST API, served by Penstock. Paths, status codes and JSON shapes
 match Apache Kafka Connect 3.9; deliberate differences are listed in docs/compatibility.md."""
 
 
-def create_app(settings: WorkerSettings, registry: PluginRegistry | None = None) -> FastAPI:
+FORWARDED_HEADER = "x-penstock-forwarded"
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _cluster_write(method: str, path: str) -> bool:
+    """Requests that change the cluster's desired state: the leader makes them."""
+    return method in WRITES and path.startswith("/connectors") and not path.endswith("/topics/reset")
+
+
+def create_app(
+    settings: WorkerSettings,
+    registry: PluginRegistry | None = None,
+    mode: Mode = Mode.EMBEDDED,
+    initial_connectors: list[tuple[str, dict[str, str]]] | None = None,
+) -> FastAPI:
+    check_mode_settings(settings, mode)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = await Service.open(settings, registry)
+        service = await Service.open(settings, registry, mode, initial_connectors)
         app.state.service = service
         app.state.herder = service.herder
+        app.state.forwarder = httpx.AsyncClient(timeout=90)
         await service.start()
         try:
             yield
         finally:
             await service.close()
+            await app.state.forwarder.aclose()
 
     app = FastAPI(
         title="Penstock",
@@ -44,6 +63,37 @@ def create_app(settings: WorkerSettings, registry: PluginRegistry | None = None)
     app.state.settings = settings
     app.state.loggers = LoggerAdmin()
     errors.install(app)
+
+    @app.middleware("http")
+    async def writes_go_to_the_leader(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Any worker accepts a config write; a follower passes it on to the group leader."""
+        herder = getattr(request.app.state, "herder", None)
+        if herder is None or not _cluster_write(request.method, request.scope["path"]):
+            return await call_next(request)
+        if herder.not_ready_reason is not None:
+            return errors.error_response(503, herder.not_ready_reason)
+        target = herder.forward_url()
+        if target is None:
+            return await call_next(request)
+        if request.headers.get(FORWARDED_HEADER):
+            return errors.error_response(
+                409, "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
+            )
+        url = target + request.scope["path"] + (f"?{request.url.query}" if request.url.query else "")
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        try:
+            answer = await request.app.state.forwarder.request(
+                request.method, url, content=await request.body(), headers={**headers, FORWARDED_HEADER: "1"}
+            )
+        except httpx.HTTPError as exc:
+            return errors.error_response(
+                409,
+                f"Cannot complete request: the leader {target} is not reachable ({exc}); retry after the rebalance",
+            )
+        passed = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "location")}
+        return Response(answer.content, status_code=answer.status_code, headers=passed)
 
     @app.middleware("http")
     async def strip_trailing_slash(

@@ -1,91 +1,294 @@
-"""Builds and runs the embedded service: storage, plugin registry, worker and herder.
+"""Builds and runs a worker in one of three modes: embedded, standalone or distributed.
 
 Kept apart from HTTP so tests and the CLI can start the same service with other settings.
+In the Kafka modes the REST server answers from the first moment: while Kafka cannot be
+reached the worker keeps retrying with backoff and ``/readyz`` (and any write) says why.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
 
 import structlog
 
 from app.herder.herder import Herder
+from app.herder.validation import BadRequestError
 from app.plugins.registry import PluginRegistry
 from app.runtime.context import RuntimeContext
 from app.runtime.status import StatusStore
 from app.runtime.worker import Worker
-from app.settings import WorkerSettings
-from app.storage.sqlite.consumer import GroupCoordinator
+from app.settings import SettingsError, WorkerSettings
+from app.storage.file_offsets import FileOffsetStore
+from app.storage.sqlite.bus import EmbeddedBus
 from app.storage.sqlite.database import Database
 from app.storage.sqlite.log import EmbeddedLog
 from app.storage.sqlite.stores import ConfigStore, OffsetStore, TopicTracker
 
 log = structlog.get_logger(__name__)
+CONNECT_BACKOFF_MAX_S = 30.0
+
+
+class Mode(StrEnum):
+    EMBEDDED = "embedded"
+    STANDALONE = "standalone"
+    DISTRIBUTED = "distributed"
+
+
+Closer = Callable[[], Awaitable[Any]]
 
 
 @dataclass(slots=True)
 class Service:
     settings: WorkerSettings
-    db: Database
-    log: EmbeddedLog
+    mode: Mode
     herder: Herder
-    _retention: asyncio.Task[None] | None = None
+    connect: Callable[[], Awaitable[None]]
+    """Opens the backend; retried with backoff until it succeeds (Kafka modes)."""
+    closers: list[Closer] = field(default_factory=list)
+    initial_connectors: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    async def open(cls, settings: WorkerSettings, registry: PluginRegistry | None = None) -> Service:
-        data_dir = settings.data_dir.expanduser().resolve()
-        db = Database(data_dir / "penstock.db")
-        await db.open()
-        topic_log = EmbeddedLog(
-            db,
-            default_partitions=settings.num_partitions,
-            auto_create=settings.auto_create_topics_enable,
-            max_lag=settings.log_max_lag_records,
-        )
-        await topic_log.open()
-        configs = ConfigStore(db)
-        await configs.open()
-        topics = TopicTracker(db)
-        await topics.open()
-        ctx = RuntimeContext(
-            settings=settings,
-            registry=registry or PluginRegistry(p.strip() for p in settings.plugin_path.split(",")),
-            log=topic_log,
-            groups=GroupCoordinator(topic_log),
-            offsets=OffsetStore(db),
-            topics=topics,
-            statuses=StatusStore(),
-            worker_id=settings.worker_id,
-            on_failure=lambda *_: None,
-        )
-        herder = Herder(ctx, configs, Worker(ctx))
-        return cls(settings, db, topic_log, herder)
+    async def open(
+        cls,
+        settings: WorkerSettings,
+        registry: PluginRegistry | None = None,
+        mode: Mode = Mode.EMBEDDED,
+        connectors: list[tuple[str, dict[str, str]]] | None = None,
+    ) -> Service:
+        registry = registry or PluginRegistry(p.strip() for p in settings.plugin_path.split(","))
+        if mode is Mode.EMBEDDED:
+            service = await _embedded(settings, registry)
+        elif mode is Mode.STANDALONE:
+            service = _standalone(settings, registry)
+        else:
+            service = _distributed(settings, registry)
+        service.initial_connectors = list(connectors or [])
+        return service
 
     async def start(self) -> None:
+        if self.mode is Mode.EMBEDDED:
+            await self.connect()
+            await self.herder.start()
+            log.info("worker started", mode=self.mode.value, connectors=len(self.herder.connector_names()))
+        else:
+            self._background.append(asyncio.create_task(self._connect_with_backoff(), name="connect"))
+
+    async def _connect_with_backoff(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await self.connect()
+                break
+            except Exception as exc:
+                reason = (
+                    f"Cannot start on Kafka at {self.settings.bootstrap_servers}: {type(exc).__name__}: {exc}. "
+                    f"Retrying in {delay:.0f}s; check bootstrap.servers and that the brokers are up."
+                )
+                self.herder.not_ready_reason = reason
+                log.error("cannot start the worker yet", reason=reason)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, CONNECT_BACKOFF_MAX_S)
+        if self.mode is Mode.STANDALONE:
+            self.herder.not_ready_reason = None
         await self.herder.start()
-        self._retention = asyncio.create_task(self._retention_loop(), name="log-retention")
-        log.info(
-            "worker started", data_dir=str(self.db.path.parent), connectors=len(self.herder.connector_names())
+        for name, config in self.initial_connectors:
+            try:
+                await self.herder.put_config(name, config)
+            except (BadRequestError, ValueError) as exc:
+                log.error("connector from the command line refused", connector=name, error=str(exc))
+        log.info("worker started", mode=self.mode.value, bootstrap_servers=self.settings.bootstrap_servers)
+
+    async def close(self) -> None:
+        for task in self._background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.herder.stop()
+        for close in reversed(self.closers):
+            try:
+                await close()
+            except Exception:
+                log.exception("closing failed")
+        log.info("worker stopped")
+
+
+def check_mode_settings(settings: WorkerSettings, mode: Mode) -> None:
+    """Settings a mode cannot start without, named the way Kafka Connect names them."""
+    if mode is not Mode.DISTRIBUTED:
+        return
+    missing = [
+        key
+        for key, value in (
+            ("group.id", settings.group_id),
+            ("config.storage.topic", settings.config_storage_topic),
+            ("offset.storage.topic", settings.offset_storage_topic),
+            ("status.storage.topic", settings.status_storage_topic),
+        )
+        if not value
+    ]
+    if missing:
+        raise SettingsError(
+            "Missing required configuration "
+            + ", ".join(f'"{k}"' for k in missing)
+            + " which has no default value"
         )
 
-    async def _retention_loop(self) -> None:
-        interval = self.settings.log_retention_check_interval_ms / 1000
+
+def _context(
+    settings: WorkerSettings,
+    registry: PluginRegistry,
+    bus: Any,
+    offsets: Any,
+    statuses: StatusStore,
+    topics: TopicTracker,
+) -> RuntimeContext:
+    return RuntimeContext(
+        settings=settings,
+        registry=registry,
+        bus=bus,
+        offsets=offsets,
+        topics=topics,
+        statuses=statuses,
+        worker_id=settings.worker_id,
+        on_failure=lambda *_: None,
+    )
+
+
+async def _embedded(settings: WorkerSettings, registry: PluginRegistry) -> Service:
+    data_dir = settings.data_dir.expanduser().resolve()
+    db = Database(data_dir / "penstock.db")
+    await db.open()
+    topic_log = EmbeddedLog(
+        db,
+        default_partitions=settings.num_partitions,
+        auto_create=settings.auto_create_topics_enable,
+        max_lag=settings.log_max_lag_records,
+    )
+    await topic_log.open()
+    configs = ConfigStore(db)
+    await configs.open()
+    topics = TopicTracker(db)
+    await topics.open()
+    bus = EmbeddedBus(topic_log, settings.consumer_max_poll_records)
+    ctx = _context(settings, registry, bus, OffsetStore(db), StatusStore(), topics)
+    herder = Herder(ctx, configs, Worker(ctx))
+
+    async def retention() -> None:
+        interval = settings.log_retention_check_interval_ms / 1000
         while True:
             await asyncio.sleep(interval)
             try:
-                removed = await self.log.enforce_retention(self.settings.log_retention_ms)
+                removed = await topic_log.enforce_retention(settings.log_retention_ms)
                 if removed:
                     log.info("retention removed old records", records=removed)
             except Exception:
                 log.exception("retention check failed")
 
-    async def close(self) -> None:
-        if self._retention is not None:
-            self._retention.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._retention
-        await self.herder.stop()
-        await self.db.close()
-        log.info("worker stopped")
+    service = Service(settings, Mode.EMBEDDED, herder, connect=lambda: asyncio.sleep(0), closers=[db.close])
+
+    async def connect() -> None:
+        service._background.append(asyncio.create_task(retention(), name="log-retention"))
+
+    service.connect = connect
+    return service
+
+
+def _standalone(settings: WorkerSettings, registry: PluginRegistry) -> Service:
+    from app.kafka.bus import KafkaBus
+
+    bus = KafkaBus(settings)
+    offsets = FileOffsetStore(settings.offset_storage_file_filename.expanduser())
+    ctx = _context(settings, registry, bus, offsets, StatusStore(), TopicTracker())
+    herder = Herder(ctx, ConfigStore(), Worker(ctx))
+    herder.not_ready_reason = f"Connecting to Kafka at {settings.bootstrap_servers}"
+
+    async def connect() -> None:
+        await offsets.open()
+        await bus.start()
+
+    return Service(settings, Mode.STANDALONE, herder, connect, closers=[bus.close])
+
+
+def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
+    from app.herder.distributed import DistributedHerder
+    from app.kafka.bus import KafkaBus
+    from app.kafka.compacted_topic import CompactedTopic
+    from app.kafka.membership import GroupMembership
+    from app.kafka.stores import KafkaConfigStore, KafkaOffsetStore, KafkaStatusStore, encode_offset
+
+    check_mode_settings(settings, Mode.DISTRIBUTED)
+    assert settings.config_storage_topic and settings.offset_storage_topic and settings.status_storage_topic
+    bus = KafkaBus(settings)
+    configs, offsets, statuses = KafkaConfigStore(), KafkaOffsetStore(), KafkaStatusStore()
+    ctx = _context(settings, registry, bus, offsets, statuses, TopicTracker())
+    url = f"http://{settings.worker_id}"
+    herder = DistributedHerder(ctx, configs, Worker(ctx), url)
+    configs.listener = herder.on_config
+    service = Service(
+        settings, Mode.DISTRIBUTED, herder, connect=lambda: asyncio.sleep(0), closers=[bus.close]
+    )
+    topics = {
+        "offsets": CompactedTopic(
+            bus,
+            settings.offset_storage_topic,
+            settings.offset_storage_partitions,
+            settings.offset_storage_replication_factor,
+            offsets.on_record,
+        ),
+        "status": CompactedTopic(
+            bus,
+            settings.status_storage_topic,
+            settings.status_storage_partitions,
+            settings.status_storage_replication_factor,
+            statuses.on_record,
+        ),
+        "config": CompactedTopic(
+            bus,
+            settings.config_storage_topic,
+            1,
+            settings.config_storage_replication_factor,
+            configs.on_record,
+        ),
+    }
+    offsets.topic, statuses.topic, configs.topic = topics["offsets"], topics["status"], topics["config"]
+    membership = GroupMembership(
+        settings,
+        settings.worker_id,
+        url,
+        settings.config_storage_topic,
+        herder.current_load,
+        herder.plan,
+        herder.on_assignment,
+    )
+    outbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+    statuses.publish = lambda key, value: outbox.put_nowait((key, value))
+
+    async def publish_statuses() -> None:
+        import orjson
+
+        while True:
+            key, value = await outbox.get()
+            try:
+                await topics["status"].send(key.encode(), None if value is None else orjson.dumps(value))
+            except Exception as exc:
+                log.warning("status not published", key=key, error=str(exc))
+
+    async def connect() -> None:
+        await bus.start()
+        for topic in topics.values():
+            await topic.start()
+        service._background.append(asyncio.create_task(publish_statuses(), name="status-publisher"))
+        if settings.exactly_once_source_support == "enabled":
+            bus.exactly_once = (settings.offset_storage_topic or "", encode_offset, offsets.remember)
+        herder.membership = membership
+        await membership.start()
+
+    service.connect = connect
+    service.closers = [bus.close, *(t.close for t in topics.values()), membership.close]
+    return service

@@ -82,12 +82,50 @@ class WorkerSettings(BaseModel):
     # Plugins
     plugin_path: str = Field("", description="Extra comma-separated folders searched for plugin packages")
 
-    # Identity (distributed settings are read but only used on Kafka)
+    # Kafka (standalone and distributed modes)
     bootstrap_servers: str = Field("localhost:9092", description="Kafka brokers (standalone/distributed)")
-    group_id: str | None = Field(None, description="Worker group (distributed mode)")
+    offset_storage_file_filename: Path = Field(
+        Path("./data/connect.offsets"), description="Standalone mode: file holding source offsets"
+    )
+    group_id: str | None = Field(None, description="Cluster this worker joins (distributed mode)")
+    config_storage_topic: str | None = Field(
+        None, description="Distributed: compacted topic of connector configs"
+    )
+    config_storage_replication_factor: int = Field(
+        -1, description="Replication of the config topic; -1: broker default"
+    )
+    offset_storage_topic: str | None = Field(
+        None, description="Distributed: compacted topic of source offsets"
+    )
+    offset_storage_partitions: int = Field(25, ge=1, description="Partitions of the offsets topic")
+    offset_storage_replication_factor: int = Field(
+        -1, description="Replication of the offsets topic; -1: broker default"
+    )
+    status_storage_topic: str | None = Field(None, description="Distributed: compacted topic of statuses")
+    status_storage_partitions: int = Field(5, ge=1, description="Partitions of the status topic")
+    status_storage_replication_factor: int = Field(
+        -1, description="Replication of the status topic; -1: broker default"
+    )
+    session_timeout_ms: int = Field(
+        10_000, ge=1, description="A silent worker leaves the group after this long"
+    )
+    heartbeat_interval_ms: int = Field(3_000, ge=1, description="How often a worker heartbeats to the group")
+    rebalance_timeout_ms: int = Field(
+        60_000, ge=1, description="Longest a worker may take to rejoin a rebalance"
+    )
+    exactly_once_source_support: str = Field(
+        "disabled", description="enabled: source records and offsets commit in one Kafka transaction"
+    )
 
     log_level: str = Field("INFO", description="Root log level")
     log_format: str = Field("console", description="console or json")
+
+    @field_validator("exactly_once_source_support")
+    @classmethod
+    def _known_eos(cls, value: str) -> str:
+        if value.strip().lower() not in ("disabled", "preparing", "enabled"):
+            raise ValueError("exactly.once.source.support must be disabled, preparing or enabled")
+        return value.strip().lower()
 
     @field_validator("log_format")
     @classmethod

@@ -60,6 +60,8 @@ class Herder:
         self.registry: PluginRegistry = ctx.registry
         self._lock = asyncio.Lock()
         self.ready = False
+        self.not_ready_reason: str | None = None
+        """Why requests cannot be served yet (Kafka unreachable, refused by the group), for REST."""
         self.started_at = time.time()
         self.restarter = AutoRestarter(self)
         ctx.on_failure = self.restarter.on_failure
@@ -78,6 +80,10 @@ class Herder:
         self.restarter.cancel_all()
         async with self._lock:
             await self.worker.stop_all()
+
+    def forward_url(self) -> str | None:
+        """The worker that must handle config writes, when it is not this one (distributed mode)."""
+        return None
 
     # -- reads ------------------------------------------------------------------------------
     def connector_names(self) -> list[str]:

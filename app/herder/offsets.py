@@ -38,7 +38,7 @@ def sink_group(config: dict[str, str], name: str) -> str:
 async def get_offsets(herder: Herder, name: str) -> list[dict[str, Any]]:
     config = herder.config(name)
     if herder.connector_type(name) == "sink":
-        stored = await herder.ctx.log.group_offsets(sink_group(config, name))
+        stored = await herder.ctx.bus.group_offsets(sink_group(config, name))
         return [
             {
                 "partition": {"kafka_topic": tp.topic, "kafka_partition": tp.partition},
@@ -90,7 +90,7 @@ async def alter_offsets(herder: Herder, name: str, entries: list[dict[str, Any]]
 async def reset_offsets(herder: Herder, name: str) -> str:
     config = _require_stopped(herder, name)
     if herder.connector_type(name) == "sink":
-        await herder.ctx.log.delete_group_offsets(sink_group(config, name))
+        await herder.ctx.bus.delete_group_offsets(sink_group(config, name))
         return RESET_FRAMEWORK
 
     existing = await herder.ctx.offsets.all(name)
@@ -163,7 +163,7 @@ async def _alter_sink(
             "Offset values for sink connectors need to be integers.",
         )
     group = sink_group(config, name)
-    if herder.ctx.groups.has_members(group):
+    if await herder.ctx.bus.group_active(group):
         raise ConnectError(
             f"Failed to alter consumer group offsets for connector {name} either because its tasks haven't stopped "
             "completely yet or the connector was resumed before the request to alter its offsets could be "
@@ -172,6 +172,6 @@ async def _alter_sink(
             "zombie sink tasks."
         )
     if commits:
-        await herder.ctx.log.commit_group(group, commits)
+        await herder.ctx.bus.commit_group(group, commits)
     if deletes:
-        await herder.ctx.log.delete_group_offsets(group, deletes)
+        await herder.ctx.bus.delete_group_offsets(group, deletes)

@@ -9,9 +9,8 @@ from app.plugins.registry import PluginRegistry
 from app.runtime.states import TaskId
 from app.runtime.status import StatusStore
 from app.settings import WorkerSettings
-from app.storage.sqlite.consumer import GroupCoordinator
-from app.storage.sqlite.log import EmbeddedLog
-from app.storage.sqlite.stores import OffsetStore, TopicTracker
+from app.storage.base import DataBus, OffsetStore
+from app.storage.sqlite.stores import TopicTracker
 
 FailureCallback = Callable[[str, "TaskId | None", BaseException], None]
 """(connector, task id or None for the connector itself, error)."""
@@ -21,8 +20,7 @@ FailureCallback = Callable[[str, "TaskId | None", BaseException], None]
 class RuntimeContext:
     settings: WorkerSettings
     registry: PluginRegistry
-    log: EmbeddedLog
-    groups: GroupCoordinator
+    bus: DataBus
     offsets: OffsetStore
     topics: TopicTracker
     statuses: StatusStore

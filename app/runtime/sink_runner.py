@@ -20,8 +20,7 @@ import structlog
 from app.errors.tolerance import ErrorHandler, Skip, Stage
 from app.runtime.pipeline import build_converters, build_transforms, split_list
 from app.runtime.task_runner import TaskRunner
-from app.storage.base import ConsumerRecord
-from app.storage.sqlite.consumer import EmbeddedConsumer, Subscription
+from app.storage.base import ConsumerRecord, SinkConsumer, Subscription
 from connectors.sdk.errors import RetriableError
 from connectors.sdk.records import Header, SinkRecord, TopicPartition
 from connectors.sdk.sink import SinkTask, SinkTaskContext
@@ -36,7 +35,7 @@ def subscription_of(config: dict[str, str]) -> Subscription:
 
 
 class SinkTaskRunner(TaskRunner):
-    consumer: EmbeddedConsumer | None = None
+    consumer: SinkConsumer | None = None
 
     def group_id(self) -> str:
         return self.config.get("consumer.override.group.id") or f"connect-{self.id.connector}"
@@ -48,17 +47,8 @@ class SinkTaskRunner(TaskRunner):
         self._converters = build_converters(self.ctx.registry, self.ctx.settings, self.config)
         self._transforms = build_transforms(self.ctx.registry, self.config)
         self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, self.config)
-        settings = self.ctx.settings
-        max_poll = int(
-            self.config.get("consumer.override.max.poll.records", settings.consumer_max_poll_records)
-        )
-        consumer = EmbeddedConsumer(
-            self.ctx.log,
-            self.ctx.groups,
-            group=self.group_id(),
-            member=str(self.id),
-            subscription=subscription_of(self.config),
-            max_poll_records=max_poll,
+        consumer = self.ctx.bus.sink_consumer(
+            self.group_id(), str(self.id), subscription_of(self.config), self.config
         )
         self.consumer = consumer
         self._consumed: dict[TopicPartition, int] = {}
@@ -80,7 +70,7 @@ class SinkTaskRunner(TaskRunner):
                 await consumer.close()
                 await task.stop()
 
-    async def _loop(self, task: SinkTask[Any], context: SinkTaskContext, consumer: EmbeddedConsumer) -> None:
+    async def _loop(self, task: SinkTask[Any], context: SinkTaskContext, consumer: SinkConsumer) -> None:
         interval = self.ctx.settings.offset_flush_interval_ms / 1000
         next_commit = time.monotonic() + interval
         while not self.stopping.is_set():
@@ -175,10 +165,10 @@ class SinkTaskRunner(TaskRunner):
     async def _send_dead_letters(self) -> None:
         letters = self._errors.take_dead_letters()
         if letters:
-            await self.ctx.log.send_batch(letters)
+            await self.ctx.bus.send_batch(letters)
 
     async def _commit(
-        self, task: SinkTask[Any], consumer: EmbeddedConsumer, only: set[TopicPartition] | None = None
+        self, task: SinkTask[Any], consumer: SinkConsumer, only: set[TopicPartition] | None = None
     ) -> None:
         offsets = {tp: off for tp, off in self._consumed.items() if only is None or tp in only}
         if not offsets:

@@ -2,14 +2,17 @@
 
 Two loops joined by a bounded queue: the poll loop stops polling while
 ``source.max.inflight.batches`` converted batches wait to be written, so a slow write slows
-the source and memory stays bounded. In embedded mode each batch is appended together with
-its source offsets in one transaction: after any crash, the stored offset matches exactly the
-records in the log, so nothing is lost and nothing is duplicated.
+the source and memory stays bounded. Where the writer can (the embedded log, a Kafka
+transaction with exactly-once enabled) each batch is written together with its source offsets,
+so after any crash the stored offset matches exactly the records written. Otherwise (Kafka,
+at-least-once) offsets of acknowledged records are flushed every ``offset.flush.interval.ms``
+and on a graceful stop, so a crash repeats at most one flush interval of records.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,8 +20,9 @@ from typing import Any
 from app.errors.tolerance import SKIP, ErrorHandler, Stage
 from app.runtime.pipeline import build_converters, build_transforms
 from app.runtime.task_runner import TaskRunner
-from app.storage.base import ProducerRecord, SourceOffsetWrite
+from app.storage.base import ProducerRecord, SourceOffsetWrite, SourceWriter
 from app.storage.sqlite.log import offset_key
+from app.storage.topic_creation import TopicCreationRules, topic_creation_enabled, topic_creation_rules
 from connectors.sdk.errors import RetriableError
 from connectors.sdk.records import RecordMetadata, SourceRecord
 from connectors.sdk.source import SourceTask, SourceTaskContext
@@ -49,16 +53,30 @@ class SourceTaskRunner(TaskRunner):
         self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, self.config)
         self._wants_commit_record = type(task).commit_record is not SourceTask.commit_record
         self.records_written = 0
+        self._unflushed: dict[str, SourceOffsetWrite] = {}
+        self._known_topics: set[str] = set()
+        self._create_topics = topic_creation_enabled(self.ctx.settings.extras)
+        self._topic_rules: TopicCreationRules | None = (
+            topic_creation_rules(self.config) if self._create_topics else None
+        )
+        writer = await self.ctx.bus.source_writer(str(self.id), self.config)
+        graceful = False
         try:
             await task.start(task.config_model.parse(self.config))
             self.mark_started()
             queue: asyncio.Queue[_Batch | None] = asyncio.Queue(self.ctx.settings.source_max_inflight_batches)
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._poll_loop(task, queue))
-                group.create_task(self._send_loop(task, queue))
+                group.create_task(self._send_loop(task, queue, writer))
+            graceful = True
         finally:
-            self._transforms.close()
-            await task.stop()
+            try:
+                if graceful:
+                    await self._flush_offsets()
+            finally:
+                self._transforms.close()
+                await writer.close()
+                await task.stop()
 
     async def _poll_loop(self, task: SourceTask[Any], queue: asyncio.Queue[_Batch | None]) -> None:
         try:
@@ -116,10 +134,21 @@ class SourceTaskRunner(TaskRunner):
             batch.originals.append(record)
         return batch
 
-    async def _send_loop(self, task: SourceTask[Any], queue: asyncio.Queue[_Batch | None]) -> None:
-        log = self.ctx.log
+    async def _send_loop(
+        self, task: SourceTask[Any], queue: asyncio.Queue[_Batch | None], writer: SourceWriter
+    ) -> None:
+        interval = self.ctx.settings.offset_flush_interval_ms / 1000
+        next_flush = time.monotonic() + interval
         while (batch := await queue.get()) is not None:
-            delivered = await log.send_batch(batch.records, list(batch.offsets.values()))
+            await self._ensure_topics({r.topic for r in batch.records})
+            if writer.atomic_offsets:
+                delivered = await writer.send_batch(batch.records, list(batch.offsets.values()))
+            else:
+                delivered = await writer.send_batch(batch.records)
+                self._unflushed.update(batch.offsets)
+                if time.monotonic() >= next_flush:
+                    await self._flush_offsets()
+                    next_flush = time.monotonic() + interval
             self.records_written += len(delivered)
             if batch.records:
                 await self.ctx.topics.record(self.id.connector, {r.topic for r in batch.records})
@@ -131,3 +160,23 @@ class SourceTaskRunner(TaskRunner):
                 for record in batch.dropped:
                     await task.commit_record(record, None)
             await task.commit()
+
+    async def _flush_offsets(self) -> None:
+        """Store the source offsets of records the writer has acknowledged."""
+        if self._unflushed:
+            pending, self._unflushed = list(self._unflushed.values()), {}
+            await self.ctx.offsets.write(pending)
+
+    async def _ensure_topics(self, topics: set[str]) -> None:
+        """Create topics the first time the task writes to them (KIP-158 settings when given)."""
+        if not self._create_topics:
+            return  # topic.creation.enable=false: the broker decides (auto-creation or an error)
+        for topic in topics - self._known_topics:
+            rules = self._topic_rules.settings_for(topic) if self._topic_rules else None
+            if rules is None:
+                await self.ctx.bus.ensure_topic(topic)
+            else:
+                await self.ctx.bus.ensure_topic(
+                    topic, rules.partitions, rules.replication_factor, rules.configs
+                )
+            self._known_topics.add(topic)

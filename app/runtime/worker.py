@@ -51,11 +51,22 @@ class Worker:
     def task_ids(self, connector: str) -> list[TaskId]:
         return sorted(t for t in self.tasks if t.connector == connector)
 
-    async def stop_tasks(self, task_ids: list[TaskId], final_state: State | None = State.UNASSIGNED) -> None:
-        """Stop the tasks together, within one shared grace period."""
+    async def stop_tasks(
+        self,
+        task_ids: list[TaskId],
+        final_state: State | None = State.UNASSIGNED,
+        *,
+        keep_status: bool = False,
+    ) -> None:
+        """Stop the tasks together, within one shared grace period.
+
+        ``keep_status`` is for tasks moving to another worker: their next owner reports them.
+        """
         runners = [r for t in task_ids if (r := self.tasks.pop(t, None)) is not None]
         await asyncio.gather(*(r.stop(self.grace_s) for r in runners))
         for runner in runners:
+            if keep_status:
+                continue
             if final_state is None:
                 self.ctx.statuses.remove_task(runner.id)
             elif runner.state is not State.FAILED:

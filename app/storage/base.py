@@ -1,11 +1,13 @@
-"""Interfaces between the runtime and a storage backend (embedded SQLite now, Kafka later).
+"""Interfaces between the runtime and a storage backend (embedded SQLite or Kafka).
 
-Records on the bus are bytes: converters run in the task runners, not here.
+Records on the bus are bytes: converters run in the task runners, not here. The runners see
+only these protocols, so a pipeline runs unchanged on either backend.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -60,8 +62,23 @@ class TopicDescription:
     config: dict[str, str] = field(default_factory=dict)
 
 
-class Producer(Protocol):
-    """Writes records; ``offsets`` are stored atomically with them where the backend can."""
+@dataclass(slots=True)
+class Subscription:
+    """What a sink task consumes: ``topics`` and/or ``topics.regex``."""
+
+    topics: tuple[str, ...] = ()
+    pattern: re.Pattern[str] | None = None
+
+    def matches(self, topic: str) -> bool:
+        return topic in self.topics or bool(self.pattern and self.pattern.fullmatch(topic))
+
+
+class SourceWriter(Protocol):
+    """Where a source task's converted records go.
+
+    ``atomic_offsets`` writers store ``offsets`` with the records (embedded log, Kafka
+    transactions); otherwise the runner flushes offsets itself after the records are acknowledged.
+    """
 
     atomic_offsets: bool
 
@@ -69,10 +86,50 @@ class Producer(Protocol):
         self, records: Sequence[ProducerRecord], offsets: Sequence[SourceOffsetWrite] = ()
     ) -> list[Delivered]: ...
 
+    async def close(self) -> None: ...
 
-class Admin(Protocol):
-    async def create_topic(
-        self, name: str, partitions: int, config: Mapping[str, str] | None = None
-    ) -> bool: ...
-    async def describe_topics(self) -> dict[str, TopicDescription]: ...
-    async def end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]: ...
+
+class SinkConsumer(Protocol):
+    """One sink task's member of its connector's consumer group."""
+
+    assignment: set[TopicPartition]
+
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+    def set_active(self, active: bool) -> None: ...
+    async def poll_rebalance(self) -> tuple[set[TopicPartition], set[TopicPartition]] | None: ...
+    def release(self, partitions: Iterable[TopicPartition]) -> None: ...
+    async def fetch(self, timeout: float) -> list[ConsumerRecord]: ...
+    async def commit(self, offsets: Mapping[TopicPartition, int]) -> None: ...
+    def lag(self) -> int | None: ...
+
+
+class DataBus(Protocol):
+    """The topics the pipelines read and write, with their consumer groups."""
+
+    async def source_writer(self, task_id: str, config: Mapping[str, str]) -> SourceWriter: ...
+    def sink_consumer(
+        self, group: str, member: str, subscription: Subscription, config: Mapping[str, str]
+    ) -> SinkConsumer: ...
+    async def send_batch(self, records: Sequence[ProducerRecord]) -> list[Delivered]: ...
+    async def ensure_topic(
+        self,
+        name: str,
+        partitions: int | None = None,
+        replication_factor: int | None = None,
+        config: Mapping[str, str] | None = None,
+    ) -> None: ...
+    async def group_offsets(self, group: str) -> dict[TopicPartition, int]: ...
+    async def commit_group(self, group: str, offsets: Mapping[TopicPartition, int]) -> None: ...
+    async def delete_group_offsets(
+        self, group: str, partitions: Iterable[TopicPartition] | None = None
+    ) -> None: ...
+    async def group_active(self, group: str) -> bool: ...
+
+
+class OffsetStore(Protocol):
+    """Source offsets: (connector, partition map) -> offset map."""
+
+    async def get(self, connector: str, partition: dict[str, Any]) -> dict[str, Any] | None: ...
+    async def all(self, connector: str) -> list[tuple[dict[str, Any], dict[str, Any]]]: ...
+    async def write(self, offsets: list[SourceOffsetWrite]) -> None: ...

@@ -26,9 +26,8 @@ async def server_info() -> Any:
 @router.get("/health", summary="Worker health (Kafka Connect 3.9)", responses=e.responses(e.WorkerStatus))
 async def health(herder: HerderDep) -> Any:
     if not herder.ready:
-        return JsonResponse(
-            {"status": "starting", "message": "Worker is still starting up."}, status_code=503
-        )
+        message = herder.not_ready_reason or "Worker is still starting up."
+        return JsonResponse({"status": "starting", "message": message}, status_code=503)
     return JsonResponse(
         {"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."}
     )
@@ -42,5 +41,8 @@ async def healthz() -> Any:
 @router.get("/readyz", summary="Readiness: connectors have been started")
 async def readyz(herder: HerderDep) -> Any:
     if not herder.ready:
-        return JsonResponse({"status": "starting"}, status_code=503)
+        return JsonResponse(
+            {"status": "starting", "message": herder.not_ready_reason or "Worker is still starting up."},
+            status_code=503,
+        )
     return JsonResponse({"status": "ready"})

@@ -9,22 +9,12 @@ earliest retained record (Kafka Connect sinks use ``auto.offset.reset=earliest``
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from app.storage.base import ConsumerRecord
+from app.storage.base import ConsumerRecord, Subscription
 from app.storage.sqlite.log import EmbeddedLog
 from connectors.sdk.records import TopicPartition
-
-
-@dataclass(slots=True)
-class Subscription:
-    topics: tuple[str, ...] = ()
-    pattern: re.Pattern[str] | None = None
-
-    def matches(self, topic: str) -> bool:
-        return topic in self.topics or bool(self.pattern and self.pattern.fullmatch(topic))
 
 
 @dataclass(slots=True)
@@ -182,7 +172,7 @@ class EmbeddedConsumer:
     def resume(self, partitions: Iterable[TopicPartition]) -> None:
         self._paused.difference_update(partitions)
 
-    def lag(self) -> int:
+    def lag(self) -> int | None:
         return sum(max(0, self._log.end_offset(tp) - pos) for tp, pos in self.positions.items())
 
     async def fetch(self, timeout: float) -> list[ConsumerRecord]:

@@ -14,7 +14,7 @@ import re
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -152,6 +152,9 @@ class EmbeddedLog:
         return {tp: self.end_offset(tp) for tp in partitions}
 
     # -- produce ----------------------------------------------------------------------------
+    async def close(self) -> None:
+        """A source task is done writing; the shared log stays open."""
+
     async def send_batch(
         self, records: Sequence[ProducerRecord], offsets: Sequence[SourceOffsetWrite] = ()
     ) -> list[Delivered]:
@@ -323,16 +326,15 @@ class EmbeddedLog:
         return await self._db.read(fetch)
 
     async def delete_group_offsets(
-        self, group: str, partitions: Sequence[TopicPartition] | None = None
+        self, group: str, partitions: Iterable[TopicPartition] | None = None
     ) -> None:
+        rows = None if partitions is None else [(group, tp.topic, tp.partition) for tp in partitions]
+
         def delete(conn: sqlite3.Connection) -> None:
-            if partitions is None:
+            if rows is None:
                 conn.execute("DELETE FROM group_offsets WHERE grp=?", (group,))
             else:
-                conn.executemany(
-                    "DELETE FROM group_offsets WHERE grp=? AND topic=? AND partition=?",
-                    [(group, tp.topic, tp.partition) for tp in partitions],
-                )
+                conn.executemany("DELETE FROM group_offsets WHERE grp=? AND topic=? AND partition=?", rows)
 
         await self._db.write(delete)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,14 +23,25 @@ class ConnectorRecord:
 
 
 class ConfigStore:
-    """Desired state of every connector. Kept in memory and written through to SQLite."""
+    """Desired state of every connector. Kept in memory and written through to SQLite.
 
-    def __init__(self, db: Database) -> None:
+    Without a database (Kafka standalone mode, like Kafka's StandaloneHerder) connectors live
+    only as long as the process; the command line gives them again at the next start.
+    """
+
+    def __init__(self, db: Database | None = None) -> None:
         self._db = db
         self._connectors: dict[str, ConnectorRecord] = {}
         self._seq = 0
 
+    async def _write(self, fn: Callable[[sqlite3.Connection], object]) -> None:
+        if self._db is not None:
+            await self._db.write(fn)
+
     async def open(self) -> None:
+        if self._db is None:
+            return
+
         def load(conn: sqlite3.Connection) -> None:
             for name, config, state, seq in conn.execute("SELECT * FROM connectors ORDER BY seq"):
                 self._connectors[name] = ConnectorRecord(name, orjson.loads(config), state)
@@ -51,7 +63,7 @@ class ConfigStore:
         state = target_state or (existing.target_state if existing else "STARTED")
         self._seq += 1
         seq = self._seq
-        await self._db.write(
+        await self._write(
             lambda c: c.execute(
                 "INSERT INTO connectors VALUES(?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
                 "config=excluded.config, target_state=excluded.target_state",
@@ -64,7 +76,7 @@ class ConfigStore:
             self._connectors[name] = ConnectorRecord(name, config, state)
 
     async def put_target_state(self, name: str, state: str) -> None:
-        await self._db.write(
+        await self._write(
             lambda c: c.execute("UPDATE connectors SET target_state=? WHERE name=?", (state, name))
         )
         self._connectors[name].target_state = state
@@ -76,7 +88,7 @@ class ConfigStore:
             conn.execute("DELETE FROM task_configs WHERE connector=?", (name,))
             conn.executemany("INSERT INTO task_configs VALUES(?,?,?)", rows)
 
-        await self._db.write(write)
+        await self._write(write)
         self._connectors[name].task_configs = [dict(c) for c in configs]
 
     async def remove(self, name: str) -> None:
@@ -84,7 +96,7 @@ class ConfigStore:
             conn.execute("DELETE FROM connectors WHERE name=?", (name,))
             conn.execute("DELETE FROM task_configs WHERE connector=?", (name,))
 
-        await self._db.write(delete)
+        await self._write(delete)
         self._connectors.pop(name, None)
 
 
@@ -120,13 +132,19 @@ class OffsetStore:
 
 
 class TopicTracker:
-    """Topics each connector has used since creation or the last reset (``/connectors/{c}/topics``)."""
+    """Topics each connector has used since creation or the last reset (``/connectors/{c}/topics``).
 
-    def __init__(self, db: Database) -> None:
+    Without a database (on Kafka) the list lives in memory and starts empty on each worker.
+    """
+
+    def __init__(self, db: Database | None = None) -> None:
         self._db = db
         self._known: dict[str, set[str]] = {}
 
     async def open(self) -> None:
+        if self._db is None:
+            return
+
         def load(conn: sqlite3.Connection) -> None:
             for connector, topic in conn.execute("SELECT connector, topic FROM active_topics"):
                 self._known.setdefault(connector, set()).add(topic)
@@ -142,8 +160,14 @@ class TopicTracker:
             return
         self._known.setdefault(connector, set()).update(new)
         rows = [(connector, t) for t in new]
-        await self._db.write(lambda c: c.executemany("INSERT OR IGNORE INTO active_topics VALUES(?,?)", rows))
+        if self._db is not None:
+            await self._db.write(
+                lambda c: c.executemany("INSERT OR IGNORE INTO active_topics VALUES(?,?)", rows)
+            )
 
     async def reset(self, connector: str) -> None:
         self._known.pop(connector, None)
-        await self._db.write(lambda c: c.execute("DELETE FROM active_topics WHERE connector=?", (connector,)))
+        if self._db is not None:
+            await self._db.write(
+                lambda c: c.execute("DELETE FROM active_topics WHERE connector=?", (connector,))
+            )

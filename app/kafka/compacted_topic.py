@@ -1,0 +1,111 @@
+"""A compacted topic every worker reads from the beginning and keeps following.
+
+This is Kafka Connect's ``KafkaBasedLog``, the engine of distributed mode: configs, source
+offsets and statuses are records in three such topics, and each worker's view of them is
+what it has read. ``read_to_end`` waits until everything written before the call is applied,
+which is how a write is known to be visible before a REST call answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition as KafkaTopicPartition
+
+from app.kafka.bus import KafkaBus, kafka_call
+from app.kafka.client_config import client_kwargs
+
+log = structlog.get_logger(__name__)
+
+RecordHandler = Callable[[bytes | None, bytes | None], None]
+
+
+class CompactedTopic:
+    def __init__(
+        self, bus: KafkaBus, topic: str, partitions: int, replication_factor: int, on_record: RecordHandler
+    ) -> None:
+        self._bus = bus
+        self.topic = topic
+        self._partitions = partitions
+        self._replication = replication_factor
+        self._on_record = on_record
+        settings = bus.settings
+        self._consumer = AIOKafkaConsumer(
+            **{**client_kwargs(settings, "consumer"), "group_id": None, "enable_auto_commit": False},
+            isolation_level="read_committed",
+        )
+        self._producer = AIOKafkaProducer(
+            **{**client_kwargs(settings, "producer"), "acks": "all", "enable_idempotence": True}
+        )
+        self._assigned: list[KafkaTopicPartition] = []
+        self._positions: dict[KafkaTopicPartition, int] = {}
+        self._progress = asyncio.Condition()
+        self._follower: asyncio.Task[None] | None = None
+        self._clients_started = False
+
+    async def start(self) -> None:
+        """Create the topic if missing, read it to the end, keep following; safe to call again."""
+        if self._follower is not None:
+            return
+        await self._bus.create_topic(
+            self.topic, self._partitions, self._replication, {"cleanup.policy": "compact"}
+        )
+        if not self._clients_started:
+            await kafka_call(f"Reading {self.topic}", self._consumer.start())
+            await kafka_call(f"Writing {self.topic}", self._producer.start())
+            self._clients_started = True
+        partitions = self._consumer.partitions_for_topic(self.topic)
+        if not partitions:
+            partitions = set(range(self._partitions))
+        self._assigned = [KafkaTopicPartition(self.topic, p) for p in sorted(partitions)]
+        self._consumer.assign(self._assigned)
+        await self._consumer.seek_to_beginning(*self._assigned)
+        self._follower = asyncio.create_task(self._follow(), name=f"follow-{self.topic}")
+        await self.read_to_end()
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                batches = await self._consumer.getmany(timeout_ms=500)
+            except Exception as exc:  # a broker restart: the client reconnects by itself
+                log.warning("reading an internal topic failed; retrying", topic=self.topic, error=str(exc))
+                await asyncio.sleep(1)
+                continue
+            for tp, records in batches.items():
+                for record in records:
+                    try:
+                        self._on_record(record.key, record.value)
+                    except Exception:
+                        log.exception(
+                            "bad record in an internal topic skipped", topic=self.topic, offset=record.offset
+                        )
+                if records:
+                    self._positions[tp] = records[-1].offset + 1
+            async with self._progress:
+                for tp in self._assigned:
+                    self._positions[tp] = max(self._positions.get(tp, 0), await self._consumer.position(tp))
+                self._progress.notify_all()
+
+    async def read_to_end(self, timeout: float = 60) -> None:
+        ends = await kafka_call(f"Reading {self.topic}", self._consumer.end_offsets(self._assigned))
+        async with asyncio.timeout(timeout), self._progress:
+            await self._progress.wait_for(
+                lambda: all(self._positions.get(tp, 0) >= end for tp, end in ends.items())
+            )
+
+    async def send(self, key: bytes, value: bytes | None) -> None:
+        """Write one record and wait until the broker has it (not until it has been read back)."""
+        future = await kafka_call(f"Writing {self.topic}", self._producer.send(self.topic, value, key=key))
+        await kafka_call(f"Writing {self.topic}", future)
+
+    async def close(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+        await self._producer.stop()
+        await self._consumer.stop()

@@ -1,0 +1,175 @@
+"""A sink task's Kafka consumer, shaped like the embedded one the sink runner drives.
+
+Rebalances are handed to the runner instead of being handled inside the client's callback:
+when partitions are revoked the callback waits until the runner has flushed the task,
+committed the partitions' offsets and released them, so the next owner starts exactly where
+this one stopped (the revoke-before-assign rule the embedded coordinator follows too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.structs import OffsetAndMetadata
+from aiokafka.structs import TopicPartition as KafkaTopicPartition
+
+from app.kafka.client_config import client_kwargs
+from app.settings import WorkerSettings
+from app.storage.base import ConsumerRecord, Subscription
+from connectors.sdk.records import TopicPartition
+
+log = structlog.get_logger(__name__)
+REVOKE_WAIT_S = 30.0
+
+
+def _ours(tp: KafkaTopicPartition) -> TopicPartition:
+    return TopicPartition(tp.topic, tp.partition)
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: KafkaSinkConsumer) -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: Iterable[KafkaTopicPartition]) -> None:
+        await self._owner._revoked({_ours(tp) for tp in revoked})
+
+    async def on_partitions_assigned(self, assigned: Iterable[KafkaTopicPartition]) -> None:
+        self._owner._assigned({_ours(tp) for tp in assigned})
+
+
+class KafkaSinkConsumer:
+    def __init__(
+        self,
+        settings: WorkerSettings,
+        group: str,
+        member: str,
+        subscription: Subscription,
+        config: Mapping[str, str],
+        ensure_topic: Callable[[str], Awaitable[None]],
+    ) -> None:
+        self._ensure_topic = ensure_topic
+        kwargs = {
+            "max_poll_records": settings.consumer_max_poll_records,
+            "auto_offset_reset": "earliest",
+            "isolation_level": "read_committed",
+            **client_kwargs(settings, "consumer", config),
+        }
+        kwargs.update(group_id=group, enable_auto_commit=False, client_id=f"connector-consumer-{member}")
+        self._consumer = AIOKafkaConsumer(**kwargs)
+        self.group = group
+        self.member = member
+        self._subscription = subscription
+        self.assignment: set[TopicPartition] = set()
+        self._to_revoke: set[TopicPartition] = set()
+        self._to_assign: set[TopicPartition] = set()
+        self._revoking: set[TopicPartition] = set()
+        """Handed to the runner, not yet released: their offsets may still be committed."""
+        self._released = asyncio.Event()
+        self._active = True
+        self._positions: dict[TopicPartition, int] = {}
+
+    async def start(self) -> None:
+        for topic in self._subscription.topics:  # as in embedded mode: subscribing creates the topic
+            await self._ensure_topic(topic)
+        await self._consumer.start()
+        listener = _Listener(self)
+        if self._subscription.pattern is not None:
+            self._consumer.subscribe(pattern=self._subscription.pattern.pattern, listener=listener)
+        else:
+            self._consumer.subscribe(topics=list(self._subscription.topics), listener=listener)
+
+    async def close(self) -> None:
+        self._released.set()
+        await self._consumer.stop()
+
+    def set_active(self, active: bool) -> None:
+        self._active = active
+
+    # -- rebalance hand-over ---------------------------------------------------------------
+    async def _revoked(self, partitions: set[TopicPartition]) -> None:
+        partitions &= self.assignment
+        if not partitions:
+            return
+        if not self._active:  # paused: nothing is being put, offsets were committed on pause
+            self._drop(partitions)
+            return
+        self._released.clear()
+        self._to_revoke |= partitions
+        try:
+            await asyncio.wait_for(self._released.wait(), REVOKE_WAIT_S)
+        except TimeoutError:
+            log.warning("sink task did not release revoked partitions in time", member=self.member)
+            self._drop(self._to_revoke)
+            self._to_revoke.clear()
+
+    def _assigned(self, partitions: set[TopicPartition]) -> None:
+        self._to_assign |= partitions - self.assignment
+
+    def _drop(self, partitions: set[TopicPartition]) -> None:
+        self.assignment -= partitions
+        for tp in partitions:
+            self._positions.pop(tp, None)
+
+    async def poll_rebalance(self) -> tuple[set[TopicPartition], set[TopicPartition]] | None:
+        if not self._to_revoke and not self._to_assign:
+            return None
+        revoked, self._to_revoke = self._to_revoke, set()
+        assigned, self._to_assign = self._to_assign, set()
+        self._revoking |= revoked
+        self._drop(revoked)
+        self.assignment |= assigned
+        return revoked, assigned
+
+    def release(self, partitions: Iterable[TopicPartition]) -> None:
+        """The runner has committed and closed the revoked partitions: the rebalance may go on."""
+        chosen = [KafkaTopicPartition(tp.topic, tp.partition) for tp in partitions]
+        self._revoking.difference_update(_ours(tp) for tp in chosen)
+        with contextlib.suppress(IllegalStateError):
+            self._consumer.pause(*chosen)  # nothing more from them until the new assignment
+        self._released.set()
+
+    # -- data -------------------------------------------------------------------------------
+    async def fetch(self, timeout: float) -> list[ConsumerRecord]:
+        batches = await self._consumer.getmany(timeout_ms=int(timeout * 1000))
+        out: list[ConsumerRecord] = []
+        for ktp, records in batches.items():
+            tp = _ours(ktp)
+            if tp not in self.assignment:
+                continue  # arrived while the partition was being handed over
+            for r in records:
+                out.append(
+                    ConsumerRecord(
+                        r.topic, r.partition, r.offset, r.timestamp, r.key, r.value, list(r.headers)
+                    )
+                )
+            if records:
+                self._positions[tp] = records[-1].offset + 1
+        return out
+
+    async def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        mine = {
+            KafkaTopicPartition(tp.topic, tp.partition): OffsetAndMetadata(off, "")
+            for tp, off in offsets.items()
+            if tp in self.assignment or tp in self._revoking
+        }
+        if not mine:
+            return
+        try:
+            await self._consumer.commit(mine)
+        except (CommitFailedError, IllegalStateError) as exc:
+            log.warning("offset commit refused; the partitions moved and will be read again", error=str(exc))
+        except KafkaError as exc:
+            log.warning("offset commit failed; retrying at the next flush", error=str(exc))
+
+    def lag(self) -> int | None:
+        total = 0
+        for tp, position in self._positions.items():
+            high = self._consumer.highwater(KafkaTopicPartition(tp.topic, tp.partition))
+            if high is not None:
+                total += max(0, high - position)
+        return total

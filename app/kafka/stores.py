@@ -1,0 +1,220 @@
+"""Configs, source offsets and statuses kept in Kafka Connect's three compacted topics.
+
+Record keys and JSON values follow Kafka Connect's own formats (``connector-<name>``,
+``task-<name>-<n>``, ``commit-<name>``, ``target-state-<name>``; offsets keyed by
+``["<connector>", {partition}]``; ``status-connector-<name>`` / ``status-task-<name>-<n>``), so
+the topics read the same to anyone who knows Kafka Connect's. Every store changes its memory
+only when it reads a record back: all workers apply the same changes in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+
+from app.kafka.compacted_topic import CompactedTopic
+from app.runtime.states import State, TaskId
+from app.runtime.status import Status, StatusStore
+from app.storage.base import SourceOffsetWrite
+from app.storage.sqlite.log import offset_key
+from app.storage.sqlite.stores import ConnectorRecord
+
+ConfigListener = Callable[[str, str, dict[str, Any] | None], None]
+"""(kind, connector, value): kind is connector, target-state, tasks or restart."""
+
+
+# -- source offsets ------------------------------------------------------------------------
+def encode_offset(write: SourceOffsetWrite) -> tuple[bytes, bytes | None]:
+    key = orjson.dumps([write.connector, write.partition])
+    return key, None if write.offset is None else orjson.dumps(write.offset)
+
+
+class KafkaOffsetStore:
+    def __init__(self) -> None:
+        self.topic: CompactedTopic | None = None
+        self._offsets: dict[str, dict[str, tuple[dict[str, Any], dict[str, Any]]]] = {}
+
+    def on_record(self, key: bytes | None, value: bytes | None) -> None:
+        if key is None:
+            return
+        connector, partition = orjson.loads(key)
+        self.remember([SourceOffsetWrite(connector, partition, orjson.loads(value) if value else None)])
+
+    def remember(self, writes: Sequence[SourceOffsetWrite]) -> None:
+        for w in writes:
+            stored = self._offsets.setdefault(w.connector, {})
+            if w.offset is None:
+                stored.pop(offset_key(w.partition), None)
+            else:
+                stored[offset_key(w.partition)] = (w.partition, w.offset)
+
+    async def get(self, connector: str, partition: dict[str, Any]) -> dict[str, Any] | None:
+        assert self.topic is not None
+        await self.topic.read_to_end()  # a task moved here must see its last owner's offsets
+        entry = self._offsets.get(connector, {}).get(offset_key(partition))
+        return entry[1] if entry else None
+
+    async def all(self, connector: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        assert self.topic is not None
+        await self.topic.read_to_end()
+        return [entry for _, entry in sorted(self._offsets.get(connector, {}).items())]
+
+    async def write(self, offsets: list[SourceOffsetWrite]) -> None:
+        assert self.topic is not None
+        for write in offsets:
+            await self.topic.send(*encode_offset(write))
+        self.remember(offsets)
+
+
+# -- connector configs ---------------------------------------------------------------------
+class KafkaConfigStore:
+    """The same interface as the embedded ConfigStore; writes return once they are read back."""
+
+    def __init__(self) -> None:
+        self.topic: CompactedTopic | None = None
+        self._connectors: dict[str, ConnectorRecord] = {}
+        self._pending_tasks: dict[str, dict[int, dict[str, str]]] = {}
+        self.listener: ConfigListener = lambda *_: None
+
+    def on_record(self, key: bytes | None, value: bytes | None) -> None:
+        if key is None:
+            return
+        text = key.decode()
+        data = orjson.loads(value) if value else None
+        if text.startswith("connector-"):
+            name = text[len("connector-") :]
+            if data is None:
+                self._connectors.pop(name, None)
+                self._pending_tasks.pop(name, None)
+            elif name in self._connectors:
+                self._connectors[name].config = data["properties"]
+            else:
+                self._connectors[name] = ConnectorRecord(name, data["properties"], "STARTED")
+            self.listener("connector", name, data)
+        elif text.startswith("target-state-"):
+            name = text[len("target-state-") :]
+            if data is not None and name in self._connectors:
+                self._connectors[name].target_state = data["state"]
+                self.listener("target-state", name, data)
+        elif text.startswith("task-"):
+            name, _, index = text[len("task-") :].rpartition("-")
+            if data is not None:
+                self._pending_tasks.setdefault(name, {})[int(index)] = data["properties"]
+        elif text.startswith("commit-"):
+            name = text[len("commit-") :]
+            count = int(data["tasks"]) if data else 0
+            pending = self._pending_tasks.pop(name, {})
+            record = self._connectors.get(name)
+            if record is not None and all(i in pending for i in range(count)):
+                record.task_configs = [pending[i] for i in range(count)]
+                self.listener("tasks", name, data)
+        elif text.startswith("restart-connector-") and data is not None:
+            self.listener("restart", text[len("restart-connector-") :], data)
+
+    def names(self) -> list[str]:
+        return list(self._connectors)
+
+    def get(self, name: str) -> ConnectorRecord | None:
+        return self._connectors.get(name)
+
+    async def _send(self, key: str, value: dict[str, Any] | None) -> None:
+        assert self.topic is not None
+        await self.topic.send(key.encode(), None if value is None else orjson.dumps(value))
+
+    async def _sync(self) -> None:
+        assert self.topic is not None
+        await self.topic.read_to_end()
+
+    async def put_config(self, name: str, config: dict[str, str], target_state: str | None = None) -> None:
+        await self._send(f"connector-{name}", {"properties": config})
+        if target_state is not None:  # after the connector record, so it applies to the new one
+            await self._send(f"target-state-{name}", {"state": target_state})
+        await self._sync()
+
+    async def put_target_state(self, name: str, state: str) -> None:
+        await self._send(f"target-state-{name}", {"state": state})
+        await self._sync()
+
+    async def put_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
+        for i, config in enumerate(configs):
+            await self._send(f"task-{name}-{i}", {"properties": config})
+        await self._send(f"commit-{name}", {"tasks": len(configs)})
+        await self._sync()
+
+    async def request_restart(self, name: str, request: dict[str, Any]) -> None:
+        await self._send(f"restart-connector-{name}", request)
+        await self._sync()
+
+    async def remove(self, name: str) -> None:
+        await self._send(f"connector-{name}", None)
+        await self._send(f"target-state-{name}", None)
+        await self._sync()
+
+
+# -- statuses ------------------------------------------------------------------------------
+class KafkaStatusStore(StatusStore):
+    """Local changes are published; everyone's changes are applied as they are read back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.topic: CompactedTopic | None = None
+        self.publish: Callable[[str, dict[str, Any] | None], None] = lambda *_: None
+
+    def put_connector(self, name: str, status: Status, type_: str | None = None) -> None:
+        super().put_connector(name, status, type_)
+        self.publish(f"status-connector-{name}", _status_json(status, type_))
+
+    def put_task(self, task: TaskId, status: Status) -> None:
+        self._ensure(task.connector)
+        super().put_task(task, status)
+        self.publish(f"status-task-{task}", _status_json(status, None))
+
+    def remove_task(self, task: TaskId) -> None:
+        super().remove_task(task)
+        self.publish(f"status-task-{task}", None)
+
+    def remove(self, name: str) -> None:
+        entry = self.get(name)
+        if entry is not None:
+            for index in list(entry.tasks):
+                self.publish(f"status-task-{name}-{index}", None)
+        super().remove(name)
+        self.publish(f"status-connector-{name}", None)
+
+    def _ensure(self, name: str) -> None:
+        if self.get(name) is None:
+            StatusStore.put_connector(self, name, Status(State.UNASSIGNED, ""))
+
+    def on_record(self, key: bytes | None, value: bytes | None) -> None:
+        """Apply a status written by any worker (ours included) without publishing it again."""
+        if key is None:
+            return
+        text = key.decode()
+        data = orjson.loads(value) if value else None
+        if text.startswith("status-connector-"):
+            name = text[len("status-connector-") :]
+            if data is None:
+                StatusStore.remove(self, name)
+            else:
+                StatusStore.put_connector(self, name, _status_of(data), data.get("type"))
+        elif text.startswith("status-task-"):
+            name, _, index = text[len("status-task-") :].rpartition("-")
+            task = TaskId(name, int(index))
+            if data is None:
+                StatusStore.remove_task(self, task)
+            else:
+                self._ensure(name)
+                StatusStore.put_task(self, task, _status_of(data))
+
+
+def _status_json(status: Status, type_: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {"state": status.state.value, "trace": status.trace, "worker_id": status.worker_id}
+    if type_:
+        data["type"] = type_
+    return data
+
+
+def _status_of(data: dict[str, Any]) -> Status:
+    return Status(State(data["state"]), data.get("worker_id") or "", data.get("trace"))
