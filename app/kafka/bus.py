@@ -258,7 +258,10 @@ class KafkaBus:
             return
         existing = await kafka_call("Listing topics", self.admin.list_topics())
         if name not in existing:
-            await self.create_topic(name, partitions or -1, replication_factor or -1, dict(config or {}))
+            default = (
+                self.settings.num_partitions if "num_partitions" in self.settings.model_fields_set else -1
+            )
+            await self.create_topic(name, partitions or default, replication_factor or -1, dict(config or {}))
         self._known_topics.add(name)
 
     async def create_topic(

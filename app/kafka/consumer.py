@@ -140,7 +140,12 @@ class KafkaSinkConsumer:
         for ktp, records in batches.items():
             tp = _ours(ktp)
             if tp not in self.assignment:
-                continue  # arrived while the partition was being handed over
+                # Assigned (or revoked) in the client but not yet handed to the runner: read
+                # these again once the runner has opened the partition.
+                if records:
+                    with contextlib.suppress(IllegalStateError):
+                        self._consumer.seek(ktp, records[0].offset)
+                continue
             for r in records:
                 out.append(
                     ConsumerRecord(

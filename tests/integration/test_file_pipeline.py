@@ -5,17 +5,20 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.integration.conftest import BOTH_BACKENDS
 from tests.support.server import ServerProcess, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, BOTH_BACKENDS]
+TopicName = Callable[[str], str]
 
 
 def start_pipeline(
-    server: ServerProcess, tmp_path: Path, topic: str = "lines", sink_name: str = "file-sink"
+    server: ServerProcess, tmp_path: Path, topic: str, sink_name: str = "file-sink"
 ) -> tuple[Path, Path]:
     source, sink = tmp_path / "in.txt", tmp_path / f"{sink_name}.txt"
     source.touch()
@@ -51,8 +54,10 @@ def append(path: Path, lines: list[str]) -> None:
         f.write("".join(line + "\n" for line in lines))
 
 
-def test_appended_lines_arrive_in_order_within_a_second(server: ServerProcess, tmp_path: Path) -> None:
-    source, sink = start_pipeline(server, tmp_path)
+def test_appended_lines_arrive_in_order_within_a_second(
+    server: ServerProcess, tmp_path: Path, topic: TopicName
+) -> None:
+    source, sink = start_pipeline(server, tmp_path, topic("lines"))
     expected = [f"line {i} ü" for i in range(2000)]
     append(source, expected)
     wait_until(lambda: len(lines_of(sink)) >= len(expected), timeout=15)
@@ -68,10 +73,10 @@ def test_appended_lines_arrive_in_order_within_a_second(server: ServerProcess, t
     assert max(latencies) < 1.0, latencies
 
 
-def test_clean_restart_loses_and_duplicates_nothing(server_factory, tmp_path: Path) -> None:
+def test_clean_restart_loses_and_duplicates_nothing(server_factory, tmp_path: Path, topic: TopicName) -> None:
     data = tmp_path / "data"
     server = server_factory({"offset.flush.interval.ms": "60000"}, data_dir=data)
-    source, sink = start_pipeline(server, tmp_path)
+    source, sink = start_pipeline(server, tmp_path, topic("lines"))
     first = [f"before {i}" for i in range(500)]
     append(source, first)
     wait_until(lambda: len(lines_of(sink)) == 500, timeout=15)
@@ -90,11 +95,16 @@ def test_clean_restart_loses_and_duplicates_nothing(server_factory, tmp_path: Pa
     assert lines_of(sink) == first + during + after
 
 
-def test_kill_9_loses_nothing_and_the_log_has_no_duplicates(server_factory, tmp_path: Path) -> None:
+def test_kill_9_loses_nothing_and_the_log_has_no_duplicates(
+    server_factory, tmp_path: Path, topic: TopicName, backend: str
+) -> None:
+    """Embedded: offsets and records share a transaction. Kafka: the same with exactly-once sources."""
     data = tmp_path / "data"
     settings = {"offset.flush.interval.ms": "200"}
+    if backend == "kafka":
+        settings["exactly.once.source.support"] = "enabled"
     server = server_factory(settings, data_dir=data)
-    source, sink = start_pipeline(server, tmp_path)
+    source, sink = start_pipeline(server, tmp_path, topic("lines"))
 
     total = 20_000
     stop_writing = threading.Event()
@@ -117,21 +127,24 @@ def test_kill_9_loses_nothing_and_the_log_has_no_duplicates(server_factory, tmp_
     time.sleep(0.5)
     output = lines_of(sink)
     duplicates = sum(n - 1 for n in Counter(output).values())
-    # The sink may repeat what it wrote after its last offset commit (200 ms here), never more.
-    assert duplicates <= 5000, duplicates
+    # The sink may repeat what it wrote after its last offset commit (200 ms here), never more:
+    # at this test's burst rate that is a few thousand lines (Kafka commits take a round trip more).
+    assert duplicates <= (5000 if backend == "embedded" else 8000), duplicates
     assert list(dict.fromkeys(output)) == expected  # order kept, nothing missing
 
     # The topic itself holds every line exactly once: a fresh sink reading from the start sees no duplicates.
     fresh = tmp_path / "fresh.txt"
     restarted.create(
-        "fresh-sink", {"connector.class": "FileStreamSink", "file": str(fresh), "topics": "lines"}
+        "fresh-sink", {"connector.class": "FileStreamSink", "file": str(fresh), "topics": topic("lines")}
     )
     wait_until(lambda: len(lines_of(fresh)) >= total, timeout=30)
     time.sleep(0.3)
     assert lines_of(fresh) == expected
 
 
-def test_json_converter_envelope_reaches_the_topic(server: ServerProcess, tmp_path: Path) -> None:
+def test_json_converter_envelope_reaches_the_topic(
+    server: ServerProcess, tmp_path: Path, topic: TopicName
+) -> None:
     """Per-connector converter overrides really change the bytes on the topic."""
     source = tmp_path / "in.txt"
     source.touch()
@@ -140,7 +153,7 @@ def test_json_converter_envelope_reaches_the_topic(server: ServerProcess, tmp_pa
         {
             "connector.class": "FileStreamSource",
             "file": str(source),
-            "topic": "enveloped",
+            "topic": topic("enveloped"),
             "value.converter": "org.apache.kafka.connect.json.JsonConverter",
             "value.converter.schemas.enable": "true",
         },
@@ -151,7 +164,7 @@ def test_json_converter_envelope_reaches_the_topic(server: ServerProcess, tmp_pa
         {
             "connector.class": "FileStreamSink",
             "file": str(raw),
-            "topics": "enveloped",
+            "topics": topic("enveloped"),
             "value.converter": "org.apache.kafka.connect.storage.StringConverter",
         },
     )
@@ -160,7 +173,7 @@ def test_json_converter_envelope_reaches_the_topic(server: ServerProcess, tmp_pa
         {
             "connector.class": "FileStreamSink",
             "file": str(plain),
-            "topics": "enveloped",
+            "topics": topic("enveloped"),
             "value.converter": "JsonConverter",
             "value.converter.schemas.enable": "true",
         },
@@ -174,14 +187,15 @@ def test_json_converter_envelope_reaches_the_topic(server: ServerProcess, tmp_pa
     assert lines_of(plain) == ["hello", "wörld"]
 
 
-def test_sink_tasks_share_the_partitions_of_a_topic(server_factory, tmp_path: Path) -> None:
+def test_sink_tasks_share_the_partitions_of_a_topic(server_factory, tmp_path: Path, topic: TopicName) -> None:
     server = server_factory({"num.partitions": "4", "offset.flush.interval.ms": "500"})
     source = tmp_path / "in.txt"
     source.touch()
     out = tmp_path / "out.txt"
-    server.create("src", {"connector.class": "FileStreamSource", "file": str(source), "topic": "wide"})
+    server.create("src", {"connector.class": "FileStreamSource", "file": str(source), "topic": topic("wide")})
     server.create(
-        "sink", {"connector.class": "FileStreamSink", "file": str(out), "topics": "wide", "tasks.max": "3"}
+        "sink",
+        {"connector.class": "FileStreamSink", "file": str(out), "topics": topic("wide"), "tasks.max": "3"},
     )
     status = server.wait_for_state("sink", tasks=3)
     assert [t["id"] for t in status["tasks"]] == [0, 1, 2]

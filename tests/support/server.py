@@ -22,9 +22,19 @@ def free_port() -> int:
 
 
 class ServerProcess:
+    """``mode`` is the CLI command: ``run`` (embedded, settings as CONNECT_* variables) or
+    ``standalone``/``distributed`` (settings written to a worker.properties file)."""
+
     def __init__(
-        self, data_dir: Path, settings: Mapping[str, str] | None = None, port: int | None = None
+        self,
+        data_dir: Path,
+        settings: Mapping[str, str] | None = None,
+        port: int | None = None,
+        mode: str = "run",
+        connector_files: tuple[Path, ...] = (),
     ) -> None:
+        self.mode = mode
+        self.connector_files = connector_files
         self.data_dir = data_dir
         self.settings = dict(settings or {})
         self.port = port or free_port()
@@ -35,22 +45,18 @@ class ServerProcess:
 
     def start(self, timeout: float = 30) -> ServerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
-        env.update({"CONNECT_" + k.upper().replace(".", "_"): v for k, v in self.settings.items()})
         env["PYTHONUNBUFFERED"] = "1"
+        if self.mode == "run":
+            env.update({"CONNECT_" + k.upper().replace(".", "_"): v for k, v in self.settings.items()})
+            args = ["run", "--data-dir", str(self.data_dir)]
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            properties = self.data_dir / "worker.properties"
+            properties.write_text("".join(f"{k}={v}\n" for k, v in self.settings.items()))
+            args = [self.mode, str(properties), *map(str, self.connector_files)]
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "app.cli",
-                "run",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(self.data_dir),
-            ],
+            [sys.executable, "-m", "app.cli", *args, "--host", "127.0.0.1", "--port", str(self.port)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

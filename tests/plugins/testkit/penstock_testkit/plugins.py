@@ -27,6 +27,9 @@ class SequenceConfig(PluginConfig):
     count: int = setting(1_000_000, doc="Records to produce in all")
     payload_bytes: int = setting(1024, doc="Size of each record's value")
     batch_size: int = setting(500, doc="Records per poll")
+    task_index: int = setting(0, doc="Set by the connector: this task writes numbers i with i % task.count == task.index")
+    task_count: int = setting(1, doc="Set by the connector: how many tasks share the sequence")
+    start_log: str = setting("", doc="If set, each task start appends '<task.index> <pid>' to this file")
 
 
 class SequenceSourceTask(SourceTask[SequenceConfig]):
@@ -34,39 +37,52 @@ class SequenceSourceTask(SourceTask[SequenceConfig]):
 
     async def start(self, config: SequenceConfig) -> None:
         self.config = config
-        stored = await self.context.offset({"sequence": config.topic})
-        self.next = int(stored["next"]) if stored else 0
+        self.partition: dict[str, object] = {"sequence": config.topic}
+        if config.task_count > 1:
+            self.partition["task"] = config.task_index
+        stored = await self.context.offset(self.partition)
+        self.next = int(stored["next"]) if stored else config.task_index
         self.pad = "x" * max(0, config.payload_bytes - 12)
+        if config.start_log:
+            with open(config.start_log, "a") as log:
+                log.write(f"{config.task_index} {os.getpid()}\n")
 
     async def poll(self) -> Sequence[SourceRecord]:
+        step = self.config.task_count
         if self.next >= self.config.count:
             await asyncio.sleep(0.05)
             return []
-        end = min(self.config.count, self.next + self.config.batch_size)
+        numbers = range(self.next, min(self.config.count, self.next + self.config.batch_size * step), step)
         records = [
             SourceRecord(
                 topic=self.config.topic,
                 value=f"{i:012d}{self.pad}",
                 value_schema=STRING_SCHEMA,
-                source_partition={"sequence": self.config.topic},
-                source_offset={"next": i + 1},
+                source_partition=self.partition,
+                source_offset={"next": i + step},
             )
-            for i in range(self.next, end)
+            for i in numbers
         ]
-        self.next = end
+        self.next = numbers[-1] + step
         return records
 
 
 class SequenceSourceConnector(SourceConnector[SequenceConfig]):
+    """One task, or with ``tasks.max`` > 1 that many tasks sharing the numbers between them."""
+
     config_model = SequenceConfig
     task_class = SequenceSourceTask
 
     def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        return [{}]
+        if max_tasks <= 1:
+            return [{}]
+        return [{"task.index": str(i), "task.count": str(max_tasks)} for i in range(max_tasks)]
 
 
 class SlowSinkConfig(PluginConfig):
-    file: str = setting(doc="Where to append the first 12 characters of each value")
+    file: str = setting(
+        doc="Where to append the first 12 characters of each value; {pid} becomes the worker's process id"
+    )
     delay_ms_per_batch: int = setting(50, doc="Sleep this long in every put()")
 
 
@@ -78,7 +94,7 @@ class SlowSinkTask(SinkTask[SlowSinkConfig]):
 
     async def put(self, records: Sequence[SinkRecord]) -> None:
         await asyncio.sleep(self.config.delay_ms_per_batch / 1000)
-        with open(self.config.file, "a") as out:
+        with open(self.config.file.replace("{pid}", str(os.getpid())), "a") as out:
             out.write("".join(str(r.value)[:12] + "\n" for r in records))
 
 

@@ -1,0 +1,231 @@
+"""Several distributed workers on one real Kafka: sharing work, losing a worker, a worker joining."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from tests.integration.conftest import distributed_settings
+from tests.support.server import ServerProcess, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.kafka]
+
+TOTAL = 100_000
+TASKS = 6
+
+
+def start_cluster(
+    factory: Callable[..., ServerProcess], count: int, settings: dict[str, str], testkit: Path
+) -> list[ServerProcess]:
+    merged = {"plugin.path": str(testkit), "offset.flush.interval.ms": "500", **settings}
+    return [factory(merged, mode="distributed") for _ in range(count)]
+
+
+@pytest.fixture
+def cluster(kafka_bootstrap: str, cluster_id: str, tmp_path: Path) -> Any:
+    started: list[ServerProcess] = []
+
+    def start(settings: dict[str, str], mode: str = "distributed") -> ServerProcess:
+        merged = {**distributed_settings(kafka_bootstrap, cluster_id), **settings}
+        server = ServerProcess(tmp_path / f"w{len(started)}", merged, mode=mode).start(timeout=60)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()
+
+
+def sequence_source(topic: str, **extra: str) -> dict[str, str]:
+    return {
+        "connector.class": "penstock_testkit.plugins.SequenceSourceConnector",
+        "tasks.max": str(TASKS),
+        "topic": topic,
+        "count": str(TOTAL),
+        "payload.bytes": "100",
+        "batch.size": "200",
+        "topic.creation.default.partitions": str(TASKS),
+        "topic.creation.default.replication.factor": "1",
+        **extra,
+    }
+
+
+def file_sink(topic: str, pattern: Path) -> dict[str, str]:
+    return {
+        "connector.class": "penstock_testkit.plugins.SlowSinkConnector",
+        "tasks.max": str(TASKS),
+        "topics": topic,
+        "file": str(pattern),
+        "delay.ms.per.batch": "0",
+    }
+
+
+def sink_lines(folder: Path) -> list[str]:
+    return [line for path in sorted(folder.glob("out-*.txt")) for line in path.read_text().splitlines()]
+
+
+def converged(server: ServerProcess, name: str, live: set[str]) -> bool:
+    response = server.client.get(f"/connectors/{name}/status")
+    if response.status_code != 200:
+        return False
+    status = response.json()
+    tasks = status["tasks"]
+    return (
+        status["connector"]["state"] == "RUNNING"
+        and status["connector"]["worker_id"] in live
+        and len(tasks) == TASKS
+        and all(t["state"] == "RUNNING" and t["worker_id"] in live for t in tasks)
+    )
+
+
+class RestProbe:
+    """Asks a worker for a status every 100 ms in the background and keeps every failure."""
+
+    def __init__(self, servers: list[ServerProcess], name: str) -> None:
+        self.servers, self.name = servers, name
+        self.failures: list[str] = []
+        self.calls = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for server in self.servers:
+                try:
+                    response = server.client.get(f"/connectors/{self.name}/status", timeout=5)
+                    if response.status_code != 200:
+                        self.failures.append(f"{server.url}: {response.status_code} {response.text}")
+                except Exception as exc:
+                    self.failures.append(f"{server.url}: {exc!r}")
+                self.calls += 1
+            time.sleep(0.1)
+
+    def __enter__(self) -> RestProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def read_topic(bootstrap: str, topic: str) -> list[str]:
+    """The sequence numbers on the topic, as a read-committed consumer sees them."""
+
+    async def read() -> list[bytes]:
+        consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", isolation_level="read_committed"
+        )
+        await consumer.start()
+        values: list[bytes] = []
+        try:
+            idle = 0
+            while idle < 3:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+                idle = 0 if batches else idle + 1
+                values.extend(r.value for records in batches.values() for r in records)
+        finally:
+            await consumer.stop()
+        return values
+
+    return [orjson.loads(v)["payload"][:12] for v in asyncio.run(read())]
+
+
+def kill_one_during_the_stream(
+    cluster: Any, testkit_path: Path, tmp_path: Path, cluster_id: str, settings: dict[str, str]
+) -> tuple[list[ServerProcess], list[str], float]:
+    merged = {"plugin.path": str(testkit_path), "offset.flush.interval.ms": "500", **settings}
+    workers = [cluster(merged) for _ in range(3)]
+    out = tmp_path / "sink"
+    out.mkdir()
+    topic = f"{cluster_id}-numbers"
+    workers[0].create("numbers-sink", file_sink(topic, out / "out-{pid}.txt"))
+    workers[1].create("numbers", sequence_source(topic))  # a follower: forwarded to the leader
+    wait_until(lambda: converged(workers[2], "numbers", {w.url[7:] for w in workers}), timeout=60)
+    victim, survivors = workers[1], [workers[0], workers[2]]
+    live = {w.url[len("http://") :] for w in survivors}
+    with RestProbe(survivors, "numbers") as probe:
+        wait_until(lambda: len(sink_lines(out)) > 20_000, timeout=60, interval=0.2)
+        victim.kill()
+        killed_at = time.monotonic()
+        wait_until(lambda: converged(survivors[0], "numbers", live), timeout=60, interval=0.2)
+        wait_until(lambda: converged(survivors[1], "numbers-sink", live), timeout=60, interval=0.2)
+        recovered = time.monotonic() - killed_at
+        expected = {f"{i:012d}" for i in range(TOTAL)}
+        wait_until(
+            lambda: set(sink_lines(out)) >= expected, timeout=120, interval=0.5, message="records lost"
+        )
+    assert probe.calls > 20
+    assert probe.failures == []
+    return survivors, sink_lines(out), recovered
+
+
+def test_three_workers_share_six_tasks_and_survive_kill_9(
+    cluster: Any, testkit_path: Path, tmp_path: Path, cluster_id: str, kafka_bootstrap: str
+) -> None:
+    survivors, lines, recovered = kill_one_during_the_stream(cluster, testkit_path, tmp_path, cluster_id, {})
+    duplicates = len(lines) - len(set(lines))
+    print(f"\nkill -9: tasks running elsewhere after {recovered:.1f}s; {duplicates} duplicate deliveries")
+    # At least once: what a dead worker wrote after its last offset flush (500 ms) is written again.
+    assert duplicates <= 30_000, duplicates
+    values = read_topic(kafka_bootstrap, f"{cluster_id}-numbers")
+    assert set(values) == {f"{i:012d}" for i in range(TOTAL)}
+
+
+def test_exactly_once_sources_write_no_duplicates_despite_kill_9(
+    cluster: Any, testkit_path: Path, tmp_path: Path, cluster_id: str, kafka_bootstrap: str
+) -> None:
+    kill_one_during_the_stream(
+        cluster, testkit_path, tmp_path, cluster_id, {"exactly.once.source.support": "enabled"}
+    )
+    values = read_topic(kafka_bootstrap, f"{cluster_id}-numbers")
+    counts = Counter(values)
+    assert len(counts) == TOTAL
+    assert max(counts.values()) == 1, [k for k, n in counts.items() if n > 1][:5]
+
+
+def test_a_joining_worker_moves_only_the_tasks_it_takes_over(
+    cluster: Any, testkit_path: Path, tmp_path: Path, cluster_id: str
+) -> None:
+    settings = {"plugin.path": str(testkit_path)}
+    first, second = cluster(settings), cluster(settings)
+    starts = tmp_path / "starts.txt"
+    first.create(
+        "slow-numbers",
+        sequence_source(
+            f"{cluster_id}-slow", count="100000000", **{"batch.size": "1", "start.log": str(starts)}
+        ),
+    )
+    wait_until(lambda: converged(first, "slow-numbers", {first.url[7:], second.url[7:]}), timeout=60)
+    before = starts.read_text().splitlines()
+    assert sorted(int(line.split()[0]) for line in before) == list(range(TASKS))
+
+    joined_at = time.monotonic()
+    third = cluster(settings)
+    pid = str(third.process.pid)  # type: ignore[union-attr]
+
+    def third_runs_its_share() -> bool:
+        tasks = first.client.get("/connectors/slow-numbers/status").json()["tasks"]
+        return sum(t["worker_id"] == third.url[7:] and t["state"] == "RUNNING" for t in tasks) == 2
+
+    wait_until(third_runs_its_share, timeout=60, interval=0.1)
+    rebalance_s = time.monotonic() - joined_at
+    print(f"\njoin: the new worker runs its 2 tasks {rebalance_s:.1f}s after it was started")
+    time.sleep(1)
+    after = starts.read_text().splitlines()[len(before) :]
+    assert sorted(line.split()[1] for line in after) == [pid, pid], after  # only the moved tasks restarted
+    live = {w.url[7:] for w in (first, second, third)}
+    assert converged(second, "slow-numbers", live)
+    per_worker = Counter(
+        t["worker_id"] for t in second.client.get("/connectors/slow-numbers/status").json()["tasks"]
+    )
+    assert sorted(per_worker.values()) == [2, 2, 2]
