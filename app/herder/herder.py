@@ -385,4 +385,6 @@ def _state_json(status: Status) -> dict[str, Any]:
         data["trace"] = status.trace
     if status.auto_restart is not None:
         data["auto_restart"] = status.auto_restart.as_json()
+    if status.consumer_lag is not None:
+        data["consumer_lag"] = status.consumer_lag
     return data

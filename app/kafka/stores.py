@@ -211,10 +211,17 @@ class KafkaStatusStore(StatusStore):
 
 def _status_json(status: Status, type_: str | None) -> dict[str, Any]:
     data: dict[str, Any] = {"state": status.state.value, "trace": status.trace, "worker_id": status.worker_id}
+    if status.consumer_lag is not None:
+        data["consumer_lag"] = status.consumer_lag
     if type_:
         data["type"] = type_
     return data
 
 
 def _status_of(data: dict[str, Any]) -> Status:
-    return Status(State(data["state"]), data.get("worker_id") or "", data.get("trace"))
+    return Status(
+        State(data["state"]),
+        data.get("worker_id") or "",
+        data.get("trace"),
+        consumer_lag=data.get("consumer_lag"),
+    )

@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from dataclasses import replace
 from typing import Any
 
 import structlog
 
 from app.errors.tolerance import ErrorHandler, Skip, Stage
 from app.runtime.pipeline import build_converters, build_transforms, split_list
+from app.runtime.states import State
 from app.runtime.task_runner import TaskRunner
 from app.storage.base import ConsumerRecord, SinkConsumer, Subscription
 from connectors.sdk.errors import RetriableError
@@ -171,6 +173,8 @@ class SinkTaskRunner(TaskRunner):
         self, task: SinkTask[Any], consumer: SinkConsumer, only: set[TopicPartition] | None = None
     ) -> None:
         offsets = {tp: off for tp, off in self._consumed.items() if only is None or tp in only}
+        if only is None:
+            self._report_lag(consumer)
         if not offsets:
             return
         timeout = self.ctx.settings.offset_flush_timeout_ms / 1000
@@ -182,3 +186,10 @@ class SinkTaskRunner(TaskRunner):
             return
         if safe:
             await consumer.commit(dict(safe))
+
+    def _report_lag(self, consumer: SinkConsumer) -> None:
+        """Shown as ``consumer_lag`` in the task's status, refreshed at every offset commit."""
+        lag = consumer.lag()
+        current = self.ctx.statuses.task(self.id)
+        if current is not None and current.state is State.RUNNING and current.consumer_lag != lag:
+            self.ctx.statuses.put_task(self.id, replace(current, consumer_lag=lag))

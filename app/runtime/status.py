@@ -35,6 +35,8 @@ class Status:
     worker_id: str
     trace: str | None = None
     auto_restart: AutoRestart | None = None
+    consumer_lag: int | None = None
+    """Sink tasks: records on their partitions not yet read (end offset minus position)."""
 
 
 @dataclass(slots=True)

@@ -6,7 +6,6 @@ import asyncio
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +20,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 
 TOTAL = 100_000
 TASKS = 6
-
-
-def start_cluster(
-    factory: Callable[..., ServerProcess], count: int, settings: dict[str, str], testkit: Path
-) -> list[ServerProcess]:
-    merged = {"plugin.path": str(testkit), "offset.flush.interval.ms": "500", **settings}
-    return [factory(merged, mode="distributed") for _ in range(count)]
 
 
 @pytest.fixture
@@ -142,7 +134,7 @@ def read_topic(bootstrap: str, topic: str) -> list[str]:
 
 def kill_one_during_the_stream(
     cluster: Any, testkit_path: Path, tmp_path: Path, cluster_id: str, settings: dict[str, str]
-) -> tuple[list[ServerProcess], list[str], float]:
+) -> tuple[list[str], float]:
     merged = {"plugin.path": str(testkit_path), "offset.flush.interval.ms": "500", **settings}
     workers = [cluster(merged) for _ in range(3)]
     out = tmp_path / "sink"
@@ -166,13 +158,13 @@ def kill_one_during_the_stream(
         )
     assert probe.calls > 20
     assert probe.failures == []
-    return survivors, sink_lines(out), recovered
+    return sink_lines(out), recovered
 
 
 def test_three_workers_share_six_tasks_and_survive_kill_9(
     cluster: Any, testkit_path: Path, tmp_path: Path, cluster_id: str, kafka_bootstrap: str
 ) -> None:
-    survivors, lines, recovered = kill_one_during_the_stream(cluster, testkit_path, tmp_path, cluster_id, {})
+    lines, recovered = kill_one_during_the_stream(cluster, testkit_path, tmp_path, cluster_id, {})
     duplicates = len(lines) - len(set(lines))
     print(f"\nkill -9: tasks running elsewhere after {recovered:.1f}s; {duplicates} duplicate deliveries")
     # At least once: what a dead worker wrote after its last offset flush (500 ms) is written again.

@@ -43,7 +43,8 @@ class ServerProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.client = httpx.Client(base_url=self.url, timeout=30)
 
-    def start(self, timeout: float = 30) -> ServerProcess:
+    def start(self, timeout: float = 30, ready: bool = True) -> ServerProcess:
+        """Start and wait until ``/readyz`` answers 200 (or only ``/healthz`` with ``ready=False``)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
         env["PYTHONUNBUFFERED"] = "1"
         if self.mode == "run":
@@ -68,7 +69,7 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"penstock exited with {self.process.returncode}; log:\n{self.log()}")
             try:
-                if self.client.get("/readyz").status_code == 200:
+                if self.client.get("/readyz" if ready else "/healthz").status_code == 200:
                     return self
             except httpx.TransportError:
                 pass

@@ -1,0 +1,176 @@
+"""Standalone mode, and what a Kafka worker does with bad settings and refusals from the broker."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import distributed_settings
+from tests.support.server import ServerProcess, free_port, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.kafka]
+
+
+def lines_of(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def append(path: Path, lines: list[str]) -> None:
+    with path.open("a") as f:
+        f.write("".join(line + "\n" for line in lines))
+
+
+def test_standalone_runs_connectors_from_files_and_keeps_source_offsets(
+    kafka_bootstrap: str, tmp_path: Path, cluster_id: str
+) -> None:
+    source, sink, offsets = tmp_path / "in.txt", tmp_path / "out.txt", tmp_path / "connect.offsets"
+    source.touch()
+    topic = f"{cluster_id}-standalone"
+    source_file = tmp_path / "source.json"
+    source_file.write_text(
+        json.dumps(
+            {
+                "name": "src",
+                "config": {"connector.class": "FileStreamSource", "file": str(source), "topic": topic},
+            }
+        )
+    )
+    sink_file = tmp_path / "sink.properties"
+    sink_file.write_text(f"name=snk\nconnector.class=FileStreamSink\nfile={sink}\ntopics={topic}\n")
+    settings = {
+        "bootstrap.servers": kafka_bootstrap,
+        "offset.storage.file.filename": str(offsets),
+        "offset.flush.interval.ms": "60000",
+    }
+
+    def start() -> ServerProcess:
+        return ServerProcess(
+            tmp_path / "w", settings, mode="standalone", connector_files=(source_file, sink_file)
+        ).start(60)
+
+    server = start()
+    try:
+        assert sorted(server.client.get("/connectors").json()) == ["snk", "src"]
+        server.wait_for_state("src", tasks=1)
+        server.wait_for_state("snk", tasks=1)
+        first = [f"first {i}" for i in range(300)]
+        append(source, first)
+        wait_until(lambda: len(lines_of(sink)) == 300, timeout=30)
+        assert server.stop() in (0, -15)
+    finally:
+        server.close()
+    stored = json.loads(offsets.read_text())
+    assert stored[0][:2] == ["src", {"filename": str(source)}]
+
+    append(source, [f"second {i}" for i in range(200)])
+    server = start()
+    try:
+        wait_until(lambda: len(lines_of(sink)) >= 500, timeout=30)
+        time.sleep(0.5)
+        assert lines_of(sink) == first + [f"second {i}" for i in range(200)]  # resumed, nothing repeated
+    finally:
+        server.close()
+
+
+def test_unreachable_brokers_keep_rest_up_with_the_reason(tmp_path: Path, cluster_id: str) -> None:
+    settings = distributed_settings(f"127.0.0.1:{free_port()}", cluster_id)
+    server = ServerProcess(tmp_path / "w", settings, mode="distributed").start(30, ready=False)
+    try:
+
+        def not_ready_with_reason() -> dict[str, str] | None:
+            response = server.client.get("/readyz")
+            body = response.json()
+            return (
+                body
+                if response.status_code == 503 and "Cannot start on Kafka" in body.get("message", "")
+                else None
+            )
+
+        body = wait_until(not_ready_with_reason, timeout=30)
+        assert "bootstrap.servers" in body["message"]
+        assert server.client.get("/connectors").status_code == 200
+        created = server.client.post(
+            "/connectors", json={"name": "x", "config": {"connector.class": "FileStreamSink", "topics": "t"}}
+        )
+        assert created.status_code == 503
+        assert "Cannot start on Kafka" in created.json()["message"]
+        assert server.process is not None and server.process.poll() is None  # still running, still retrying
+    finally:
+        server.close()
+
+
+def test_a_worker_with_another_config_topic_is_refused(
+    kafka_bootstrap: str, tmp_path: Path, cluster_id: str
+) -> None:
+    good = ServerProcess(
+        tmp_path / "a", distributed_settings(kafka_bootstrap, cluster_id), mode="distributed"
+    ).start(60)
+    other = {
+        **distributed_settings(kafka_bootstrap, cluster_id),
+        "config.storage.topic": f"{cluster_id}-other-configs",
+    }
+    odd = ServerProcess(tmp_path / "b", other, mode="distributed").start(60, ready=False)
+    try:
+
+        def refused() -> str | None:
+            response = odd.client.get("/readyz")
+            message = response.json().get("message", "")
+            return message if response.status_code == 503 and "config.storage.topic" in message else None
+
+        message = wait_until(refused, timeout=60)
+        assert f"{cluster_id}-other-configs" in message and f"{cluster_id}-configs" in message
+        assert good.client.get("/readyz").status_code == 200
+    finally:
+        odd.close()
+        good.close()
+
+
+def test_topic_creation_refused_by_the_broker_fails_the_task_with_the_reason(
+    kafka_bootstrap: str, tmp_path: Path, cluster_id: str
+) -> None:
+    server = ServerProcess(
+        tmp_path / "w", distributed_settings(kafka_bootstrap, cluster_id), mode="distributed"
+    ).start(60)
+    source = tmp_path / "in.txt"
+    source.write_text("one\n")
+    try:
+        server.create(
+            "src",
+            {
+                "connector.class": "FileStreamSource",
+                "file": str(source),
+                "topic": f"{cluster_id}-replicated",
+                "topic.creation.default.partitions": "1",
+                "topic.creation.default.replication.factor": "3",  # one broker only
+            },
+        )
+
+        def failed() -> dict[str, str] | None:
+            status = server.client.get("/connectors/src/status").json()
+            tasks = status.get("tasks", [])
+            return tasks[0] if tasks and tasks[0]["state"] == "FAILED" else None
+
+        task = wait_until(failed, timeout=30)
+        assert "Kafka refused to create topic" in task["trace"]
+        assert "InvalidReplicationFactor" in task["trace"]
+    finally:
+        server.close()
+
+
+def test_distributed_without_group_id_exits_with_a_clear_error(tmp_path: Path) -> None:
+    properties = tmp_path / "worker.properties"
+    properties.write_text("bootstrap.servers=127.0.0.1:9092\nconfig.storage.topic=c\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "distributed", str(properties)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert 'Missing required configuration "group.id"' in result.stderr
+    assert '"offset.storage.topic"' in result.stderr

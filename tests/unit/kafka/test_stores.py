@@ -1,0 +1,90 @@
+"""Reading Kafka Connect's record formats back into memory (pure logic, no broker)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from app.cli import read_connector_file
+from app.kafka.stores import KafkaConfigStore, KafkaOffsetStore, KafkaStatusStore, encode_offset
+from app.runtime.states import State, TaskId
+from app.runtime.status import Status
+from app.storage.base import SourceOffsetWrite
+from app.storage.file_offsets import FileOffsetStore
+
+
+def record(store: KafkaConfigStore, key: str, value: object) -> None:
+    store.on_record(key.encode(), None if value is None else orjson.dumps(value))
+
+
+def test_task_configs_become_visible_only_with_their_commit_record() -> None:
+    store, seen = KafkaConfigStore(), []
+    store.listener = lambda kind, name, _: seen.append((kind, name))
+    record(store, "connector-c", {"properties": {"a": "1"}})
+    record(store, "target-state-c", {"state": "PAUSED"})
+    record(store, "task-c-0", {"properties": {"t": "0"}})
+    assert store.get("c").task_configs == []  # not committed yet
+    record(store, "task-c-1", {"properties": {"t": "1"}})
+    record(store, "commit-c", {"tasks": 2})
+    c = store.get("c")
+    assert c.config == {"a": "1"} and c.target_state == "PAUSED"
+    assert c.task_configs == [{"t": "0"}, {"t": "1"}]
+    record(store, "connector-c", None)
+    assert store.get("c") is None and store.names() == []
+    assert seen == [("connector", "c"), ("target-state", "c"), ("tasks", "c"), ("connector", "c")]
+
+
+def test_statuses_written_anywhere_are_applied_without_being_published_again() -> None:
+    store, published = KafkaStatusStore(), []
+    store.publish = lambda key, value: published.append((key, value))
+    store.on_record(
+        b"status-task-c-3", orjson.dumps({"state": "RUNNING", "worker_id": "h:1", "consumer_lag": 7})
+    )
+    assert store.task(TaskId("c", 3)) == Status(State.RUNNING, "h:1", None, consumer_lag=7)
+    assert published == []
+    store.put_task(TaskId("c", 3), Status(State.FAILED, "h:2", "boom"))
+    assert published == [("status-task-c-3", {"state": "FAILED", "trace": "boom", "worker_id": "h:2"})]
+    store.remove("c")
+    assert ("status-connector-c", None) in published and store.get("c") is None
+
+
+def test_offsets_use_kafka_connect_keys_and_tombstones() -> None:
+    key, value = encode_offset(SourceOffsetWrite("src", {"file": "a"}, {"pos": 3}))
+    assert orjson.loads(key) == ["src", {"file": "a"}] and orjson.loads(value) == {"pos": 3}
+    store = KafkaOffsetStore()
+    store.on_record(key, value)
+    assert store._offsets["src"]
+    store.on_record(key, None)
+    assert store._offsets["src"] == {}
+
+
+async def test_file_offsets_survive_a_new_store(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "connect.offsets"
+    first = FileOffsetStore(path)
+    await first.open()
+    await first.write(
+        [SourceOffsetWrite("src", {"f": "x"}, {"pos": 1}), SourceOffsetWrite("src", {"f": "y"}, {"pos": 2})]
+    )
+    await first.write([SourceOffsetWrite("src", {"f": "y"}, None)])
+    second = FileOffsetStore(path)
+    await second.open()
+    assert await second.all("src") == [({"f": "x"}, {"pos": 1})]
+    assert await second.get("src", {"f": "x"}) == {"pos": 1}
+
+
+def test_connector_files_in_both_json_shapes_and_properties(tmp_path: Path) -> None:
+    wrapped = tmp_path / "a.json"
+    wrapped.write_text('{"name": "a", "config": {"tasks.max": 2, "topic": "t"}}')
+    assert read_connector_file(wrapped) == ("a", {"tasks.max": "2", "topic": "t", "name": "a"})
+    flat = tmp_path / "b.json"
+    flat.write_text('{"name": "b", "topic": "t"}')
+    assert read_connector_file(flat) == ("b", {"name": "b", "topic": "t"})
+    props = tmp_path / "c.properties"
+    props.write_text("name=c\ntopic=t\n")
+    assert read_connector_file(props) == ("c", {"name": "c", "topic": "t"})
+    nameless = tmp_path / "d.json"
+    nameless.write_text('{"topic": "t"}')
+    with pytest.raises(ValueError, match="name"):
+        read_connector_file(nameless)
