@@ -15,6 +15,7 @@ import resource
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,8 @@ async def bench_log(records: int, batch: int, size: int) -> dict[str, Any]:
     }
 
 
-def bench_pipeline(lines: int, size: int) -> dict[str, Any]:
+def bench_pipeline(lines: int, size: int, kafka: str | None = None) -> dict[str, Any]:
+    """File -> topic -> file through one worker: embedded, or distributed on the Kafka at ``kafka``."""
     import psutil
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -77,15 +79,26 @@ def bench_pipeline(lines: int, size: int) -> dict[str, Any]:
         with source.open("w") as f:
             for _ in range(lines // 10_000):
                 f.write(line * 10_000)
-        server = ServerProcess(root / "data", {"offset.flush.interval.ms": "10000"}).start()
+        settings, mode, topic = {"offset.flush.interval.ms": "10000"}, "run", "bench"
+        if kafka:
+            cluster = f"bench-{uuid.uuid4().hex[:8]}"
+            mode, topic = "distributed", f"{cluster}-data"
+            settings |= {
+                "bootstrap.servers": kafka,
+                "group.id": cluster,
+                "config.storage.topic": f"{cluster}-configs",
+                "offset.storage.topic": f"{cluster}-offsets",
+                "status.storage.topic": f"{cluster}-status",
+            }
+        server = ServerProcess(root / "data", settings, mode=mode).start(60)
         try:
             proc = psutil.Process(server.process.pid)  # type: ignore[union-attr]
             t0 = time.perf_counter()
             server.create(
-                "bench-source", {"connector.class": "FileStreamSource", "file": str(source), "topic": "bench"}
+                "bench-source", {"connector.class": "FileStreamSource", "file": str(source), "topic": topic}
             )
             server.create(
-                "bench-sink", {"connector.class": "FileStreamSink", "file": str(sink), "topics": "bench"}
+                "bench-sink", {"connector.class": "FileStreamSink", "file": str(sink), "topics": topic}
             )
             peak_rss = 0
             expected = lines * size
@@ -113,7 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("which", choices=["log", "pipeline", "all"], nargs="?", default="all")
+    parser.add_argument("which", choices=["log", "pipeline", "kafka", "all"], nargs="?", default="all")
     parser.add_argument("--records", type=int, default=500_000, help="records for the log benchmark")
     parser.add_argument("--batch", type=int, default=2000, help="records per append/read call")
     parser.add_argument("--lines", type=int, default=500_000, help="lines for the pipeline benchmark")
@@ -125,6 +138,10 @@ def main() -> None:
         results["embedded_log"] = asyncio.run(bench_log(args.records, args.batch, args.bytes))
     if args.which in ("pipeline", "all"):
         results["file_pipeline"] = bench_pipeline(args.lines, args.bytes)
+    if args.which == "kafka":  # needs KAFKA_BOOTSTRAP_SERVERS (eval "$(scripts/services up kafka)")
+        results["file_pipeline_on_kafka"] = bench_pipeline(
+            args.lines, args.bytes, os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+        )
     if args.json:
         print(json.dumps(results))
         return

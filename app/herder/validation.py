@@ -14,6 +14,7 @@ from typing import Any
 from app.herder.framework_config import SinkConnectorConfig, SourceConnectorConfig
 from app.plugins.registry import PluginDesc, PluginRegistry
 from app.runtime.pipeline import split_list, with_prefix
+from app.storage.topic_creation import validate_topic_creation
 from connectors.sdk.config import ConfigKeyInfo, ConfigType, ConfigValueInfo, Importance, PluginConfig, Width
 from connectors.sdk.errors import ConnectError, NotFoundError
 
@@ -85,6 +86,9 @@ def validate_connector_config(registry: PluginRegistry, config: Mapping[str, str
     framework_values = {v.name: v for v in framework.validate_props(props)}
     if desc.type == "sink":
         _check_sink_topics(props, framework_values)
+    else:
+        for key, errors in validate_topic_creation(props).items():  # KIP-158 topic.creation.*
+            result.add(None, ConfigValueInfo(key, props.get(key), errors=errors))
     _check_classes(registry, props, framework_values)
     plugin_model: type[PluginConfig] = desc.cls.config_model
     plugin_keys = set(plugin_model.keys())
