@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.integration.conftest import distributed_settings
@@ -174,3 +176,47 @@ def test_distributed_without_group_id_exits_with_a_clear_error(tmp_path: Path) -
     assert result.returncode == 2
     assert 'Missing required configuration "group.id"' in result.stderr
     assert '"offset.storage.topic"' in result.stderr
+
+
+def broker_process(bootstrap: str) -> psutil.Process:
+    """The broker ``scripts/services`` started (its record names the pid), to make it stall."""
+    state = Path(os.environ.get("PENSTOCK_SERVICES_DIR") or Path(__file__).resolve().parents[2] / ".services")
+    record = json.loads((state / "kafka.json").read_text())
+    assert record["exports"]["KAFKA_BOOTSTRAP_SERVERS"] == bootstrap, "the broker under test is not ours"
+    return psutil.Process(record["pid"])
+
+
+def test_a_stalled_broker_delays_the_pipeline_and_loses_nothing(
+    kafka_bootstrap: str, tmp_path: Path, cluster_id: str
+) -> None:
+    """The broker stops answering for 8 s mid-stream (SIGSTOP, then SIGCONT): the pipeline resumes."""
+    broker = broker_process(kafka_bootstrap)
+    settings = {**distributed_settings(kafka_bootstrap, cluster_id), "offset.flush.interval.ms": "500"}
+    server = ServerProcess(tmp_path / "w", settings, mode="distributed").start(60)
+    source, sink = tmp_path / "in.txt", tmp_path / "out.txt"
+    source.touch()
+    topic = f"{cluster_id}-stall"
+    try:
+        server.create("src", {"connector.class": "FileStreamSource", "file": str(source), "topic": topic})
+        server.create("snk", {"connector.class": "FileStreamSink", "file": str(sink), "topics": topic})
+        server.wait_for_state("snk", tasks=1)
+        server.wait_for_state("src", tasks=1)
+        append(source, [f"before {i}" for i in range(2000)])
+        wait_until(lambda: len(lines_of(sink)) >= 2000, timeout=30)
+        broker.suspend()
+        try:
+            append(source, [f"during {i}" for i in range(2000)])
+            time.sleep(8)
+            assert server.client.get("/connectors/src/status").status_code == 200  # REST keeps answering
+        finally:
+            broker.resume()
+        append(source, [f"after {i}" for i in range(2000)])
+        expected = [f"{phase} {i}" for phase in ("before", "during", "after") for i in range(2000)]
+        wait_until(
+            lambda: set(lines_of(sink)) >= set(expected), timeout=90, interval=0.5, message="records lost"
+        )
+        assert list(dict.fromkeys(lines_of(sink))) == expected
+        status = server.client.get("/connectors/src/status").json()
+        assert status["tasks"][0]["state"] == "RUNNING"
+    finally:
+        server.close()
