@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -47,7 +47,7 @@ class Service:
     settings: WorkerSettings
     mode: Mode
     herder: Herder
-    connect: Callable[[], Awaitable[None]]
+    connect: Callable[[Service], Awaitable[None]]
     """Opens the backend; retried with backoff until it succeeds (Kafka modes)."""
     closers: list[Closer] = field(default_factory=list)
     initial_connectors: list[tuple[str, dict[str, str]]] = field(default_factory=list)
@@ -73,7 +73,7 @@ class Service:
 
     async def start(self) -> None:
         if self.mode is Mode.EMBEDDED:
-            await self.connect()
+            await self.connect(self)
             await self.herder.start()
             log.info("worker started", mode=self.mode.value, connectors=len(self.herder.connector_names()))
         else:
@@ -83,7 +83,7 @@ class Service:
         delay = 1.0
         while True:
             try:
-                await self.connect()
+                await self.connect(self)
                 break
             except Exception as exc:
                 reason = (
@@ -103,6 +103,10 @@ class Service:
             except (BadRequestError, ValueError) as exc:
                 log.error("connector from the command line refused", connector=name, error=str(exc))
         log.info("worker started", mode=self.mode.value, bootstrap_servers=self.settings.bootstrap_servers)
+
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``work`` in the background until the service closes."""
+        self._background.append(asyncio.create_task(work, name=name))
 
     async def close(self) -> None:
         for task in self._background:
@@ -190,13 +194,10 @@ async def _embedded(settings: WorkerSettings, registry: PluginRegistry) -> Servi
             except Exception:
                 log.exception("retention check failed")
 
-    service = Service(settings, Mode.EMBEDDED, herder, connect=lambda: asyncio.sleep(0), closers=[db.close])
+    async def connect(service: Service) -> None:
+        service.spawn(retention(), "log-retention")
 
-    async def connect() -> None:
-        service._background.append(asyncio.create_task(retention(), name="log-retention"))
-
-    service.connect = connect
-    return service
+    return Service(settings, Mode.EMBEDDED, herder, connect, closers=[db.close])
 
 
 def _standalone(settings: WorkerSettings, registry: PluginRegistry) -> Service:
@@ -208,7 +209,7 @@ def _standalone(settings: WorkerSettings, registry: PluginRegistry) -> Service:
     herder = Herder(ctx, ConfigStore(), Worker(ctx))
     herder.not_ready_reason = f"Connecting to Kafka at {settings.bootstrap_servers}"
 
-    async def connect() -> None:
+    async def connect(_: Service) -> None:
         await offsets.open()
         await bus.start()
 
@@ -230,9 +231,6 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
     url = f"http://{settings.worker_id}"
     herder = DistributedHerder(ctx, configs, Worker(ctx), url)
     configs.listener = herder.on_config
-    service = Service(
-        settings, Mode.DISTRIBUTED, herder, connect=lambda: asyncio.sleep(0), closers=[bus.close]
-    )
     topics = {
         "offsets": CompactedTopic(
             bus,
@@ -279,16 +277,15 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
             except Exception as exc:
                 log.warning("status not published", key=key, error=str(exc))
 
-    async def connect() -> None:
+    async def connect(service: Service) -> None:
         await bus.start()
         for topic in topics.values():
             await topic.start()
-        service._background.append(asyncio.create_task(publish_statuses(), name="status-publisher"))
+        service.spawn(publish_statuses(), "status-publisher")
         if settings.exactly_once_source_support == "enabled":
-            bus.exactly_once = (settings.offset_storage_topic or "", encode_offset, offsets.remember)
+            bus.exactly_once = (settings.offset_storage_topic or "", encode_offset, offsets.offsets.apply)
         herder.membership = membership
         await membership.start()
 
-    service.connect = connect
-    service.closers = [bus.close, *(t.close for t in topics.values()), membership.close]
-    return service
+    closers: list[Closer] = [bus.close, *(t.close for t in topics.values()), membership.close]
+    return Service(settings, Mode.DISTRIBUTED, herder, connect, closers)

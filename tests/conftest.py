@@ -1,27 +1,58 @@
-"""Shared fixtures. Service fixtures (Kafka, PostgreSQL, Elasticsearch) live in tests.infra.services."""
+"""Shared fixtures. Service fixtures (Kafka, PostgreSQL, Elasticsearch) live in tests.infra.services.
+
+``backend`` is ``embedded`` unless a test is parametrised with ``tests.support.cluster.BOTH_BACKENDS``
+(or ``KAFKA_ONLY``); on ``kafka`` the workers ``server_factory`` starts are distributed workers of one
+fresh cluster, and ``topic`` names topics uniquely, since all tests share one broker.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.cluster import distributed_settings
 from tests.support.server import ServerProcess
 
 pytest_plugins = ["tests.infra.services"]
 
 
 @pytest.fixture
-def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "embedded"))
+
+
+@pytest.fixture
+def cluster_id() -> str:
+    return f"it-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def topic(backend: str, cluster_id: str) -> Callable[[str], str]:
+    return lambda name: name if backend == "embedded" else f"{cluster_id}-{name}"
+
+
+@pytest.fixture
+def server_factory(
+    backend: str, cluster_id: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., ServerProcess]]:
     """Start real penstock processes; each gets its own data dir unless one is given."""
     started: list[ServerProcess] = []
+    bootstrap = request.getfixturevalue("kafka_bootstrap") if backend == "kafka" else ""
 
     def start(
         settings: dict[str, str] | None = None, data_dir: Path | None = None, **kwargs: Any
     ) -> ServerProcess:
-        server = ServerProcess(data_dir or tmp_path / f"data{len(started)}", settings, **kwargs).start()
+        merged = dict(settings or {})
+        timeout = 30
+        if backend == "kafka":
+            merged = {**distributed_settings(bootstrap, cluster_id), **merged}
+            kwargs.setdefault("mode", "distributed")
+            timeout = 60
+        server = ServerProcess(data_dir or tmp_path / f"data{len(started)}", merged, **kwargs).start(timeout)
         started.append(server)
         return server
 

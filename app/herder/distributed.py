@@ -221,16 +221,8 @@ class DistributedHerder(Herder):
     async def _apply_task_configs(self, name: str, *, restart_running: bool) -> None:
         """The connector's owner publishes its task configs; the leader assigns them."""
         record = self.configs.get(name)
-        runner = self.worker.connectors.get(name)
-        if record is None or runner is None:
-            return
-        try:
-            raw = runner.task_configs(int(record.config.get("tasks.max", "1")))
-            configs = self._task_configs(name, record.config, raw)
-        except Exception as exc:
-            runner.fail(exc)
-            return
-        if configs != record.task_configs:
+        configs = self._ask_task_configs(name)
+        if record is not None and configs is not None and configs != record.task_configs:
             await self.cluster_configs.put_task_configs(name, configs)
 
     async def _start_connector(self, name: str) -> None:
@@ -280,23 +272,7 @@ class DistributedHerder(Herder):
     async def restart_connector(
         self, name: str, include_tasks: bool, only_failed: bool
     ) -> dict[str, Any] | None:
-        if self.configs.get(name) is None:
-            raise NotFoundError(
-                f"Unknown connector: {name}"
-                if include_tasks or only_failed
-                else f"Connector {name} not found"
-            )
-        entry = self.ctx.statuses.get(name)
-        if entry is None:
-            raise NotFoundError(f"Status for connector {name} not found")
-        plan = None
-        if include_tasks or only_failed:
-            plan = self.status(name)
-            if not only_failed or entry.connector.state is State.FAILED:
-                plan["connector"]["state"] = State.RESTARTING.value
-            for t in plan["tasks"]:
-                if include_tasks and (not only_failed or t["state"] == State.FAILED.value):
-                    t["state"] = State.RESTARTING.value
+        plan, _, _ = self._restart_plan(name, include_tasks, only_failed)
         await self.cluster_configs.request_restart(
             name, {"include-tasks": include_tasks, "only-failed": only_failed}
         )
@@ -320,16 +296,14 @@ class DistributedHerder(Herder):
                 if task_id in self.assignment.tasks:
                     await self._restart_task(task_id)
                 return
-            only_failed = bool(request.get("only-failed"))
-            entry = self.ctx.statuses.get(name)
-            if name in self.assignment.connectors and (
-                not only_failed or (entry is not None and entry.connector.state is State.FAILED)
-            ):
+            try:
+                _, restart_connector, tasks = self._restart_plan(
+                    name, bool(request.get("include-tasks")), bool(request.get("only-failed"))
+                )
+            except NotFoundError:
+                return
+            if restart_connector and name in self.assignment.connectors:
                 await self._restart_connector_instance(name)
-            if request.get("include-tasks"):
-                for task_id in sorted(self.assignment.tasks):
-                    if task_id.connector != name:
-                        continue
-                    status = self.ctx.statuses.task(task_id)
-                    if not only_failed or (status is not None and status.state is State.FAILED):
-                        await self._restart_task(task_id)
+            for task_id in tasks:
+                if task_id in self.assignment.tasks:
+                    await self._restart_task(task_id)

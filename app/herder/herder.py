@@ -225,29 +225,9 @@ class Herder:
     ) -> dict[str, Any] | None:
         """Kafka's KIP-745 restart; returns the plan as a status when a flag was given."""
         async with self._lock:
-            if self.configs.get(name) is None:
-                raise NotFoundError(
-                    f"Unknown connector: {name}"
-                    if include_tasks or only_failed
-                    else f"Connector {name} not found"
-                )
+            plan, restart_connector, tasks = self._restart_plan(name, include_tasks, only_failed)
             entry = self.ctx.statuses.get(name)
-            if entry is None:
-                raise NotFoundError(f"Status for connector {name} not found")
-            restart_connector = not only_failed or entry.connector.state is State.FAILED
-            tasks = [
-                TaskId(name, i)
-                for i, s in sorted(entry.tasks.items())
-                if include_tasks and (not only_failed or s.state is State.FAILED)
-            ]
-            plan = None
-            if include_tasks or only_failed:
-                plan = self.status(name)
-                if restart_connector:
-                    plan["connector"]["state"] = State.RESTARTING.value
-                for t in plan["tasks"]:
-                    if TaskId(name, t["id"]) in tasks:
-                        t["state"] = State.RESTARTING.value
+            assert entry is not None
             if restart_connector and tasks and len(tasks) == len(entry.tasks):
                 self.restarter.forget(name)
                 await self._stop_connector(name, remove_status=False)
@@ -258,6 +238,35 @@ class Herder:
                 for task_id in tasks:
                     await self._restart_task(task_id)
             return plan
+
+    def _restart_plan(
+        self, name: str, include_tasks: bool, only_failed: bool
+    ) -> tuple[dict[str, Any] | None, bool, list[TaskId]]:
+        """(plan shown to the caller when a flag was given, restart the connector?, tasks to restart)."""
+        if self.configs.get(name) is None:
+            raise NotFoundError(
+                f"Unknown connector: {name}"
+                if include_tasks or only_failed
+                else f"Connector {name} not found"
+            )
+        entry = self.ctx.statuses.get(name)
+        if entry is None:
+            raise NotFoundError(f"Status for connector {name} not found")
+        restart_connector = not only_failed or entry.connector.state is State.FAILED
+        tasks = [
+            TaskId(name, i)
+            for i, s in sorted(entry.tasks.items())
+            if include_tasks and (not only_failed or s.state is State.FAILED)
+        ]
+        plan = None
+        if include_tasks or only_failed:
+            plan = self.status(name)
+            if restart_connector:
+                plan["connector"]["state"] = State.RESTARTING.value
+            for t in plan["tasks"]:
+                if TaskId(name, t["id"]) in tasks:
+                    t["state"] = State.RESTARTING.value
+        return plan, restart_connector, tasks
 
     async def restart_task(self, name: str, task: int) -> None:
         async with self._lock:
@@ -300,17 +309,25 @@ class Herder:
         if await self._start_connector_instance(name):
             await self._apply_task_configs(name, restart_running=False)
 
-    async def _apply_task_configs(self, name: str, *, restart_running: bool) -> None:
-        """Ask the running connector for task configs; store and (re)start tasks when they changed."""
+    def _ask_task_configs(self, name: str) -> list[dict[str, str]] | None:
+        """The running connector's task configs, merged over its config; None if it is not running
+        here or failed to produce them (a connector bug fails the connector, not the worker)."""
         record = self.configs.get(name)
         runner = self.worker.connectors.get(name)
         if record is None or runner is None:
-            return
+            return None
         try:
             raw = runner.task_configs(int(record.config.get("tasks.max", "1")))
-            configs = self._task_configs(name, record.config, raw)
-        except Exception as exc:  # a connector bug fails the connector, not the worker
+            return self._task_configs(name, record.config, raw)
+        except Exception as exc:
             runner.fail(exc)
+            return None
+
+    async def _apply_task_configs(self, name: str, *, restart_running: bool) -> None:
+        """Ask the running connector for task configs; store and (re)start tasks when they changed."""
+        record = self.configs.get(name)
+        configs = self._ask_task_configs(name)
+        if record is None or configs is None:
             return
         changed = configs != record.task_configs
         if restart_running:

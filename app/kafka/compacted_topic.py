@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -99,8 +99,15 @@ class CompactedTopic:
 
     async def send(self, key: bytes, value: bytes | None) -> None:
         """Write one record and wait until the broker has it (not until it has been read back)."""
-        future = await kafka_call(f"Writing {self.topic}", self._producer.send(self.topic, value, key=key))
-        await kafka_call(f"Writing {self.topic}", future)
+        await self.send_all([(key, value)])
+
+    async def send_all(self, records: Sequence[tuple[bytes, bytes | None]]) -> None:
+        """Write records in order, in as few requests as the producer batches them into."""
+        futures = [
+            await kafka_call(f"Writing {self.topic}", self._producer.send(self.topic, value, key=key))
+            for key, value in records
+        ]
+        await kafka_call(f"Writing {self.topic}", asyncio.gather(*futures))
 
     async def close(self) -> None:
         if self._follower is not None:

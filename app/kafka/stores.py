@@ -9,7 +9,7 @@ only when it reads a record back: all workers apply the same changes in the same
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -18,7 +18,7 @@ from app.kafka.compacted_topic import CompactedTopic
 from app.runtime.states import State, TaskId
 from app.runtime.status import Status, StatusStore
 from app.storage.base import SourceOffsetWrite
-from app.storage.sqlite.log import offset_key
+from app.storage.offset_map import OffsetMap
 from app.storage.sqlite.stores import ConnectorRecord
 
 ConfigListener = Callable[[str, str, dict[str, Any] | None], None]
@@ -34,38 +34,28 @@ def encode_offset(write: SourceOffsetWrite) -> tuple[bytes, bytes | None]:
 class KafkaOffsetStore:
     def __init__(self) -> None:
         self.topic: CompactedTopic | None = None
-        self._offsets: dict[str, dict[str, tuple[dict[str, Any], dict[str, Any]]]] = {}
+        self.offsets = OffsetMap()
 
     def on_record(self, key: bytes | None, value: bytes | None) -> None:
         if key is None:
             return
         connector, partition = orjson.loads(key)
-        self.remember([SourceOffsetWrite(connector, partition, orjson.loads(value) if value else None)])
-
-    def remember(self, writes: Sequence[SourceOffsetWrite]) -> None:
-        for w in writes:
-            stored = self._offsets.setdefault(w.connector, {})
-            if w.offset is None:
-                stored.pop(offset_key(w.partition), None)
-            else:
-                stored[offset_key(w.partition)] = (w.partition, w.offset)
+        self.offsets.apply([SourceOffsetWrite(connector, partition, orjson.loads(value) if value else None)])
 
     async def get(self, connector: str, partition: dict[str, Any]) -> dict[str, Any] | None:
         assert self.topic is not None
         await self.topic.read_to_end()  # a task moved here must see its last owner's offsets
-        entry = self._offsets.get(connector, {}).get(offset_key(partition))
-        return entry[1] if entry else None
+        return self.offsets.get(connector, partition)
 
     async def all(self, connector: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         assert self.topic is not None
         await self.topic.read_to_end()
-        return [entry for _, entry in sorted(self._offsets.get(connector, {}).items())]
+        return self.offsets.all(connector)
 
     async def write(self, offsets: list[SourceOffsetWrite]) -> None:
         assert self.topic is not None
-        for write in offsets:
-            await self.topic.send(*encode_offset(write))
-        self.remember(offsets)
+        await self.topic.send_all([encode_offset(write) for write in offsets])
+        self.offsets.apply(offsets)
 
 
 # -- connector configs ---------------------------------------------------------------------
@@ -138,9 +128,13 @@ class KafkaConfigStore:
         await self._sync()
 
     async def put_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
-        for i, config in enumerate(configs):
-            await self._send(f"task-{name}-{i}", {"properties": config})
-        await self._send(f"commit-{name}", {"tasks": len(configs)})
+        assert self.topic is not None
+        records = [
+            (f"task-{name}-{i}".encode(), orjson.dumps({"properties": c})) for i, c in enumerate(configs)
+        ]
+        await self.topic.send_all(
+            [*records, (f"commit-{name}".encode(), orjson.dumps({"tasks": len(configs)}))]
+        )
         await self._sync()
 
     async def request_restart(self, name: str, request: dict[str, Any]) -> None:

@@ -15,39 +15,32 @@ from typing import Any
 import orjson
 
 from app.storage.base import SourceOffsetWrite
-from app.storage.sqlite.log import offset_key
+from app.storage.offset_map import OffsetMap
 
 
 class FileOffsetStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._offsets: dict[str, dict[str, tuple[dict[str, Any], dict[str, Any]]]] = {}
+        self._offsets = OffsetMap()
         self._lock = asyncio.Lock()
 
     async def open(self) -> None:
         if not self.path.exists():
             return
         raw = await asyncio.to_thread(self.path.read_bytes)
-        for connector, partition, offset in orjson.loads(raw or b"[]"):
-            self._offsets.setdefault(connector, {})[offset_key(partition)] = (partition, offset)
+        self._offsets.apply(SourceOffsetWrite(c, p, o) for c, p, o in orjson.loads(raw or b"[]"))
 
     async def get(self, connector: str, partition: dict[str, Any]) -> dict[str, Any] | None:
-        entry = self._offsets.get(connector, {}).get(offset_key(partition))
-        return entry[1] if entry else None
+        return self._offsets.get(connector, partition)
 
     async def all(self, connector: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        return [entry for _, entry in sorted(self._offsets.get(connector, {}).items())]
+        return self._offsets.all(connector)
 
     async def write(self, offsets: list[SourceOffsetWrite]) -> None:
-        for w in offsets:
-            stored = self._offsets.setdefault(w.connector, {})
-            if w.offset is None:
-                stored.pop(offset_key(w.partition), None)
-            else:
-                stored[offset_key(w.partition)] = (w.partition, w.offset)
-        rows = [[c, p, o] for c, entries in self._offsets.items() for p, o in entries.values()]
+        self._offsets.apply(offsets)
+        data = orjson.dumps(self._offsets.rows())
         async with self._lock:
-            await asyncio.to_thread(self._save, orjson.dumps(rows))
+            await asyncio.to_thread(self._save, data)
 
     def _save(self, data: bytes) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import BOTH_BACKENDS
+from tests.support.cluster import BOTH_BACKENDS
 from tests.support.server import ServerProcess, wait_until
 
 pytestmark = [pytest.mark.integration, BOTH_BACKENDS]

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.integration.conftest import distributed_settings
+from tests.support.cluster import distributed_settings
 from tests.support.server import ServerProcess, free_port, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]

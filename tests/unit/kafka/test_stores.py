@@ -55,9 +55,9 @@ def test_offsets_use_kafka_connect_keys_and_tombstones() -> None:
     assert orjson.loads(key) == ["src", {"file": "a"}] and orjson.loads(value) == {"pos": 3}
     store = KafkaOffsetStore()
     store.on_record(key, value)
-    assert store._offsets["src"]
+    assert store.offsets.all("src") == [({"file": "a"}, {"pos": 3})]
     store.on_record(key, None)
-    assert store._offsets["src"] == {}
+    assert store.offsets.all("src") == []
 
 
 async def test_file_offsets_survive_a_new_store(tmp_path: Path) -> None:
