@@ -13,28 +13,13 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from tests.integration.conftest import distributed_settings
+from tests.support.cluster import KAFKA_ONLY
 from tests.support.server import ServerProcess, wait_until
 
-pytestmark = [pytest.mark.integration, pytest.mark.kafka]
+pytestmark = [pytest.mark.integration, KAFKA_ONLY]
 
 TOTAL = 100_000
 TASKS = 6
-
-
-@pytest.fixture
-def cluster(kafka_bootstrap: str, cluster_id: str, tmp_path: Path) -> Any:
-    started: list[ServerProcess] = []
-
-    def start(settings: dict[str, str], mode: str = "distributed") -> ServerProcess:
-        merged = {**distributed_settings(kafka_bootstrap, cluster_id), **settings}
-        server = ServerProcess(tmp_path / f"w{len(started)}", merged, mode=mode).start(timeout=60)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.close()
 
 
 def sequence_source(topic: str, **extra: str) -> dict[str, str]:
@@ -133,10 +118,10 @@ def read_topic(bootstrap: str, topic: str) -> list[str]:
 
 
 def kill_one_during_the_stream(
-    cluster: Any, testkit_path: Path, tmp_path: Path, cluster_id: str, settings: dict[str, str]
+    server_factory: Any, testkit_path: Path, tmp_path: Path, cluster_id: str, settings: dict[str, str]
 ) -> tuple[list[str], float]:
     merged = {"plugin.path": str(testkit_path), "offset.flush.interval.ms": "500", **settings}
-    workers = [cluster(merged) for _ in range(3)]
+    workers = [server_factory(merged) for _ in range(3)]
     out = tmp_path / "sink"
     out.mkdir()
     topic = f"{cluster_id}-numbers"
@@ -162,9 +147,9 @@ def kill_one_during_the_stream(
 
 
 def test_three_workers_share_six_tasks_and_survive_kill_9(
-    cluster: Any, testkit_path: Path, tmp_path: Path, cluster_id: str, kafka_bootstrap: str
+    server_factory: Any, testkit_path: Path, tmp_path: Path, cluster_id: str, kafka_bootstrap: str
 ) -> None:
-    lines, recovered = kill_one_during_the_stream(cluster, testkit_path, tmp_path, cluster_id, {})
+    lines, recovered = kill_one_during_the_stream(server_factory, testkit_path, tmp_path, cluster_id, {})
     duplicates = len(lines) - len(set(lines))
     print(f"\nkill -9: tasks running elsewhere after {recovered:.1f}s; {duplicates} duplicate deliveries")
     # At least once: what a dead worker wrote after its last offset flush (500 ms) is written again.
@@ -174,10 +159,10 @@ def test_three_workers_share_six_tasks_and_survive_kill_9(
 
 
 def test_exactly_once_sources_write_no_duplicates_despite_kill_9(
-    cluster: Any, testkit_path: Path, tmp_path: Path, cluster_id: str, kafka_bootstrap: str
+    server_factory: Any, testkit_path: Path, tmp_path: Path, cluster_id: str, kafka_bootstrap: str
 ) -> None:
     kill_one_during_the_stream(
-        cluster, testkit_path, tmp_path, cluster_id, {"exactly.once.source.support": "enabled"}
+        server_factory, testkit_path, tmp_path, cluster_id, {"exactly.once.source.support": "enabled"}
     )
     values = read_topic(kafka_bootstrap, f"{cluster_id}-numbers")
     counts = Counter(values)
@@ -186,10 +171,10 @@ def test_exactly_once_sources_write_no_duplicates_despite_kill_9(
 
 
 def test_a_joining_worker_moves_only_the_tasks_it_takes_over(
-    cluster: Any, testkit_path: Path, tmp_path: Path, cluster_id: str
+    server_factory: Any, testkit_path: Path, tmp_path: Path, cluster_id: str
 ) -> None:
     settings = {"plugin.path": str(testkit_path)}
-    first, second = cluster(settings), cluster(settings)
+    first, second = server_factory(settings), server_factory(settings)
     starts = tmp_path / "starts.txt"
     first.create(
         "slow-numbers",
@@ -202,7 +187,7 @@ def test_a_joining_worker_moves_only_the_tasks_it_takes_over(
     assert sorted(int(line.split()[0]) for line in before) == list(range(TASKS))
 
     joined_at = time.monotonic()
-    third = cluster(settings)
+    third = server_factory(settings)
     pid = str(third.process.pid)  # type: ignore[union-attr]
 
     def third_runs_its_share() -> bool:
@@ -221,3 +206,49 @@ def test_a_joining_worker_moves_only_the_tasks_it_takes_over(
         t["worker_id"] for t in second.client.get("/connectors/slow-numbers/status").json()["tasks"]
     )
     assert sorted(per_worker.values()) == [2, 2, 2]
+
+
+def test_lifecycle_calls_on_a_follower_reach_the_tasks_wherever_they_run(
+    server_factory: Any, testkit_path: Path, tmp_path: Path, cluster_id: str
+) -> None:
+    """Restart, pause, resume, stop and delete sent to either worker act on the whole cluster."""
+    settings = {"plugin.path": str(testkit_path)}
+    first, second = server_factory(settings), server_factory(settings)
+    state = tmp_path / "attempts"
+    second.create(
+        "flaky",
+        {
+            "connector.class": "FlakySource",
+            "tasks.max": "1",
+            "topic": f"{cluster_id}-flaky",
+            "state.file": str(state),
+            "failures": "1",
+            "cause": "fatal",
+        },
+    )
+
+    def states() -> tuple[str, list[str]]:
+        response = first.client.get("/connectors/flaky/status")
+        if response.status_code != 200:
+            return "", []
+        status = response.json()
+        return status["connector"]["state"], [t["state"] for t in status["tasks"]]
+
+    wait_until(lambda: states() == ("RUNNING", ["FAILED"]), timeout=60)
+    restarted = second.client.post("/connectors/flaky/restart?includeTasks=true&onlyFailed=true")
+    assert restarted.status_code == 202, restarted.text
+    assert restarted.json()["tasks"][0]["state"] == "RESTARTING"
+    assert restarted.json()["connector"]["state"] == "RUNNING"  # only the failed task restarts
+    wait_until(lambda: states() == ("RUNNING", ["RUNNING"]), timeout=30)
+    assert state.read_text() == "2"
+
+    assert second.client.put("/connectors/flaky/pause").status_code == 202
+    wait_until(lambda: states() == ("PAUSED", ["PAUSED"]), timeout=30)
+    assert first.client.put("/connectors/flaky/resume").status_code == 202
+    wait_until(lambda: states() == ("RUNNING", ["RUNNING"]), timeout=30)
+    assert second.client.put("/connectors/flaky/stop").status_code == 204
+    wait_until(lambda: states() == ("STOPPED", []), timeout=30)
+    assert first.client.get("/connectors/flaky/tasks").json() == []
+    assert second.client.delete("/connectors/flaky").status_code == 204
+    wait_until(lambda: first.client.get("/connectors/flaky/status").status_code == 404, timeout=30)
+    assert second.client.get("/connectors").json() == []
