@@ -24,12 +24,14 @@ from app.herder.validation import (
     resolve_connector,
     validate_connector_config,
 )
+from app.kafka.client_config import check_overrides
 from app.plugins.registry import PluginRegistry
 from app.runtime.context import RuntimeContext
 from app.runtime.states import State, TargetState, TaskId
 from app.runtime.status import Status
 from app.runtime.worker import Worker
 from app.storage.sqlite.stores import ConfigStore
+from connectors.sdk.config import ConfigValueInfo
 from connectors.sdk.errors import AlreadyExistsError, ConnectError, NotFoundError
 
 log = structlog.get_logger(__name__)
@@ -139,7 +141,15 @@ class Herder:
 
     # -- validation -------------------------------------------------------------------------
     def validate(self, config: Mapping[str, str]) -> ConfigInfos:
-        return validate_connector_config(self.registry, config)
+        infos = validate_connector_config(self.registry, config)
+        for key, value in config.items():  # client overrides, under connector.client.config.override.policy
+            if value is not None and key.startswith(
+                ("producer.override.", "consumer.override.", "admin.override.")
+            ):
+                errors = check_overrides(self.ctx.settings, {key: value})
+                if errors:
+                    infos.add(None, ConfigValueInfo(key, value, errors=errors))
+        return infos
 
     def _check(self, config: Mapping[str, str]) -> None:
         infos = self.validate(config)
