@@ -45,6 +45,7 @@ class SinkTaskRunner(TaskRunner):
     async def execute(self) -> None:
         task: SinkTask[Any] = self.new_plugin_task()
         context = SinkTaskContext()
+        context.stopping = self.stopping
         task.initialize(context)
         self._converters = build_converters(self.ctx.registry, self.ctx.settings, self.config)
         self._transforms = build_transforms(self.ctx.registry, self.config)
@@ -90,7 +91,7 @@ class SinkTaskRunner(TaskRunner):
                     for tp in revoked:
                         self._consumed.pop(tp, None)
                     consumer.release(revoked)
-                context.assignment = set(consumer.assignment)
+                context.set_assignment(consumer.assignment)
                 if assigned:
                     await task.open(assigned)
             wait = max(0.0, min(0.5, next_commit - time.monotonic()))
@@ -104,8 +105,7 @@ class SinkTaskRunner(TaskRunner):
                 self.records_put += len(records)
                 await self.ctx.topics.record(self.id.connector, {r.topic for r in fetched})
                 await self._send_dead_letters()
-            if context.commit_requested or time.monotonic() >= next_commit:
-                context.commit_requested = False
+            if context.take_commit_request() or time.monotonic() >= next_commit:
                 await self._commit(task, consumer)
                 next_commit = time.monotonic() + interval
 

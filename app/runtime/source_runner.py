@@ -12,10 +12,11 @@ and on a graceful stop, so a crash repeats at most one flush interval of records
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import structlog
 
 from app.errors.tolerance import SKIP, ErrorHandler, Stage
 from app.runtime.pipeline import build_converters, build_transforms
@@ -25,7 +26,7 @@ from app.storage.sqlite.log import offset_key
 from app.storage.topic_creation import TopicCreationRules, topic_creation_enabled, topic_creation_rules
 from connectors.sdk.errors import RetriableError
 from connectors.sdk.records import RecordMetadata, SourceRecord
-from connectors.sdk.source import SourceTask, SourceTaskContext
+from connectors.sdk.source import CommittedOffsets, SourceTask, SourceTaskContext
 
 
 @dataclass(slots=True)
@@ -34,6 +35,9 @@ class _Batch:
     originals: list[SourceRecord] = field(default_factory=list)
     dropped: list[SourceRecord] = field(default_factory=list)
     offsets: dict[str, SourceOffsetWrite] = field(default_factory=dict)
+
+
+log = structlog.get_logger(__name__)
 
 
 class _Offsets:
@@ -47,7 +51,9 @@ class _Offsets:
 class SourceTaskRunner(TaskRunner):
     async def execute(self) -> None:
         task: SourceTask[Any] = self.new_plugin_task()
-        task.initialize(SourceTaskContext(_Offsets(self)))
+        context = SourceTaskContext(_Offsets(self))
+        context.stopping = self.stopping  # set by stop(), so a long poll() can return early
+        task.initialize(context)
         self._converters = build_converters(self.ctx.registry, self.ctx.settings, self.config)
         self._transforms = build_transforms(self.ctx.registry, self.config)
         self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, self.config)
@@ -60,6 +66,7 @@ class SourceTaskRunner(TaskRunner):
             topic_creation_rules(self.config) if self._create_topics else None
         )
         writer = await self.ctx.bus.source_writer(str(self.id), self.config)
+        self._plugin_task = task
         graceful = False
         try:
             await task.start(task.config_model.parse(self.config))
@@ -68,11 +75,12 @@ class SourceTaskRunner(TaskRunner):
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._poll_loop(task, queue))
                 group.create_task(self._send_loop(task, queue, writer))
+                if not writer.atomic_offsets:
+                    group.create_task(self._commit_loop())
             graceful = True
         finally:
             try:
-                if graceful:
-                    await self._flush_offsets()
+                await self._final_commit(graceful)
             finally:
                 self._transforms.close()
                 await writer.close()
@@ -137,18 +145,14 @@ class SourceTaskRunner(TaskRunner):
     async def _send_loop(
         self, task: SourceTask[Any], queue: asyncio.Queue[_Batch | None], writer: SourceWriter
     ) -> None:
-        interval = self.ctx.settings.offset_flush_interval_ms / 1000
-        next_flush = time.monotonic() + interval
         while (batch := await queue.get()) is not None:
             await self._ensure_topics({r.topic for r in batch.records})
             if writer.atomic_offsets:
+                # Records and offsets are stored in one transaction: durable together.
                 delivered = await writer.send_batch(batch.records, list(batch.offsets.values()))
             else:
                 delivered = await writer.send_batch(batch.records)
-                self._unflushed.update(batch.offsets)
-                if time.monotonic() >= next_flush:
-                    await self._flush_offsets()
-                    next_flush = time.monotonic() + interval
+                self._unflushed.update(batch.offsets)  # acknowledged: committable at the next flush
             self.records_written += len(delivered)
             if batch.records:
                 await self.ctx.topics.record(self.id.connector, {r.topic for r in batch.records})
@@ -159,13 +163,47 @@ class SourceTaskRunner(TaskRunner):
                     )
                 for record in batch.dropped:
                     await task.commit_record(record, None)
-            await task.commit()
+            if writer.atomic_offsets and batch.offsets:
+                await self._committed(list(batch.offsets.values()))
+
+    async def _commit_loop(self) -> None:
+        """Flush acknowledged offsets every ``offset.flush.interval.ms``, also while the source is idle."""
+        interval = self.ctx.settings.offset_flush_interval_ms / 1000
+        while not self.stopping.is_set():
+            await self.sleep(interval)
+            if not self.stopping.is_set():
+                await self._flush_offsets()
+
+    async def _final_commit(self, graceful: bool) -> None:
+        """Store what was acknowledged before the task ends, even after a failure elsewhere.
+
+        Offsets in ``_unflushed`` belong to records the writer already acknowledged, so storing
+        them is always safe and saves a replay; a failure here only matters on a graceful stop.
+        """
+        try:
+            await self._flush_offsets()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if graceful:
+                raise
+            log.warning("could not store source offsets while the task was failing", exc_info=True)
 
     async def _flush_offsets(self) -> None:
-        """Store the source offsets of records the writer has acknowledged."""
+        """Store the source offsets of records the writer has acknowledged, then tell the task."""
         if self._unflushed:
             pending, self._unflushed = list(self._unflushed.values()), {}
-            await self.ctx.offsets.write(pending)
+            try:
+                await self.ctx.offsets.write(pending)
+            except BaseException:
+                # Not stored: put them back (newer offsets of the same partitions win).
+                self._unflushed = {offset_key(w.partition): w for w in pending} | self._unflushed
+                raise
+            await self._committed(pending)
+
+    async def _committed(self, stored: list[SourceOffsetWrite]) -> None:
+        """``SourceTask.commit`` with exactly the offsets that are now durable."""
+        await self._plugin_task.commit(CommittedOffsets((w.partition, w.offset) for w in stored))
 
     async def _ensure_topics(self, topics: set[str]) -> None:
         """Create topics the first time the task writes to them (KIP-158 settings when given)."""
