@@ -113,12 +113,31 @@ class WorkerSettings(BaseModel):
     rebalance_timeout_ms: int = Field(
         60_000, ge=1, description="Longest a worker may take to rejoin a rebalance"
     )
+    topic_creation_enable: bool = Field(
+        True, description="Let source connectors create their topics with topic.creation.* settings (KIP-158)"
+    )
+    connector_client_config_override_policy: str = Field(
+        "All",
+        description="Which producer/consumer/admin.override.* keys connectors may set: None, Principal or All",
+    )
     exactly_once_source_support: str = Field(
         "disabled", description="enabled: source records and offsets commit in one Kafka transaction"
     )
 
     log_level: str = Field("INFO", description="Root log level")
     log_format: str = Field("console", description="console or json")
+
+    @field_validator("connector_client_config_override_policy")
+    @classmethod
+    def _known_policy(cls, value: str) -> str:
+        """Kafka accepts the short name or the policy's class name; stored as the short name."""
+        short = value.strip().rsplit(".", 1)[-1].removesuffix("ConnectorClientConfigOverridePolicy")
+        for name in ("None", "Principal", "All"):
+            if short.lower() == name.lower():
+                return name
+        raise ValueError(
+            f"Invalid value {value} for configuration connector.client.config.override.policy: must be one of None, Principal or All"
+        )
 
     @field_validator("exactly_once_source_support")
     @classmethod

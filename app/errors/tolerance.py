@@ -9,13 +9,14 @@ topic with ``__connect.errors.*`` context headers when ``errors.deadletterqueue.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
 import structlog
 
+from app.config.connector_config import CommonConnectorConfig, SinkConnectorConfig
 from app.storage.base import ConsumerRecord, ProducerRecord
 from connectors.sdk.errors import ConnectError
 
@@ -54,18 +55,16 @@ class ErrorHandler:
     errors_total: int = 0
 
     @classmethod
-    def from_config(cls, connector: str, task: int, config: Mapping[str, str]) -> ErrorHandler:
-        def flag(key: str) -> bool:
-            return config.get(key, "false").strip().lower() == "true"
-
+    def from_config(cls, connector: str, task: int, config: CommonConnectorConfig) -> ErrorHandler:
+        sink = config if isinstance(config, SinkConnectorConfig) else None
         return cls(
             connector,
             task,
-            tolerate_all=config.get("errors.tolerance", "none").strip().lower() == "all",
-            log_errors=flag("errors.log.enable"),
-            log_messages=flag("errors.log.include.messages"),
-            dlq_topic=(config.get("errors.deadletterqueue.topic.name") or "").strip() or None,
-            dlq_headers=flag("errors.deadletterqueue.context.headers.enable"),
+            tolerate_all=config.errors_tolerance == "all",
+            log_errors=config.errors_log_enable,
+            log_messages=config.errors_log_include_messages,
+            dlq_topic=(sink.errors_deadletterqueue_topic_name.strip() or None) if sink else None,
+            dlq_headers=sink.errors_deadletterqueue_context_headers_enable if sink else False,
         )
 
     def run(

@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 
+from app.config.connector_config import ConnectorConfig, parse_connector_config
 from app.herder.restarts import AutoRestarter
 from app.herder.validation import (
     BadRequestError,
@@ -69,6 +70,7 @@ class Herder:
         ctx.on_failure = self.restarter.on_failure
         ctx.on_reconfigure = self.request_reconfiguration
         self._background: set[asyncio.Task[None]] = set()
+        self._parsed: dict[str, tuple[Mapping[str, str], ConnectorConfig]] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -103,6 +105,16 @@ class Herder:
             return "unknown"
         desc = self.registry.find(record.config.get("connector.class", ""), ("source", "sink"))
         return connector_type(desc) if desc else "unknown"
+
+    def framework_config(self, name: str) -> ConnectorConfig:
+        """The connector's typed framework settings, parsed once per stored config."""
+        record = self._record(name)
+        cached = self._parsed.get(name)
+        if cached is not None and cached[0] is record.config:
+            return cached[1]
+        parsed = parse_connector_config(record.config, self.connector_type(name))
+        self._parsed[name] = (record.config, parsed)
+        return parsed
 
     def info(self, name: str) -> ConnectorInfo:
         record = self._record(name)
@@ -198,6 +210,7 @@ class Herder:
             await self._stop_connector(name, remove_status=True)
             await self.configs.remove(name)
             self.ctx.statuses.remove(name)
+            self._parsed.pop(name, None)
 
     # -- target states ----------------------------------------------------------------------
     async def pause(self, name: str) -> None:
@@ -327,8 +340,9 @@ class Herder:
         if record is None or runner is None:
             return None
         try:
-            raw = runner.task_configs(int(record.config.get("tasks.max", "1")))
-            return self._task_configs(name, record.config, raw)
+            framework = self.framework_config(name)
+            raw = runner.task_configs(framework.tasks_max)
+            return self._task_configs(name, framework, raw)
         except Exception as exc:
             runner.fail(exc)
             return None
@@ -378,11 +392,10 @@ class Herder:
         return True
 
     def _task_configs(
-        self, name: str, config: dict[str, str], raw: list[dict[str, str]]
+        self, name: str, framework: ConnectorConfig, raw: list[dict[str, str]]
     ) -> list[dict[str, str]]:
-        max_tasks = int(config.get("tasks.max", "1"))
-        enforce = config.get("tasks.max.enforce", "true").strip().lower() != "false"
-        if enforce and len(raw) > max_tasks:
+        config, max_tasks = framework.raw, framework.tasks_max
+        if framework.tasks_max_enforce and len(raw) > max_tasks:
             raise ConnectError(
                 f"The connector {name} has generated {len(raw)} tasks, which is greater than {max_tasks}, "
                 "the maximum number of tasks it is configured to create. This behaviour should be considered "

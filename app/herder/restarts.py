@@ -11,6 +11,7 @@ import structlog
 from app.runtime.restart_policy import RestartPolicy
 from app.runtime.states import TaskId
 from app.runtime.status import AutoRestart, Status
+from connectors.sdk.errors import ConnectError
 
 if TYPE_CHECKING:
     from app.herder.herder import Herder
@@ -29,10 +30,10 @@ class AutoRestarter:
         self._pending: dict[Target, asyncio.TimerHandle] = {}
 
     def on_failure(self, connector: str, task: TaskId | None, error: BaseException) -> None:
-        record = self._herder.configs.get(connector)
-        if record is None:
+        try:
+            policy = RestartPolicy.from_config(self._herder.framework_config(connector))
+        except ConnectError:  # deleted meanwhile, or a config that cannot be parsed: nothing to restart
             return
-        policy = RestartPolicy.from_config(record.config)
         target: Target = (connector, task)
         attempts, last = self._attempts.get(target, (0, 0.0))
         now = time.time()

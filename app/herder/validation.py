@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from app.herder.framework_config import SinkConnectorConfig, SourceConnectorConfig
+from app.config.connector_config import SinkConnectorConfig, SourceConnectorConfig
+from app.config.topic_creation import validate_topic_creation
 from app.plugins.registry import PluginDesc, PluginRegistry
 from app.runtime.pipeline import split_list, with_prefix
-from app.storage.topic_creation import validate_topic_creation
 from connectors.sdk.config import ConfigKeyInfo, ConfigType, ConfigValueInfo, Importance, PluginConfig, Width
 from connectors.sdk.errors import ConnectError, NotFoundError
 

@@ -36,7 +36,6 @@ Role = Literal["producer", "consumer", "admin"]
 ROLES: tuple[Role, ...] = ("producer", "consumer", "admin")
 
 POLICY_KEY = "connector.client.config.override.policy"
-_POLICIES = ("None", "Principal", "All")
 PRINCIPAL_ALLOWED = frozenset({"sasl.jaas.config", "sasl.mechanism", "security.protocol"})
 """What the ``Principal`` policy lets a connector override: its identity, nothing else."""
 
@@ -226,15 +225,8 @@ _NOT_HONOURED = frozenset(
 
 
 def _policy(settings: WorkerSettings) -> str:
-    """The policy's short name; Kafka also accepts the policy's class name."""
-    raw = java_trim(settings.extras.get(POLICY_KEY, "All"))
-    short = raw.rsplit(".", 1)[-1].removesuffix("ConnectorClientConfigOverridePolicy")
-    for name in _POLICIES:
-        if short.lower() == name.lower():
-            return name
-    raise ConfigError(
-        f"Invalid value {raw} for configuration {POLICY_KEY}: must be one of None, Principal or All"
-    )
+    """The policy's short name (validated when the settings were loaded)."""
+    return settings.connector_client_config_override_policy
 
 
 def _overrides(connector_config: Mapping[str, str] | None, role: Role) -> dict[str, str]:

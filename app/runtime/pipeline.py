@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.config.connector_config import CommonConnectorConfig
 from app.plugins.registry import PluginRegistry
 from app.settings import WorkerSettings
 from connectors.sdk.config import PluginConfig
@@ -36,13 +37,13 @@ class Converters:
 
 
 def build_converters(
-    registry: PluginRegistry, settings: WorkerSettings, config: Mapping[str, str]
+    registry: PluginRegistry, settings: WorkerSettings, config: CommonConnectorConfig
 ) -> Converters:
     def make(kind: str) -> Any:
-        connector_level = config.get(f"{kind}.converter")
+        connector_level = getattr(config, f"{kind}_converter")
         name = connector_level or getattr(settings, f"{kind}_converter")
         extra = (
-            with_prefix(config, f"{kind}.converter.")
+            config.with_prefix(f"{kind}.converter.")
             if connector_level
             else settings.with_prefix(f"{kind}.converter.")
         )
@@ -94,17 +95,17 @@ def _configure(plugin: Any, model: type[PluginConfig], props: Mapping[str, str])
     plugin.configure(model.parse(props))
 
 
-def build_transforms(registry: PluginRegistry, config: Mapping[str, str]) -> TransformChain:
+def build_transforms(registry: PluginRegistry, config: CommonConnectorConfig) -> TransformChain:
     predicates: dict[str, Predicate[Any]] = {}
-    for alias in split_list(config.get("predicates")):
-        props = with_prefix(config, f"predicates.{alias}.")
+    for alias in config.predicates:
+        props = config.with_prefix(f"predicates.{alias}.")
         desc = registry.resolve(props.get("type", ""), ("predicate",))
         predicate: Predicate[Any] = desc.new()
         _configure(predicate, predicate.config_model, props)
         predicates[alias] = predicate
     steps = []
-    for alias in split_list(config.get("transforms")):
-        props = with_prefix(config, f"transforms.{alias}.")
+    for alias in config.transforms:
+        props = config.with_prefix(f"transforms.{alias}.")
         desc = registry.resolve(props.get("type", ""), ("transformation",))
         transform: Transformation[Any] = desc.new()
         _configure(transform, transform.config_model, props)

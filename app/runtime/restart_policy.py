@@ -9,9 +9,9 @@ configuration error, a data error or a bug is not. The policy is per connector.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from dataclasses import dataclass
 
+from app.config.connector_config import CommonConnectorConfig
 from connectors.sdk.errors import ConfigError, DataError, RetriableError
 
 RETRIABLE = (RetriableError, OSError, TimeoutError, asyncio.TimeoutError)
@@ -39,12 +39,12 @@ class RestartPolicy:
     max_backoff_s: float = 60.0
 
     @classmethod
-    def from_config(cls, config: Mapping[str, str]) -> RestartPolicy:
+    def from_config(cls, config: CommonConnectorConfig) -> RestartPolicy:
         return cls(
-            enabled=config.get("auto.restart.enable", "true").strip().lower() == "true",
-            max_attempts=int(config.get("auto.restart.max.attempts", "10")),
-            initial_backoff_s=int(config.get("auto.restart.backoff.initial.ms", "1000")) / 1000,
-            max_backoff_s=int(config.get("auto.restart.backoff.max.ms", "60000")) / 1000,
+            enabled=config.auto_restart_enable,
+            max_attempts=config.auto_restart_max_attempts,
+            initial_backoff_s=config.auto_restart_backoff_initial_ms / 1000,
+            max_backoff_s=config.auto_restart_backoff_max_ms / 1000,
         )
 
     def delay(self, attempt: int) -> float:

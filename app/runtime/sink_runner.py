@@ -11,15 +11,15 @@ on partition revocation and on a graceful stop.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from dataclasses import replace
 from typing import Any
 
 import structlog
 
+from app.config.connector_config import SinkConnectorConfig
 from app.errors.tolerance import ErrorHandler, Skip, Stage
-from app.runtime.pipeline import build_converters, build_transforms, split_list
+from app.runtime.pipeline import build_converters, build_transforms
 from app.runtime.states import State
 from app.runtime.task_runner import TaskRunner
 from app.storage.base import ConsumerRecord, SinkConsumer, Subscription
@@ -31,28 +31,22 @@ log = structlog.get_logger(__name__)
 MAX_RETRY_BACKOFF_S = 30.0
 
 
-def subscription_of(config: dict[str, str]) -> Subscription:
-    pattern = (config.get("topics.regex") or "").strip()
-    return Subscription(tuple(split_list(config.get("topics"))), re.compile(pattern) if pattern else None)
-
-
 class SinkTaskRunner(TaskRunner):
+    connector_type = "sink"
+    framework: SinkConnectorConfig
     consumer: SinkConsumer | None = None
-
-    def group_id(self) -> str:
-        return self.config.get("consumer.override.group.id") or f"connect-{self.id.connector}"
 
     async def execute(self) -> None:
         task: SinkTask[Any] = self.new_plugin_task()
         context = SinkTaskContext()
         context.stopping = self.stopping
         task.initialize(context)
-        self._converters = build_converters(self.ctx.registry, self.ctx.settings, self.config)
-        self._transforms = build_transforms(self.ctx.registry, self.config)
-        self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, self.config)
-        consumer = self.ctx.bus.sink_consumer(
-            self.group_id(), str(self.id), subscription_of(self.config), self.config
-        )
+        framework = self.framework
+        self._converters = build_converters(self.ctx.registry, self.ctx.settings, framework)
+        self._transforms = build_transforms(self.ctx.registry, framework)
+        self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, framework)
+        subscription = Subscription(tuple(framework.topics), framework.topics_pattern)
+        consumer = self.ctx.bus.sink_consumer(framework.group_id, str(self.id), subscription, self.config)
         self.consumer = consumer
         self._consumed: dict[TopicPartition, int] = {}
         self.records_put = 0

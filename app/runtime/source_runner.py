@@ -18,12 +18,12 @@ from typing import Any
 
 import structlog
 
+from app.config.connector_config import SourceConnectorConfig
 from app.errors.tolerance import SKIP, ErrorHandler, Stage
 from app.runtime.pipeline import build_converters, build_transforms
 from app.runtime.task_runner import TaskRunner
 from app.storage.base import ProducerRecord, SourceOffsetWrite, SourceWriter
 from app.storage.sqlite.log import offset_key
-from app.storage.topic_creation import TopicCreationRules, topic_creation_enabled, topic_creation_rules
 from connectors.sdk.errors import RetriableError
 from connectors.sdk.records import RecordMetadata, SourceRecord
 from connectors.sdk.source import CommittedOffsets, SourceTask, SourceTaskContext
@@ -49,22 +49,23 @@ class _Offsets:
 
 
 class SourceTaskRunner(TaskRunner):
+    connector_type = "source"
+    framework: SourceConnectorConfig
+
     async def execute(self) -> None:
         task: SourceTask[Any] = self.new_plugin_task()
         context = SourceTaskContext(_Offsets(self))
         context.stopping = self.stopping  # set by stop(), so a long poll() can return early
         task.initialize(context)
-        self._converters = build_converters(self.ctx.registry, self.ctx.settings, self.config)
-        self._transforms = build_transforms(self.ctx.registry, self.config)
-        self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, self.config)
+        self._converters = build_converters(self.ctx.registry, self.ctx.settings, self.framework)
+        self._transforms = build_transforms(self.ctx.registry, self.framework)
+        self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, self.framework)
         self._wants_commit_record = type(task).commit_record is not SourceTask.commit_record
         self.records_written = 0
         self._unflushed: dict[str, SourceOffsetWrite] = {}
         self._known_topics: set[str] = set()
-        self._create_topics = topic_creation_enabled(self.ctx.settings.extras)
-        self._topic_rules: TopicCreationRules | None = (
-            topic_creation_rules(self.config) if self._create_topics else None
-        )
+        self._create_topics = self.ctx.settings.topic_creation_enable
+        self._topic_rules = self.framework.topic_creation if self._create_topics else None
         writer = await self.ctx.bus.source_writer(str(self.id), self.config)
         self._plugin_task = task
         graceful = False

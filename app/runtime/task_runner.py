@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 
+from app.config.connector_config import ConnectorConfig, parse_connector_config
 from app.runtime.context import RuntimeContext
 from app.runtime.states import State, TaskId
 from app.runtime.status import Status
@@ -35,6 +36,10 @@ def format_trace(exc: BaseException) -> str:
 
 
 class TaskRunner(ABC):
+    connector_type: str
+    framework: ConnectorConfig
+    """The task's framework settings, parsed once when it starts (errors, converters, transforms)."""
+
     def __init__(self, task_id: TaskId, config: dict[str, str], ctx: RuntimeContext, *, paused: bool) -> None:
         self.id = task_id
         self.config = config
@@ -56,6 +61,7 @@ class TaskRunner(ABC):
     async def _run(self) -> None:
         structlog.contextvars.bind_contextvars(connector=self.id.connector, task=self.id.task)
         try:
+            self.framework = parse_connector_config(self.config, self.connector_type)
             await self.execute()
         except asyncio.CancelledError:
             raise

@@ -39,3 +39,20 @@ def test_the_none_policy_refuses_every_override(
     assert response.status_code == 400
     assert "'None' policy does not allow 'consumer.override.max.poll.records'" in response.json()["message"]
     assert server.client.get("/connectors").json() == []
+
+
+def test_validate_reports_what_create_refuses(
+    server_factory: Callable[..., ServerProcess], tmp_path: Path
+) -> None:
+    """``/config/validate`` and ``POST /connectors`` run the same checks (issue: validate passed acks=bogus)."""
+    server = server_factory()
+    config = {**sink(tmp_path, **{"producer.override.acks": "bogus"})["config"], "name": "snk"}
+    validated = server.client.put("/connector-plugins/FileStreamSink/config/validate", json=config)
+    assert validated.status_code == 200
+    body = validated.json()
+    assert body["error_count"] == 1
+    errors = [e for c in body["configs"] for e in c["value"]["errors"]]
+    assert any("producer.override.acks" in e for e in errors), errors
+    created = server.client.post("/connectors", json={"name": "snk", "config": config})
+    assert created.status_code == 400
+    assert "producer.override.acks" in created.json()["message"]

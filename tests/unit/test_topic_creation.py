@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
-from app.storage.topic_creation import (
+from app.config.topic_creation import (
     NewTopicSettings,
-    topic_creation_enabled,
     topic_creation_rules,
     validate_topic_creation,
 )
+from app.settings import WorkerSettings
 from connectors.sdk.errors import ConfigError
 
 DEFAULTS = {"topic.creation.default.replication.factor": "3", "topic.creation.default.partitions": "5"}
@@ -216,9 +217,16 @@ def test_keys_of_unlisted_groups_are_not_read() -> None:
     assert rules.groups == ()
 
 
-def test_worker_topic_creation_enable() -> None:
-    assert topic_creation_enabled({}) is True
-    assert topic_creation_enabled({"topic.creation.enable": "false"}) is False
-    assert topic_creation_enabled({"topic.creation.enable": " TRUE "}) is True
-    with pytest.raises(ConfigError, match=r"Invalid value maybe for configuration topic\.creation\.enable"):
-        topic_creation_enabled({"topic.creation.enable": "maybe"})
+def test_worker_topic_creation_enable_is_a_typed_worker_setting() -> None:
+    assert WorkerSettings().topic_creation_enable is True
+    assert WorkerSettings.model_validate({"topic.creation.enable": "false"}).topic_creation_enable is False
+    with pytest.raises(ValidationError, match=r"topic\.creation\.enable"):
+        WorkerSettings.model_validate({"topic.creation.enable": "maybe"})
+
+
+def test_worker_client_override_policy_accepts_class_names() -> None:
+    policy = "org.apache.kafka.connect.connector.policy.PrincipalConnectorClientConfigOverridePolicy"
+    settings = WorkerSettings.model_validate({"connector.client.config.override.policy": policy})
+    assert settings.connector_client_config_override_policy == "Principal"
+    with pytest.raises(ValidationError, match="must be one of None, Principal or All"):
+        WorkerSettings.model_validate({"connector.client.config.override.policy": "Some"})

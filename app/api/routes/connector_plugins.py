@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -11,8 +12,8 @@ from app.api.body import config_map, json_body, query_flag
 from app.api.deps import HerderDep
 from app.api.errors import HttpError
 from app.api.json import JsonResponse
-from app.herder.framework_config import SinkConnectorConfig, SourceConnectorConfig
-from app.herder.validation import BadRequestError, validate_connector_config
+from app.config.connector_config import SinkConnectorConfig, SourceConnectorConfig
+from app.herder.validation import BadRequestError
 from app.plugins.registry import PLUGIN_TYPES
 from connectors.sdk.config import PluginConfig
 
@@ -48,8 +49,6 @@ async def plugin_config(plugin: str, herder: HerderDep) -> Any:
         framework = SinkConnectorConfig if desc.type == "sink" else SourceConnectorConfig
         own = {k.name for k in keys}
         keys += [k for k in framework.describe() if k.name not in own]
-    from dataclasses import asdict
-
     return JsonResponse([{k: getattr(v, "value", v) for k, v in asdict(key).items()} for key in keys])
 
 
@@ -72,7 +71,7 @@ async def validate(plugin: str, request: Request, herder: HerderDep) -> Any:
         )
     if not declared.removesuffix("Connector").endswith(plugin.removesuffix("Connector")):
         raise HttpError(400, f"Included connector type {declared} does not match request type {plugin}")
-    infos = validate_connector_config(herder.registry, config)  # type: ignore[arg-type]
+    infos = herder.validate(config)  # type: ignore[arg-type]  # the same checks as POST /connectors
     return JsonResponse(
         {
             "name": infos.name,

@@ -5,9 +5,14 @@ from __future__ import annotations
 import pytest
 from structlog.testing import capture_logs
 
+from app.config.connector_config import SinkConnectorConfig
 from app.errors.tolerance import SKIP, ErrorHandler, Stage, ToleranceExceeded
 from app.storage.base import ConsumerRecord
 from connectors.sdk.errors import DataError
+
+
+def _config(props: dict[str, str]) -> SinkConnectorConfig:
+    return SinkConnectorConfig.from_props({"name": "c", "connector.class": "Any", **props})
 
 
 def original() -> ConsumerRecord:
@@ -19,7 +24,7 @@ def fail() -> None:
 
 
 def test_from_config_defaults() -> None:
-    handler = ErrorHandler.from_config("c", 0, {})
+    handler = ErrorHandler.from_config("c", 0, _config({}))
     assert (handler.connector, handler.task) == ("c", 0)
     assert handler.tolerate_all is False
     assert handler.log_errors is False
@@ -32,13 +37,15 @@ def test_from_config_parses_every_setting() -> None:
     handler = ErrorHandler.from_config(
         "c",
         3,
-        {
-            "errors.tolerance": " ALL ",
-            "errors.log.enable": "true",
-            "errors.log.include.messages": "TRUE",
-            "errors.deadletterqueue.topic.name": "  dlq  ",
-            "errors.deadletterqueue.context.headers.enable": "true",
-        },
+        _config(
+            {
+                "errors.tolerance": " ALL ",
+                "errors.log.enable": "true",
+                "errors.log.include.messages": "TRUE",
+                "errors.deadletterqueue.topic.name": "  dlq  ",
+                "errors.deadletterqueue.context.headers.enable": "true",
+            }
+        ),
     )
     assert handler.task == 3
     assert handler.tolerate_all is True
@@ -46,7 +53,10 @@ def test_from_config_parses_every_setting() -> None:
     assert handler.log_messages is True
     assert handler.dlq_topic == "dlq"
     assert handler.dlq_headers is True
-    assert ErrorHandler.from_config("c", 0, {"errors.deadletterqueue.topic.name": "   "}).dlq_topic is None
+    assert (
+        ErrorHandler.from_config("c", 0, _config({"errors.deadletterqueue.topic.name": "   "})).dlq_topic
+        is None
+    )
 
 
 def test_run_returns_the_value_including_none() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import ValidationError
 
 from app.kafka.client_config import KEYS, check_overrides, client_kwargs, parse_jaas_config
 from app.settings import WorkerSettings
@@ -150,15 +151,9 @@ def test_policy_class_names_and_case_are_accepted() -> None:
         ]
 
 
-def test_unknown_policy_is_an_error() -> None:
-    s = settings({"connector.client.config.override.policy": "Allowlist"})
-    errors = check_overrides(s, {"producer.override.linger.ms": "1"})
-    assert errors == [
-        "Invalid value Allowlist for configuration connector.client.config.override.policy: "
-        "must be one of None, Principal or All"
-    ]
-    with pytest.raises(ConfigError, match="Allowlist"):
-        client_kwargs(s, "producer", {"producer.override.linger.ms": "1"})
+def test_unknown_policy_is_refused_when_the_worker_settings_load() -> None:
+    with pytest.raises(ValidationError, match=r"Invalid value Allowlist for configuration connector\.client\.config\.override\.policy: must be one of None, Principal or All"):
+        settings({"connector.client.config.override.policy": "Allowlist"})
 
 
 def test_check_overrides_reports_bad_values_under_their_override_key() -> None:

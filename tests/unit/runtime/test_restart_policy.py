@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from app.config.connector_config import SourceConnectorConfig
 from app.runtime.restart_policy import RestartPolicy, is_retriable
 from connectors.sdk.errors import ConfigError, ConnectError, DataError, NotFoundError, RetriableError
+
+
+def _config(props: dict[str, str]) -> SourceConnectorConfig:
+    return SourceConnectorConfig.from_props({"name": "c", "connector.class": "Any", **props})
 
 
 def chained(outer: BaseException, cause: BaseException) -> BaseException:
@@ -77,21 +82,23 @@ def test_cause_cycle_terminates() -> None:
 
 
 def test_from_config_defaults() -> None:
-    policy = RestartPolicy.from_config({})
+    policy = RestartPolicy.from_config(_config({}))
     assert policy == RestartPolicy(enabled=True, max_attempts=10, initial_backoff_s=1.0, max_backoff_s=60.0)
 
 
 def test_from_config_parses_values() -> None:
     policy = RestartPolicy.from_config(
-        {
-            "auto.restart.enable": " FALSE ",
-            "auto.restart.max.attempts": "3",
-            "auto.restart.backoff.initial.ms": "250",
-            "auto.restart.backoff.max.ms": "1500",
-        }
+        _config(
+            {
+                "auto.restart.enable": " FALSE ",
+                "auto.restart.max.attempts": "3",
+                "auto.restart.backoff.initial.ms": "250",
+                "auto.restart.backoff.max.ms": "1500",
+            }
+        )
     )
     assert policy == RestartPolicy(enabled=False, max_attempts=3, initial_backoff_s=0.25, max_backoff_s=1.5)
-    assert RestartPolicy.from_config({"auto.restart.enable": "True"}).enabled is True
+    assert RestartPolicy.from_config(_config({"auto.restart.enable": "True"})).enabled is True
 
 
 def test_delay_is_exponential_and_capped() -> None:

@@ -1,11 +1,19 @@
-"""Settings every connector accepts, whatever its plugin (Kafka's ConnectorConfig and friends)."""
+"""Settings every connector accepts, whatever its plugin (Kafka's ConnectorConfig and friends).
+
+Parsed once, by the herder, into a typed :class:`SourceConnectorConfig` or
+:class:`SinkConnectorConfig` (:func:`parse_connector_config`); the runners, the error handler and
+the restart policy read the typed fields and never the raw strings again.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from collections.abc import Mapping
+from typing import Annotated, Literal, Self
 
-from pydantic import BeforeValidator, field_validator
+from pydantic import BeforeValidator, PrivateAttr, field_validator
 
+from app.config.topic_creation import TopicCreationRules, topic_creation_rules
 from connectors.sdk.config import CommaList, ConfigType, Importance, PluginConfig, Width, setting
 
 
@@ -19,6 +27,23 @@ Reload = Annotated[Literal["none", "restart"], BeforeValidator(_lower)]
 
 class CommonConnectorConfig(PluginConfig):
     group_name = "Common"
+    _raw: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, str]) -> Self:
+        """Parse (raising ``ConfigError`` listing every problem) and keep the raw map for plugins."""
+        config = cls.parse(props)
+        config._raw = dict(props)
+        return config
+
+    @property
+    def raw(self) -> dict[str, str]:
+        """The connector's (or task's) config as stored: what plugins and converters are given."""
+        return self._raw
+
+    def with_prefix(self, prefix: str) -> dict[str, str]:
+        """Raw keys under ``prefix``, with the prefix removed (``transforms.a.``, ``consumer.override.``)."""
+        return {k[len(prefix) :]: v for k, v in self._raw.items() if k.startswith(prefix)}
 
     name: str = setting(
         doc="Globally unique name to use for this connector.",
@@ -246,6 +271,16 @@ class SinkConnectorConfig(CommonConnectorConfig):
         order_in_group=8,
     )
 
+    @property
+    def group_id(self) -> str:
+        """The sink's consumer group: ``connect-<name>`` unless ``consumer.override.group.id`` says otherwise."""
+        return self._raw.get("consumer.override.group.id") or f"connect-{self.name}"
+
+    @property
+    def topics_pattern(self) -> re.Pattern[str] | None:
+        pattern = self.topics_regex.strip()
+        return re.compile(pattern) if pattern else None
+
 
 class SourceConnectorConfig(CommonConnectorConfig):
     exactly_once_support: Annotated[Literal["requested", "required"], BeforeValidator(_lower)] = setting(
@@ -272,3 +307,25 @@ class SourceConnectorConfig(CommonConnectorConfig):
         group="offsets.topic",
         order_in_group=1,
     )
+
+    _topic_creation: TopicCreationRules | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, str]) -> Self:
+        config = super().from_props(props)
+        config._topic_creation = topic_creation_rules(props)
+        return config
+
+    @property
+    def topic_creation(self) -> TopicCreationRules | None:
+        """KIP-158 rules (``topic.creation.*``), or None when the connector sets none."""
+        return self._topic_creation
+
+
+ConnectorConfig = SourceConnectorConfig | SinkConnectorConfig
+
+
+def parse_connector_config(props: Mapping[str, str], connector_type: str) -> ConnectorConfig:
+    """The typed framework config of a ``source`` or ``sink`` connector (or one of its tasks)."""
+    model: type[ConnectorConfig] = SinkConnectorConfig if connector_type == "sink" else SourceConnectorConfig
+    return model.from_props(props)

@@ -189,14 +189,3 @@ def topic_creation_rules(connector_config: Mapping[str, str]) -> TopicCreationRu
             )
         )
     return TopicCreationRules(default, tuple(groups))
-
-
-def topic_creation_enabled(settings_extras: Mapping[str, str]) -> bool:
-    """The worker's ``topic.creation.enable`` (default true): off, no connector creates topics."""
-    raw = settings_extras.get(WORKER_ENABLE_KEY, "true")
-    text = java_trim(raw).lower()
-    if text not in ("true", "false"):
-        raise ConfigError(
-            f"Invalid value {raw} for configuration {WORKER_ENABLE_KEY}: Expected value to be either true or false"
-        )
-    return text == "true"
