@@ -8,8 +8,10 @@ topic with ``__connect.errors.*`` context headers when ``errors.deadletterqueue.
 
 from __future__ import annotations
 
+import asyncio
+import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -18,7 +20,7 @@ import structlog
 
 from app.config.connector_config import CommonConnectorConfig, SinkConnectorConfig
 from app.storage.base import ConsumerRecord, ProducerRecord
-from connectors.sdk.errors import ConnectError
+from connectors.sdk.errors import ConnectError, RetriableError
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
@@ -40,6 +42,15 @@ class Skip:
 
 
 SKIP = Skip()
+RETRY_DELAY_MIN_S = 0.3
+"""Kafka Connect's first retry delay (RetryWithToleranceOperator.RETRIES_DELAY_MIN_MS)."""
+
+
+@dataclass(slots=True, frozen=True)
+class Retry:
+    """Returned by :meth:`ErrorHandler.run` when a retriable failure should be retried."""
+
+    error: Exception
 
 
 @dataclass(slots=True)
@@ -51,6 +62,9 @@ class ErrorHandler:
     log_messages: bool = False
     dlq_topic: str | None = None
     dlq_headers: bool = False
+    retry_timeout_ms: int = 0
+    """``errors.retry.timeout``: 0 never retries, -1 retries forever."""
+    retry_delay_max_ms: int = 60_000
     dead_letters: list[ProducerRecord] = field(default_factory=list)
     errors_total: int = 0
 
@@ -65,7 +79,13 @@ class ErrorHandler:
             log_messages=config.errors_log_include_messages,
             dlq_topic=(sink.errors_deadletterqueue_topic_name.strip() or None) if sink else None,
             dlq_headers=sink.errors_deadletterqueue_context_headers_enable if sink else False,
+            retry_timeout_ms=config.errors_retry_timeout,
+            retry_delay_max_ms=config.errors_retry_delay_max_ms,
         )
+
+    @property
+    def retries(self) -> bool:
+        return self.retry_timeout_ms != 0
 
     def run(
         self,
@@ -74,18 +94,61 @@ class ErrorHandler:
         *args: Any,
         original: ConsumerRecord | None = None,
         shown: Any = None,
-    ) -> T | Skip:
-        """``fn(*args)``, or ``SKIP`` when it failed and the failure is tolerated."""
+    ) -> T | Skip | Retry:
+        """``fn(*args)``; ``SKIP`` when it failed and the failure is tolerated; a :class:`Retry` when
+        it failed with a ``RetriableError`` and ``errors.retry.timeout`` asks for retries (the caller
+        then awaits :meth:`retry`, so the fast path stays synchronous)."""
         try:
             return fn(*args)
         except Exception as exc:
-            self.errors_total += 1
-            if not self.tolerate_all:
-                raise ToleranceExceeded(
-                    f"Tolerance exceeded in error handler at stage {stage}: {exc}"
-                ) from exc
-            self._report(stage, exc, original, shown, _executing_name(fn))
-            return SKIP
+            if self.retries and isinstance(exc, RetriableError):
+                return Retry(exc)
+            return self._fail(stage, exc, fn, original, shown)
+
+    async def retry(
+        self,
+        stage: Stage,
+        first: Retry,
+        fn: Callable[..., T],
+        *args: Any,
+        original: ConsumerRecord | None = None,
+        shown: Any = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> T | Skip:
+        """Kafka's RetryWithToleranceOperator: retry a retriable failure with exponential backoff
+        (300 ms doubling, at most ``errors.retry.delay.max.ms``) until ``errors.retry.timeout``
+        has passed, then apply the tolerance to the last error."""
+        deadline = None if self.retry_timeout_ms < 0 else time.monotonic() + self.retry_timeout_ms / 1000
+        delay_s, error = RETRY_DELAY_MIN_S, first.error
+        while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                break
+            wait = min(delay_s, self.retry_delay_max_ms / 1000)
+            await sleep(wait if remaining is None else min(wait, remaining))
+            delay_s *= 2
+            try:
+                return fn(*args)
+            except Exception as exc:
+                if not isinstance(exc, RetriableError):
+                    return self._fail(stage, exc, fn, original, shown)
+                error = exc
+                log.debug("retrying a failed operation", stage=str(stage), error=repr(exc))
+        return self._fail(stage, error, fn, original, shown)
+
+    def _fail(
+        self,
+        stage: Stage,
+        exc: Exception,
+        fn: Callable[..., Any],
+        original: ConsumerRecord | None,
+        shown: Any,
+    ) -> Skip:
+        self.errors_total += 1
+        if not self.tolerate_all:
+            raise ToleranceExceeded(f"Tolerance exceeded in error handler at stage {stage}: {exc}") from exc
+        self._report(stage, exc, original, shown, _executing_name(fn))
+        return SKIP
 
     def _report(
         self, stage: Stage, exc: Exception, original: ConsumerRecord | None, shown: Any, executing: str

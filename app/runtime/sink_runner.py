@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 
 from app.config.connector_config import SinkConnectorConfig
-from app.errors.tolerance import ErrorHandler, Skip, Stage
+from app.errors.tolerance import RETRY_DELAY_MIN_S, SKIP, ErrorHandler, Retry, Stage
 from app.runtime.pipeline import build_converters, build_transforms
 from app.runtime.states import State
 from app.runtime.task_runner import TaskRunner
@@ -28,7 +28,6 @@ from connectors.sdk.records import Header, SinkRecord, TopicPartition
 from connectors.sdk.sink import SinkTask, SinkTaskContext
 
 log = structlog.get_logger(__name__)
-MAX_RETRY_BACKOFF_S = 30.0
 
 
 class SinkTaskRunner(TaskRunner):
@@ -91,8 +90,8 @@ class SinkTaskRunner(TaskRunner):
             wait = max(0.0, min(0.5, next_commit - time.monotonic()))
             fetched = await consumer.fetch(wait)
             if fetched:
-                records = self._to_sink_records(fetched)
-                if not await self._deliver(task, records):
+                records = await self._to_sink_records(fetched)
+                if not await self._deliver(task, context, records):
                     return  # stopping while the target was unavailable: offsets stay uncommitted
                 for r in fetched:
                     self._consumed[TopicPartition(r.topic, r.partition)] = r.offset + 1
@@ -103,17 +102,39 @@ class SinkTaskRunner(TaskRunner):
                 await self._commit(task, consumer)
                 next_commit = time.monotonic() + interval
 
-    def _to_sink_records(self, fetched: list[ConsumerRecord]) -> list[SinkRecord]:
+    async def _to_sink_records(self, fetched: list[ConsumerRecord]) -> list[SinkRecord]:
         errors, conv, chain = self._errors, self._converters, self._transforms
         out: list[SinkRecord] = []
         for cr in fetched:
-            key = errors.run(
+            key: Any = errors.run(
                 Stage.KEY_CONVERTER, conv.key.to_connect_data, cr.topic, cr.key, original=cr, shown=cr
             )
-            value = errors.run(
+            if key.__class__ is Retry:
+                key = await errors.retry(
+                    Stage.KEY_CONVERTER,
+                    key,
+                    conv.key.to_connect_data,
+                    cr.topic,
+                    cr.key,
+                    original=cr,
+                    shown=cr,
+                    sleep=self.sleep,
+                )
+            value: Any = errors.run(
                 Stage.VALUE_CONVERTER, conv.value.to_connect_data, cr.topic, cr.value, original=cr, shown=cr
             )
-            if isinstance(key, Skip) or isinstance(value, Skip):
+            if value.__class__ is Retry:
+                value = await errors.retry(
+                    Stage.VALUE_CONVERTER,
+                    value,
+                    conv.value.to_connect_data,
+                    cr.topic,
+                    cr.value,
+                    original=cr,
+                    shown=cr,
+                    sleep=self.sleep,
+                )
+            if key is SKIP or value is SKIP:
                 continue
             headers = tuple(
                 Header(k, sv.value, sv.schema)
@@ -135,28 +156,57 @@ class SinkTaskRunner(TaskRunner):
                 original_offset=cr.offset,
             )
             if chain:
-                transformed = errors.run(Stage.TRANSFORMATION, chain.apply, record, original=cr, shown=record)
+                transformed: Any = errors.run(
+                    Stage.TRANSFORMATION, chain.apply, record, original=cr, shown=record
+                )
+                if transformed.__class__ is Retry:
+                    transformed = await errors.retry(
+                        Stage.TRANSFORMATION,
+                        transformed,
+                        chain.apply,
+                        record,
+                        original=cr,
+                        shown=record,
+                        sleep=self.sleep,
+                    )
                 if not isinstance(transformed, SinkRecord):
                     continue
                 record = transformed
             out.append(record)
         return out
 
-    async def _deliver(self, task: SinkTask[Any], records: list[SinkRecord]) -> bool:
-        """Put the batch, retrying it while the task says the failure is temporary."""
-        backoff = 0.5
+    async def _deliver(
+        self, task: SinkTask[Any], context: SinkTaskContext, records: list[SinkRecord]
+    ) -> bool:
+        """Put the batch, retrying it while the task says the failure is temporary.
+
+        As in Kafka Connect a retriable ``put`` is retried without end by default; with
+        ``errors.retry.timeout`` > 0 the task fails once that much time has passed (and the
+        automatic restart policy takes over). The wait is ``context.timeout(ms)`` when the task
+        set one, else ``RetriableError.retry_after``, else an exponential backoff capped by
+        ``errors.retry.delay.max.ms``.
+        """
+        framework = self.framework
+        timeout_ms = framework.errors_retry_timeout
+        deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms > 0 else None
+        cap = max(framework.errors_retry_delay_max_ms / 1000, RETRY_DELAY_MIN_S)
+        backoff = RETRY_DELAY_MIN_S
         while True:
             try:
                 if records:
                     await task.put(records)
                 return True
             except RetriableError as exc:
-                delay = exc.retry_after if exc.retry_after is not None else backoff
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+                delay = context.take_timeout_s()
+                if delay is None:
+                    delay = exc.retry_after if exc.retry_after is not None else backoff
                 log.warning("put failed, retrying the same batch", error=str(exc), retry_in_s=delay)
                 await self.sleep(delay)
                 if self.stopping.is_set():
                     return False
-                backoff = min(backoff * 2, MAX_RETRY_BACKOFF_S)
+                backoff = min(backoff * 2, cap)
 
     async def _send_dead_letters(self) -> None:
         letters = self._errors.take_dead_letters()

@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 
 from app.config.connector_config import SourceConnectorConfig
-from app.errors.tolerance import SKIP, ErrorHandler, Stage
+from app.errors.tolerance import SKIP, ErrorHandler, Retry, Stage
 from app.runtime.pipeline import build_converters, build_transforms
 from app.runtime.task_runner import TaskRunner
 from app.storage.base import ProducerRecord, SourceOffsetWrite, SourceWriter
@@ -99,32 +99,51 @@ class SourceTaskRunner(TaskRunner):
                     await self.sleep(exc.retry_after or 1.0)
                     continue
                 if records:
-                    await queue.put(self._prepare(records))
+                    await queue.put(await self._prepare(records))
         finally:
             await queue.put(None)
 
-    def _prepare(self, records: Sequence[SourceRecord]) -> _Batch:
+    async def _prepare(self, records: Sequence[SourceRecord]) -> _Batch:
+        """Transforms, then converters, over one polled batch (offsets of dropped records count too)."""
         batch = _Batch()
         errors, chain, conv = self._errors, self._transforms, self._converters
         connector = self.id.connector
         last_partition: dict[str, Any] | None = None
         last_key = ""
+        kept: list[tuple[SourceRecord, Any]] = []
         for record in records:
             partition = record.source_partition
             if partition is not None:
                 if partition is not last_partition:  # tasks usually reuse one dict per partition
                     last_partition, last_key = partition, offset_key(partition)
                 batch.offsets[last_key] = SourceOffsetWrite(connector, partition, record.source_offset)
-            out: Any = (
-                errors.run(Stage.TRANSFORMATION, chain.apply, record, shown=record) if chain else record
-            )
+            out: Any = record
+            if chain:
+                out = errors.run(Stage.TRANSFORMATION, chain.apply, record, shown=record)
+                if out.__class__ is Retry:
+                    out = await errors.retry(
+                        Stage.TRANSFORMATION, out, chain.apply, record, shown=record, sleep=self.sleep
+                    )
             if out is SKIP or out is None:
                 batch.dropped.append(record)
-                continue
-            key = errors.run(
+            else:
+                kept.append((record, out))
+        for record, out in kept:
+            key: Any = errors.run(
                 Stage.KEY_CONVERTER, conv.key.from_connect_data, out.topic, out.key_schema, out.key, shown=out
             )
-            value = errors.run(
+            if key.__class__ is Retry:
+                key = await errors.retry(
+                    Stage.KEY_CONVERTER,
+                    key,
+                    conv.key.from_connect_data,
+                    out.topic,
+                    out.key_schema,
+                    out.key,
+                    shown=out,
+                    sleep=self.sleep,
+                )
+            value: Any = errors.run(
                 Stage.VALUE_CONVERTER,
                 conv.value.from_connect_data,
                 out.topic,
@@ -132,6 +151,17 @@ class SourceTaskRunner(TaskRunner):
                 out.value,
                 shown=out,
             )
+            if value.__class__ is Retry:
+                value = await errors.retry(
+                    Stage.VALUE_CONVERTER,
+                    value,
+                    conv.value.from_connect_data,
+                    out.topic,
+                    out.value_schema,
+                    out.value,
+                    shown=out,
+                    sleep=self.sleep,
+                )
             if key is SKIP or value is SKIP:
                 batch.dropped.append(record)
                 continue
@@ -139,7 +169,7 @@ class SourceTaskRunner(TaskRunner):
                 (h.key, conv.header.from_connect_header(out.topic, h.key, h.schema, h.value))
                 for h in out.headers
             ]
-            batch.records.append(ProducerRecord(out.topic, value, key, out.partition, out.timestamp, headers))  # type: ignore[arg-type]
+            batch.records.append(ProducerRecord(out.topic, value, key, out.partition, out.timestamp, headers))
             batch.originals.append(record)
         return batch
 

@@ -6,9 +6,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from app.config.connector_config import SinkConnectorConfig
-from app.errors.tolerance import SKIP, ErrorHandler, Stage, ToleranceExceeded
+from app.errors.tolerance import SKIP, ErrorHandler, Retry, Stage, ToleranceExceeded
 from app.storage.base import ConsumerRecord
-from connectors.sdk.errors import DataError
+from connectors.sdk.errors import DataError, RetriableError
 
 
 def _config(props: dict[str, str]) -> SinkConnectorConfig:
@@ -164,3 +164,80 @@ def test_base_exceptions_are_not_swallowed() -> None:
     with pytest.raises(KeyboardInterrupt):
         handler.run(Stage.TRANSFORMATION, interrupted)
     assert handler.errors_total == 0
+
+
+class Flaky:
+    """Fails with ``error`` the first ``failures`` calls, then returns ``"ok"``."""
+
+    def __init__(self, failures: int, error: Exception | None = None) -> None:
+        self.failures = failures
+        self.error = error or RetriableError("registry unreachable")
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise self.error
+        return "ok"
+
+
+class Sleeps:
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+def test_retry_config_is_read_from_the_typed_config() -> None:
+    handler = ErrorHandler.from_config(
+        "c", 0, _config({"errors.retry.timeout": "-1", "errors.retry.delay.max.ms": "500"})
+    )
+    assert (handler.retry_timeout_ms, handler.retry_delay_max_ms) == (-1, 500)
+
+
+def test_without_retry_timeout_a_retriable_error_is_not_retried() -> None:
+    flaky = Flaky(1)
+    with pytest.raises(ToleranceExceeded):
+        ErrorHandler("c", 0).run(Stage.VALUE_CONVERTER, flaky)
+    assert flaky.calls == 1
+
+
+async def test_retriable_failures_are_retried_with_exponential_backoff_until_they_succeed() -> None:
+    handler = ErrorHandler("c", 0, retry_timeout_ms=60_000, retry_delay_max_ms=1_000)
+    flaky, sleeps = Flaky(4), Sleeps()
+    first = handler.run(Stage.VALUE_CONVERTER, flaky)
+    assert isinstance(first, Retry)
+    assert await handler.retry(Stage.VALUE_CONVERTER, first, flaky, sleep=sleeps) == "ok"
+    assert flaky.calls == 5
+    assert sleeps.delays == [0.3, 0.6, 1.0, 1.0]  # doubling from 300 ms, capped by errors.retry.delay.max.ms
+    assert handler.errors_total == 0
+
+
+async def test_retries_stop_at_the_timeout_and_the_tolerance_decides() -> None:
+    flaky = Flaky(10**6)
+    strict = ErrorHandler("c", 0, retry_timeout_ms=50, retry_delay_max_ms=10)
+    first = strict.run(Stage.TRANSFORMATION, flaky)
+    assert isinstance(first, Retry)
+    with pytest.raises(ToleranceExceeded, match="registry unreachable"):
+        await strict.retry(Stage.TRANSFORMATION, first, flaky)  # real sleeps: ~50 ms in all
+    assert flaky.calls > 2
+    tolerant = ErrorHandler("c", 0, tolerate_all=True, retry_timeout_ms=50, retry_delay_max_ms=10)
+    first = tolerant.run(Stage.TRANSFORMATION, flaky)
+    assert isinstance(first, Retry)
+    assert await tolerant.retry(Stage.TRANSFORMATION, first, flaky) is SKIP
+    assert tolerant.errors_total == 1
+
+
+async def test_a_non_retriable_error_during_retries_is_not_retried_further() -> None:
+    calls: list[int] = []
+
+    def fn() -> str:
+        calls.append(1)
+        raise RetriableError("flaky") if len(calls) == 1 else DataError("bad record")
+
+    handler = ErrorHandler("c", 0, tolerate_all=True, retry_timeout_ms=-1)
+    first = handler.run(Stage.KEY_CONVERTER, fn)
+    assert isinstance(first, Retry)
+    assert await handler.retry(Stage.KEY_CONVERTER, first, fn, sleep=Sleeps()) is SKIP
+    assert len(calls) == 2
