@@ -188,7 +188,9 @@ async def _embedded(settings: WorkerSettings, registry: PluginRegistry) -> Servi
         while True:
             await asyncio.sleep(interval)
             try:
-                removed = await topic_log.enforce_retention(settings.log_retention_ms)
+                removed = await topic_log.enforce_retention(
+                    settings.log_retention_ms, settings.log_retention_unread_max_records
+                )
                 if removed:
                     log.info("retention removed old records", records=removed)
             except Exception:

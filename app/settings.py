@@ -49,6 +49,12 @@ class WorkerSettings(BaseModel):
     num_partitions: int = Field(1, ge=1, description="Partitions of automatically created topics")
     auto_create_topics_enable: bool = Field(True, description="Create a topic on first write or subscribe")
     log_retention_ms: int = Field(604_800_000, description="Keep records this long; -1 keeps them forever")
+    log_retention_unread_max_records: int = Field(
+        10_000_000,
+        ge=-1,
+        description="Retention keeps records a sink has not read yet, up to this many per partition "
+        "(beyond it the oldest go and the sink counts them as lost); -1: no cap",
+    )
     log_retention_check_interval_ms: int = Field(300_000, ge=1000, description="How often retention runs")
     log_max_lag_records: int = Field(
         100_000,

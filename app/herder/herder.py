@@ -427,4 +427,6 @@ def _state_json(status: Status) -> dict[str, Any]:
         data["auto_restart"] = status.auto_restart.as_json()
     if status.consumer_lag is not None:
         data["consumer_lag"] = status.consumer_lag
+    if status.records_lost:
+        data["records_lost"] = status.records_lost
     return data

@@ -71,6 +71,8 @@ class KafkaSinkConsumer:
         """Handed to the runner, not yet released: their offsets may still be committed."""
         self._released = asyncio.Event()
         self._active = True
+        self.records_lost = 0
+        self.commit_after_every_batch = False  # a broker round trip: offsets commit on the interval
         self._positions: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
@@ -156,20 +158,36 @@ class KafkaSinkConsumer:
                 self._positions[tp] = records[-1].offset + 1
         return out
 
-    async def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        """``SinkTaskContext.offset``: the next fetch from ``tp`` starts at ``offset``."""
+        if tp in self.assignment:
+            self._consumer.seek(KafkaTopicPartition(tp.topic, tp.partition), offset)
+            self._positions[tp] = offset
+
+    def pause(self, partitions: Iterable[TopicPartition]) -> None:
+        self._consumer.pause(*(KafkaTopicPartition(tp.topic, tp.partition) for tp in partitions))
+
+    def resume(self, partitions: Iterable[TopicPartition]) -> None:
+        self._consumer.resume(*(KafkaTopicPartition(tp.topic, tp.partition) for tp in partitions))
+
+    async def commit(self, offsets: Mapping[TopicPartition, int]) -> bool:
+        """True when the broker stored the offsets; a refusal is logged and retried at the next flush."""
         mine = {
             KafkaTopicPartition(tp.topic, tp.partition): OffsetAndMetadata(off, "")
             for tp, off in offsets.items()
             if tp in self.assignment or tp in self._revoking
         }
         if not mine:
-            return
+            return False
         try:
             await self._consumer.commit(mine)
+            return True
         except (CommitFailedError, IllegalStateError) as exc:
             log.warning("offset commit refused; the partitions moved and will be read again", error=str(exc))
+            return False
         except KafkaError as exc:
             log.warning("offset commit failed; retrying at the next flush", error=str(exc))
+            return False
 
     def lag(self) -> int | None:
         total = 0

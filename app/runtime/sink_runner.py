@@ -48,6 +48,8 @@ class SinkTaskRunner(TaskRunner):
         consumer = self.ctx.bus.sink_consumer(framework.group_id, str(self.id), subscription, self.config)
         self.consumer = consumer
         self._consumed: dict[TopicPartition, int] = {}
+        self._paused_partitions: set[TopicPartition] = set()
+        self._committed: dict[TopicPartition, int] = {}
         self.records_put = 0
         graceful = False
         try:
@@ -69,27 +71,34 @@ class SinkTaskRunner(TaskRunner):
     async def _loop(self, task: SinkTask[Any], context: SinkTaskContext, consumer: SinkConsumer) -> None:
         interval = self.ctx.settings.offset_flush_interval_ms / 1000
         next_commit = time.monotonic() + interval
+        held: list[ConsumerRecord] = []  # fetched just as a pause arrived: put after the resume
         while not self.stopping.is_set():
             if self.paused:
-                consumer.set_active(False)
-                await self.wait_unpaused()
-                consumer.set_active(True)
+                await self._pause(task, consumer, interval)
                 continue
             changes = await consumer.poll_rebalance()
             if changes is not None:
                 revoked, assigned = changes
                 if revoked:
+                    held = [r for r in held if TopicPartition(r.topic, r.partition) not in revoked]
                     await self._commit(task, consumer, revoked)
                     await task.close(revoked)
                     for tp in revoked:
                         self._consumed.pop(tp, None)
+                        self._committed.pop(tp, None)
                     consumer.release(revoked)
                 context.set_assignment(consumer.assignment)
                 if assigned:
                     await task.open(assigned)
-            wait = max(0.0, min(0.5, next_commit - time.monotonic()))
-            fetched = await consumer.fetch(wait)
+            self._apply_requests(context, consumer)
+            if held:
+                fetched, held = held, []
+            else:
+                fetched = await consumer.fetch(max(0.0, min(0.5, next_commit - time.monotonic())))
             if fetched:
+                if self.paused:
+                    held = fetched
+                    continue
                 records = await self._to_sink_records(fetched)
                 if not await self._deliver(task, context, records):
                     return  # stopping while the target was unavailable: offsets stay uncommitted
@@ -98,9 +107,36 @@ class SinkTaskRunner(TaskRunner):
                 self.records_put += len(records)
                 await self.ctx.topics.record(self.id.connector, {r.topic for r in fetched})
                 await self._send_dead_letters()
+                if consumer.commit_after_every_batch:
+                    await self._commit(task, consumer)
+                    next_commit = time.monotonic() + interval
             if context.take_commit_request() or time.monotonic() >= next_commit:
                 await self._commit(task, consumer)
                 next_commit = time.monotonic() + interval
+
+    async def _pause(self, task: SinkTask[Any], consumer: SinkConsumer, interval: float) -> None:
+        """Commit what was put, report PAUSED, and keep committing on the timer until resumed."""
+        await self._commit(task, consumer)
+        consumer.set_active(False)
+        self.paused_now()
+        try:
+            while self.paused and not self.stopping.is_set():
+                await self.wait_unpaused(interval)
+                await self._commit(task, consumer)  # retries a commit that failed before the pause
+        finally:
+            consumer.set_active(True)
+
+    def _apply_requests(self, context: SinkTaskContext, consumer: SinkConsumer) -> None:
+        """The task's partition pauses and rewinds (``SinkTaskContext``), between two puts."""
+        wanted = context.paused()
+        if wanted != self._paused_partitions:
+            consumer.resume(self._paused_partitions - wanted)
+            consumer.pause(wanted - self._paused_partitions)
+            self._paused_partitions = wanted
+        for tp, position in context.take_rewinds().items():
+            consumer.seek(tp, position)
+            if tp in self._consumed:
+                self._consumed[tp] = position
 
     async def _to_sink_records(self, fetched: list[ConsumerRecord]) -> list[SinkRecord]:
         errors, conv, chain = self._errors, self._converters, self._transforms
@@ -219,8 +255,9 @@ class SinkTaskRunner(TaskRunner):
         offsets = {tp: off for tp, off in self._consumed.items() if only is None or tp in only}
         if only is None:
             self._report_lag(consumer)
+        offsets = {tp: off for tp, off in offsets.items() if self._committed.get(tp) != off}
         if not offsets:
-            return
+            return  # nothing put since the last commit
         timeout = self.ctx.settings.offset_flush_timeout_ms / 1000
         try:
             async with asyncio.timeout(timeout):
@@ -228,12 +265,16 @@ class SinkTaskRunner(TaskRunner):
         except TimeoutError:
             log.warning("flush timed out; offsets not committed this time", timeout_s=timeout)
             return
-        if safe:
-            await consumer.commit(dict(safe))
+        if safe and await consumer.commit(dict(safe)):
+            self._committed.update(safe)
 
     def _report_lag(self, consumer: SinkConsumer) -> None:
         """Shown as ``consumer_lag`` in the task's status, refreshed at every offset commit."""
-        lag = consumer.lag()
+        lag, lost = consumer.lag(), consumer.records_lost
         current = self.ctx.statuses.task(self.id)
-        if current is not None and current.state is State.RUNNING and current.consumer_lag != lag:
-            self.ctx.statuses.put_task(self.id, replace(current, consumer_lag=lag))
+        if (
+            current is not None
+            and current.state in (State.RUNNING, State.PAUSED)
+            and (current.consumer_lag, current.records_lost) != (lag, lost)
+        ):
+            self.ctx.statuses.put_task(self.id, replace(current, consumer_lag=lag, records_lost=lost))

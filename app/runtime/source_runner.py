@@ -90,9 +90,11 @@ class SourceTaskRunner(TaskRunner):
     async def _poll_loop(self, task: SourceTask[Any], queue: asyncio.Queue[_Batch | None]) -> None:
         try:
             while not self.stopping.is_set():
-                await self.wait_unpaused()
-                if self.stopping.is_set():
-                    break
+                if self.paused:
+                    await queue.join()  # every polled batch written: only now is the task PAUSED
+                    self.paused_now()
+                    await self.wait_unpaused()
+                    continue
                 try:
                     records = await task.poll()
                 except RetriableError as exc:
@@ -177,25 +179,29 @@ class SourceTaskRunner(TaskRunner):
         self, task: SourceTask[Any], queue: asyncio.Queue[_Batch | None], writer: SourceWriter
     ) -> None:
         while (batch := await queue.get()) is not None:
-            await self._ensure_topics({r.topic for r in batch.records})
-            if writer.atomic_offsets:
-                # Records and offsets are stored in one transaction: durable together.
-                delivered = await writer.send_batch(batch.records, list(batch.offsets.values()))
-            else:
-                delivered = await writer.send_batch(batch.records)
-                self._unflushed.update(batch.offsets)  # acknowledged: committable at the next flush
-            self.records_written += len(delivered)
-            if batch.records:
-                await self.ctx.topics.record(self.id.connector, {r.topic for r in batch.records})
-            if self._wants_commit_record:
-                for record, meta in zip(batch.originals, delivered, strict=True):
-                    await task.commit_record(
-                        record, RecordMetadata(meta.topic, meta.partition, meta.offset, meta.timestamp)
-                    )
-                for record in batch.dropped:
-                    await task.commit_record(record, None)
-            if writer.atomic_offsets and batch.offsets:
-                await self._committed(list(batch.offsets.values()))
+            await self._write(task, batch, writer)
+            queue.task_done()
+
+    async def _write(self, task: SourceTask[Any], batch: _Batch, writer: SourceWriter) -> None:
+        await self._ensure_topics({r.topic for r in batch.records})
+        if writer.atomic_offsets:
+            # Records and offsets are stored in one transaction: durable together.
+            delivered = await writer.send_batch(batch.records, list(batch.offsets.values()))
+        else:
+            delivered = await writer.send_batch(batch.records)
+            self._unflushed.update(batch.offsets)  # acknowledged: committable at the next flush
+        self.records_written += len(delivered)
+        if batch.records:
+            await self.ctx.topics.record(self.id.connector, {r.topic for r in batch.records})
+        if self._wants_commit_record:
+            for record, meta in zip(batch.originals, delivered, strict=True):
+                await task.commit_record(
+                    record, RecordMetadata(meta.topic, meta.partition, meta.offset, meta.timestamp)
+                )
+            for record in batch.dropped:
+                await task.commit_record(record, None)
+        if writer.atomic_offsets and batch.offsets:
+            await self._committed(list(batch.offsets.values()))
 
     async def _commit_loop(self) -> None:
         """Flush acknowledged offsets every ``offset.flush.interval.ms``, also while the source is idle."""

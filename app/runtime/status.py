@@ -37,6 +37,8 @@ class Status:
     auto_restart: AutoRestart | None = None
     consumer_lag: int | None = None
     """Sink tasks: records on their partitions not yet read (end offset minus position)."""
+    records_lost: int = 0
+    """Sink tasks (embedded): records retention deleted before the task read them."""
 
 
 @dataclass(slots=True)

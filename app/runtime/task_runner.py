@@ -87,8 +87,12 @@ class TaskRunner(ABC):
         self.set_state(State.PAUSED if self.paused else State.RUNNING)
 
     def pause(self) -> None:
+        """Ask the task to pause; its loop reports PAUSED (:meth:`paused_now`) once nothing more is written."""
         self._resumed.clear()
-        if self.state is State.RUNNING:
+
+    def paused_now(self) -> None:
+        """Called by the data loop at a safe point: from here on nothing reaches the target."""
+        if self.state is State.RUNNING and self.paused:
             self.set_state(State.PAUSED)
 
     def resume(self) -> None:
@@ -96,14 +100,14 @@ class TaskRunner(ABC):
         if self.state is State.PAUSED:
             self.set_state(State.RUNNING)
 
-    async def wait_unpaused(self) -> None:
-        """Return when resumed or stopping."""
+    async def wait_unpaused(self, timeout: float | None = None) -> None:
+        """Return when resumed or stopping (or after ``timeout`` seconds)."""
         if self._resumed.is_set():
             return
         stop = asyncio.ensure_future(self.stopping.wait())
         resume = asyncio.ensure_future(self._resumed.wait())
         try:
-            await asyncio.wait({stop, resume}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({stop, resume}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stop.cancel()
             resume.cancel()

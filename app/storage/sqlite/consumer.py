@@ -12,9 +12,13 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
+import structlog
+
 from app.storage.base import ConsumerRecord, Subscription
 from app.storage.sqlite.log import EmbeddedLog
 from connectors.sdk.records import TopicPartition
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(slots=True)
@@ -116,23 +120,25 @@ class EmbeddedConsumer:
         self.positions: dict[TopicPartition, int] = {}
         self._paused: set[TopicPartition] = set()
         self._next_partition = 0
+        self.records_lost = 0
+        self.commit_after_every_batch = True
+        """A commit is one local SQLite write: after each put, a kill -9 repeats at most one batch."""
+        """Records retention deleted before this consumer read them (the size cap was exceeded)."""
 
     async def start(self) -> None:
         for topic in self._subscription.topics:
             await self._log.ensure_topic(topic)
         self._coordinator.join(self.group, self.member, self._subscription)
-        self.set_active(True)
+        # Registered until closed, paused or not: its lag holds back writers (log.max.lag.records)
+        # and retention keeps what it has not read.
+        self._log.register_reader(self.member, self.positions)
 
     async def close(self) -> None:
-        self.set_active(False)
+        self._log.unregister_reader(self.member)
         self._coordinator.leave(self.group, self.member)
 
     def set_active(self, active: bool) -> None:
-        """Only an active (running, unpaused) consumer holds back writers that outpace it."""
-        if active:
-            self._log.register_reader(self.member, self.positions)
-        else:
-            self._log.unregister_reader(self.member)
+        """A paused sink keeps its place: nothing changes in the embedded log."""
 
     async def poll_rebalance(self) -> tuple[set[TopicPartition], set[TopicPartition]] | None:
         """(revoked, assigned) when this member's partitions change.
@@ -163,14 +169,15 @@ class EmbeddedConsumer:
     def release(self, partitions: Iterable[TopicPartition]) -> None:
         self._coordinator.release(self.group, self.member, partitions)
 
-    def seek(self, tp: TopicPartition, offset: int) -> None:
-        self.positions[tp] = offset
-
     def pause(self, partitions: Iterable[TopicPartition]) -> None:
         self._paused.update(partitions)
 
     def resume(self, partitions: Iterable[TopicPartition]) -> None:
         self._paused.difference_update(partitions)
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        if tp in self.assignment:
+            self.positions[tp] = offset
 
     def lag(self) -> int | None:
         return sum(max(0, self._log.end_offset(tp) - pos) for tp, pos in self.positions.items())
@@ -200,7 +207,17 @@ class EmbeddedConsumer:
             position = self.positions[tp]
             if position >= self._log.end_offset(tp):
                 continue
-            position = max(position, self._log.start_offset(tp))
+            start = self._log.start_offset(tp)
+            if position < start:
+                self.records_lost += start - position
+                log.warning(
+                    "records were deleted by retention before this sink read them",
+                    group=self.group,
+                    partition=str(tp),
+                    lost=start - position,
+                    position=position,
+                )
+                position = start
             batch = await self._log.read(tp, position, room, budget_bytes)
             if batch:
                 self.positions[tp] = batch[-1].offset + 1
@@ -208,8 +225,9 @@ class EmbeddedConsumer:
                 out.extend(batch)
         return out
 
-    async def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+    async def commit(self, offsets: Mapping[TopicPartition, int]) -> bool:
         await self._log.commit_group(self.group, offsets)
+        return True
 
     async def committed(self, partitions: Collection[TopicPartition]) -> dict[TopicPartition, int]:
         stored = await self._log.group_offsets(self.group)

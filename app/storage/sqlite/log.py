@@ -227,6 +227,13 @@ class EmbeddedLog:
         async with self._progress:
             self._progress.notify_all()
 
+    def _unread_floor(self, tp: TopicPartition) -> int | None:
+        """The lowest position of a registered consumer on ``tp`` (None: nobody reads it)."""
+        return min(
+            (positions[tp] for positions in self._readers.values() if tp in positions),
+            default=None,
+        )
+
     def _worst_lag(self, topics: set[str]) -> int:
         return max(
             (
@@ -284,24 +291,36 @@ class EmbeddedLog:
                 pass
 
     # -- retention --------------------------------------------------------------------------
-    async def enforce_retention(self, default_retention_ms: int = DEFAULT_RETENTION_MS) -> int:
-        """Delete records older than each topic's ``retention.ms``; returns how many went."""
+    async def enforce_retention(
+        self, default_retention_ms: int = DEFAULT_RETENTION_MS, unread_max_records: int = -1
+    ) -> int:
+        """Delete records older than each topic's ``retention.ms``; returns how many went.
+
+        Records a registered sink consumer (running or paused) has not read yet are kept, unless
+        more than ``unread_max_records`` of them wait on one partition (-1: no cap): then the
+        oldest go anyway, and the consumer counts and logs them as lost when it reads on.
+        """
         now = _now_ms()
-        plan: list[tuple[TopicPartition, int]] = []
+        plan: list[tuple[TopicPartition, int, int]] = []
         for name, desc in self._topics.items():
             retention = int(desc.config.get("retention.ms", default_retention_ms))
             if retention >= 0:
-                plan.extend((tp, now - retention) for tp in self.partitions(name))
+                for tp in self.partitions(name):
+                    keep_from = self._next[tp] - 1  # the newest record keeps the next offset across restarts
+                    unread = self._unread_floor(tp)
+                    if unread is not None and (
+                        unread_max_records < 0 or self._next[tp] - unread <= unread_max_records
+                    ):
+                        keep_from = min(keep_from, unread)
+                    elif unread is not None:
+                        keep_from = min(keep_from, self._next[tp] - unread_max_records)
+                    plan.append((tp, now - retention, keep_from))
 
         def delete(conn: sqlite3.Connection) -> int:
             removed = 0
-            for tp, cutoff in plan:
+            for tp, cutoff, keep_from in plan:
                 table = self._tables[tp]
-                # Keep the newest record so the partition's next offset survives a restart.
-                cur = conn.execute(
-                    f"DELETE FROM {table} WHERE ts < ? AND offset < ?",
-                    (cutoff, self._next[tp] - 1),
-                )
+                cur = conn.execute(f"DELETE FROM {table} WHERE ts < ? AND offset < ?", (cutoff, keep_from))
                 removed += cur.rowcount
                 low = conn.execute(f"SELECT MIN(offset) FROM {table}").fetchone()[0]
                 self._start[tp] = low if low is not None else self._next[tp]

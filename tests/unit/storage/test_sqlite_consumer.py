@@ -395,11 +395,14 @@ async def test_consumer_positions_drive_backpressure(tmp_path: Path) -> None:
         assert len(await c.fetch(0)) == 2  # advances positions and notifies the writer
         [d] = await asyncio.wait_for(blocked, 5)
         assert d.offset == 2
-        c.set_active(False)  # a paused consumer no longer holds writers back
-        await fill(log, "t", 0, 3)
-        await asyncio.wait_for(fill(log, "t", 0, 3), 5)
+        c.set_active(False)  # a paused consumer still holds writers back (log.max.lag.records)
+        await asyncio.wait_for(fill(log, "t", 0, 3), 5)  # lag was 1: this batch goes in, lag 4
+        paused_write = asyncio.create_task(fill(log, "t", 0, 3))
+        await asyncio.sleep(0.2)
+        assert not paused_write.done()
+        await c.close()  # a closed one does not
+        await asyncio.wait_for(paused_write, 5)
         assert log.end_offset(TP("t", 0)) == 9
-        await c.close()
     finally:
         await db.close()
 
@@ -425,3 +428,29 @@ async def test_a_moving_partition_resumes_from_the_offset_its_old_owner_committe
     assert c2.positions[TP("t", 1)] == 5  # nothing is read twice
     await c1.close()
     await c2.close()
+
+
+async def test_retention_keeps_what_a_registered_sink_has_not_read(tmp_path: Path) -> None:
+    db = Database(tmp_path / "ret.db")
+    await db.open()
+    log = EmbeddedLog(db)
+    await log.open()
+    try:
+        await log.create_topic("t", 1, {"retention.ms": "1000"})
+        old = int(time.time() * 1000) - 3_600_000
+        await log.send_batch([ProducerRecord("t", bytes([i]), timestamp=old) for i in range(10)])
+        c = consumer(log, GroupCoordinator(log), "m", topics("t"))
+        await c.start()
+        await c.poll_rebalance()
+        c.set_active(False)  # paused: still protected
+        assert len(await c.fetch(0)) == 10
+        c.seek(TP("t", 0), 4)  # as if only 4 records had been read
+        assert await log.enforce_retention() == 4  # records 4..9 are unread: kept
+        assert log.start_offset(TP("t", 0)) == 4
+        # Beyond the cap (3 unread records per partition) the oldest go, and the sink counts them.
+        assert await log.enforce_retention(unread_max_records=3) == 3
+        assert [r.offset for r in await c.fetch(0)] == [7, 8, 9]
+        assert c.records_lost == 3
+        await c.close()
+    finally:
+        await db.close()
