@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import structlog
 
+from app.metrics import TaskMetrics
 from app.storage.base import ConsumerRecord, ProducerRecord
 from connectors.sdk.errors import ConnectError
 
@@ -52,9 +53,12 @@ class ErrorHandler:
     dlq_headers: bool = False
     dead_letters: list[ProducerRecord] = field(default_factory=list)
     errors_total: int = 0
+    metrics: TaskMetrics | None = None
 
     @classmethod
-    def from_config(cls, connector: str, task: int, config: Mapping[str, str]) -> ErrorHandler:
+    def from_config(
+        cls, connector: str, task: int, config: Mapping[str, str], metrics: TaskMetrics | None = None
+    ) -> ErrorHandler:
         def flag(key: str) -> bool:
             return config.get(key, "false").strip().lower() == "true"
 
@@ -66,6 +70,7 @@ class ErrorHandler:
             log_messages=flag("errors.log.include.messages"),
             dlq_topic=(config.get("errors.deadletterqueue.topic.name") or "").strip() or None,
             dlq_headers=flag("errors.deadletterqueue.context.headers.enable"),
+            metrics=metrics,
         )
 
     def run(
@@ -81,6 +86,8 @@ class ErrorHandler:
             return fn(*args)
         except Exception as exc:
             self.errors_total += 1
+            if self.metrics is not None:
+                self.metrics.error(stage)
             if not self.tolerate_all:
                 raise ToleranceExceeded(
                     f"Tolerance exceeded in error handler at stage {stage}: {exc}"

@@ -44,11 +44,11 @@ class SinkTaskRunner(TaskRunner):
 
     async def execute(self) -> None:
         task: SinkTask[Any] = self.new_plugin_task()
-        context = SinkTaskContext()
+        context = SinkTaskContext(self.ctx.metrics.plugin_metrics(*self.id))
         task.initialize(context)
         self._converters = build_converters(self.ctx.registry, self.ctx.settings, self.config)
         self._transforms = build_transforms(self.ctx.registry, self.config)
-        self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, self.config)
+        self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, self.config, self.metrics)
         consumer = self.ctx.bus.sink_consumer(
             self.group_id(), str(self.id), subscription_of(self.config), self.config
         )
@@ -96,6 +96,7 @@ class SinkTaskRunner(TaskRunner):
             wait = max(0.0, min(0.5, next_commit - time.monotonic()))
             fetched = await consumer.fetch(wait)
             if fetched:
+                self.metrics.read(len(fetched))
                 records = self._to_sink_records(fetched)
                 if not await self._deliver(task, records):
                     return  # stopping while the target was unavailable: offsets stay uncommitted
@@ -154,7 +155,9 @@ class SinkTaskRunner(TaskRunner):
         while True:
             try:
                 if records:
+                    started = time.monotonic()
                     await task.put(records)
+                    self.metrics.sent(len(records), time.monotonic() - started)
                 return True
             except RetriableError as exc:
                 delay = exc.retry_after if exc.retry_after is not None else backoff
@@ -168,6 +171,7 @@ class SinkTaskRunner(TaskRunner):
         letters = self._errors.take_dead_letters()
         if letters:
             await self.ctx.bus.send_batch(letters)
+            self.metrics.dead_lettered(len(letters))
 
     async def _commit(
         self, task: SinkTask[Any], consumer: SinkConsumer, only: set[TopicPartition] | None = None
@@ -176,20 +180,27 @@ class SinkTaskRunner(TaskRunner):
         if only is None:
             self._report_lag(consumer)
         if not offsets:
+            self.metrics.commit_skipped()
             return
         timeout = self.ctx.settings.offset_flush_timeout_ms / 1000
+        started = time.monotonic()
         try:
             async with asyncio.timeout(timeout):
                 safe = await task.pre_commit(offsets)
         except TimeoutError:
+            self.metrics.commit(False, timeout * 1000)
             log.warning("flush timed out; offsets not committed this time", timeout_s=timeout)
             return
         if safe:
-            await consumer.commit(dict(safe))
+            with self.metrics.timed_commit(started):
+                await consumer.commit(dict(safe))
+        else:
+            self.metrics.commit_skipped()
 
     def _report_lag(self, consumer: SinkConsumer) -> None:
         """Shown as ``consumer_lag`` in the task's status, refreshed at every offset commit."""
         lag = consumer.lag()
+        self.metrics.lag(lag)
         current = self.ctx.statuses.task(self.id)
         if current is not None and current.state is State.RUNNING and current.consumer_lag != lag:
             self.ctx.statuses.put_task(self.id, replace(current, consumer_lag=lag))

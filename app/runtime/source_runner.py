@@ -47,10 +47,10 @@ class _Offsets:
 class SourceTaskRunner(TaskRunner):
     async def execute(self) -> None:
         task: SourceTask[Any] = self.new_plugin_task()
-        task.initialize(SourceTaskContext(_Offsets(self)))
+        task.initialize(SourceTaskContext(_Offsets(self), metrics=self.ctx.metrics.plugin_metrics(*self.id)))
         self._converters = build_converters(self.ctx.registry, self.ctx.settings, self.config)
         self._transforms = build_transforms(self.ctx.registry, self.config)
-        self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, self.config)
+        self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, self.config, self.metrics)
         self._wants_commit_record = type(task).commit_record is not SourceTask.commit_record
         self.records_written = 0
         self._unflushed: dict[str, SourceOffsetWrite] = {}
@@ -85,11 +85,13 @@ class SourceTaskRunner(TaskRunner):
                 if self.stopping.is_set():
                     break
                 try:
+                    started = time.monotonic()
                     records = await task.poll()
                 except RetriableError as exc:
                     await self.sleep(exc.retry_after or 1.0)
                     continue
                 if records:
+                    self.metrics.polled(len(records), time.monotonic() - started)
                     await queue.put(self._prepare(records))
         finally:
             await queue.put(None)
@@ -150,6 +152,7 @@ class SourceTaskRunner(TaskRunner):
                     await self._flush_offsets()
                     next_flush = time.monotonic() + interval
             self.records_written += len(delivered)
+            self.metrics.written(len(delivered))
             if batch.records:
                 await self.ctx.topics.record(self.id.connector, {r.topic for r in batch.records})
             if self._wants_commit_record:
@@ -165,7 +168,8 @@ class SourceTaskRunner(TaskRunner):
         """Store the source offsets of records the writer has acknowledged."""
         if self._unflushed:
             pending, self._unflushed = list(self._unflushed.values()), {}
-            await self.ctx.offsets.write(pending)
+            with self.metrics.timed_commit():
+                await self.ctx.offsets.write(pending)
 
     async def _ensure_topics(self, topics: set[str]) -> None:
         """Create topics the first time the task writes to them (KIP-158 settings when given)."""

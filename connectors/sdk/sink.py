@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from connectors.sdk.config import PluginConfig
+from connectors.sdk.metrics import NO_METRICS, PluginMetrics
 from connectors.sdk.records import SinkRecord, TopicPartition
 
 C = TypeVar("C", bound=PluginConfig)
@@ -27,9 +28,10 @@ T = TypeVar("T")
 class SinkTaskContext:
     """What a sink task may ask of the runtime."""
 
-    def __init__(self) -> None:
+    def __init__(self, metrics: PluginMetrics = NO_METRICS) -> None:
         self.assignment: set[TopicPartition] = set()
         self.commit_requested = False
+        self.metrics = metrics
 
     def request_commit(self) -> None:
         """Ask for a flush and offset commit soon, not only at the next interval."""
