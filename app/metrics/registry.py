@@ -467,7 +467,7 @@ class _PluginFamilies:
     def family(self, kind: str, name: str, documentation: str, labels: Sequence[str]) -> MetricWrapperBase:
         if not _NAME.fullmatch(name):
             raise ValueError(f"Invalid metric name {name!r}: use letters, digits and underscores")
-        full = PLUGIN_PREFIX + name.removesuffix("_total")
+        full = PLUGIN_PREFIX + (name.removesuffix("_total") if kind == "counter" else name)
         names = (*TASK_LABELS, *labels)
         known = self._families.get(full)
         if known is not None:

@@ -177,7 +177,7 @@ def test_plugin_metrics_are_prefixed_labelled_and_checked() -> None:
     m.plugin_metrics("cdc").gauge("remaining_tables", "Tables").set(9)
     assert value(m, "connector_remaining_tables", connector="cdc", task="") == 9
     with pytest.raises(ValueError, match="already exists"):
-        metrics.gauge("rows_scanned_total", "Rows", ["table"])
+        metrics.gauge("rows_scanned", "Rows", ["table"])
     with pytest.raises(ValueError, match="Invalid metric name"):
         metrics.gauge("rows-scanned", "Rows")
     with pytest.raises(ValueError, match="Expected labels"):
