@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app import __version__
 from app.api import errors
 from app.api.json import JsonResponse
-from app.api.routes import connector_plugins, connectors, loggers, root
+from app.api.routes import connector_plugins, connectors, loggers, metrics, root
 from app.logging import LoggerAdmin
 from app.plugins.registry import PluginRegistry
 from app.service import Mode, Service, check_mode_settings
@@ -44,6 +44,7 @@ def create_app(
         service = await Service.open(settings, registry, mode, initial_connectors)
         app.state.service = service
         app.state.herder = service.herder
+        app.state.metrics = service.metrics
         app.state.forwarder = httpx.AsyncClient(timeout=90)
         await service.start()
         try:
@@ -116,6 +117,7 @@ def create_app(
     app.include_router(root.router)
     app.include_router(connectors.router)
     app.include_router(connector_plugins.router)
+    app.include_router(metrics.router)
     if settings.admin_listeners is None:
         app.include_router(loggers.router)
     return app

@@ -18,6 +18,7 @@ import structlog
 
 from app.herder.herder import Herder
 from app.herder.validation import BadRequestError
+from app.metrics import WorkerMetrics
 from app.plugins.registry import PluginRegistry
 from app.runtime.context import RuntimeContext
 from app.runtime.status import StatusStore
@@ -104,6 +105,10 @@ class Service:
                 log.error("connector from the command line refused", connector=name, error=str(exc))
         log.info("worker started", mode=self.mode.value, bootstrap_servers=self.settings.bootstrap_servers)
 
+    @property
+    def metrics(self) -> WorkerMetrics:
+        return self.herder.ctx.metrics
+
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         """Run ``work`` in the background until the service closes."""
         self._background.append(asyncio.create_task(work, name=name))
@@ -152,6 +157,7 @@ def _context(
     statuses: StatusStore,
     topics: TopicTracker,
 ) -> RuntimeContext:
+    """``statuses`` reports to the context's metrics (it was built with ``statuses.metrics``)."""
     return RuntimeContext(
         settings=settings,
         registry=registry,
@@ -161,6 +167,7 @@ def _context(
         statuses=statuses,
         worker_id=settings.worker_id,
         on_failure=lambda *_: None,
+        metrics=statuses.metrics or WorkerMetrics(settings.worker_id),
     )
 
 
@@ -180,7 +187,8 @@ async def _embedded(settings: WorkerSettings, registry: PluginRegistry) -> Servi
     topics = TopicTracker(db)
     await topics.open()
     bus = EmbeddedBus(topic_log, settings.consumer_max_poll_records)
-    ctx = _context(settings, registry, bus, OffsetStore(db), StatusStore(), topics)
+    statuses = StatusStore(WorkerMetrics(settings.worker_id))
+    ctx = _context(settings, registry, bus, OffsetStore(db), statuses, topics)
     herder = Herder(ctx, configs, Worker(ctx))
 
     async def retention() -> None:
@@ -207,7 +215,8 @@ def _standalone(settings: WorkerSettings, registry: PluginRegistry) -> Service:
 
     bus = KafkaBus(settings)
     offsets = FileOffsetStore(settings.offset_storage_file_filename.expanduser())
-    ctx = _context(settings, registry, bus, offsets, StatusStore(), TopicTracker())
+    statuses = StatusStore(WorkerMetrics(settings.worker_id))
+    ctx = _context(settings, registry, bus, offsets, statuses, TopicTracker())
     herder = Herder(ctx, ConfigStore(), Worker(ctx))
     herder.not_ready_reason = f"Connecting to Kafka at {settings.bootstrap_servers}"
 
@@ -228,7 +237,11 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
     check_mode_settings(settings, Mode.DISTRIBUTED)
     assert settings.config_storage_topic and settings.offset_storage_topic and settings.status_storage_topic
     bus = KafkaBus(settings)
-    configs, offsets, statuses = KafkaConfigStore(), KafkaOffsetStore(), KafkaStatusStore()
+    configs, offsets, statuses = (
+        KafkaConfigStore(),
+        KafkaOffsetStore(),
+        KafkaStatusStore(WorkerMetrics(settings.worker_id)),
+    )
     ctx = _context(settings, registry, bus, offsets, statuses, TopicTracker())
     url = f"http://{settings.worker_id}"
     herder = DistributedHerder(ctx, configs, Worker(ctx), url)

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import structlog
 
 from app.config.connector_config import CommonConnectorConfig, SinkConnectorConfig
+from app.metrics import TaskMetrics
 from app.storage.base import ConsumerRecord, ProducerRecord
 from connectors.sdk.errors import ConnectError, RetriableError
 
@@ -67,9 +68,12 @@ class ErrorHandler:
     retry_delay_max_ms: int = 60_000
     dead_letters: list[ProducerRecord] = field(default_factory=list)
     errors_total: int = 0
+    metrics: TaskMetrics | None = None
 
     @classmethod
-    def from_config(cls, connector: str, task: int, config: CommonConnectorConfig) -> ErrorHandler:
+    def from_config(
+        cls, connector: str, task: int, config: CommonConnectorConfig, metrics: TaskMetrics | None = None
+    ) -> ErrorHandler:
         sink = config if isinstance(config, SinkConnectorConfig) else None
         return cls(
             connector,
@@ -81,6 +85,7 @@ class ErrorHandler:
             dlq_headers=sink.errors_deadletterqueue_context_headers_enable if sink else False,
             retry_timeout_ms=config.errors_retry_timeout,
             retry_delay_max_ms=config.errors_retry_delay_max_ms,
+            metrics=metrics,
         )
 
     @property
@@ -145,6 +150,8 @@ class ErrorHandler:
         shown: Any,
     ) -> Skip:
         self.errors_total += 1
+        if self.metrics is not None:
+            self.metrics.error(stage)
         if not self.tolerate_all:
             raise ToleranceExceeded(f"Tolerance exceeded in error handler at stage {stage}: {exc}") from exc
         self._report(stage, exc, original, shown, _executing_name(fn))

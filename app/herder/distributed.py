@@ -105,6 +105,7 @@ class DistributedHerder(Herder):
         else:
             self.not_ready_reason = None
             self.assignment = assignment.load
+            self.ctx.metrics.rebalance_completed()
             log.info(
                 "assignment received",
                 leader=assignment.leader,

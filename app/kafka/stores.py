@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from app.kafka.compacted_topic import CompactedTopic
+from app.metrics import WorkerMetrics
 from app.runtime.states import State, TaskId
 from app.runtime.status import Status, StatusStore
 from app.storage.base import SourceOffsetWrite
@@ -151,8 +152,8 @@ class KafkaConfigStore:
 class KafkaStatusStore(StatusStore):
     """Local changes are published; everyone's changes are applied as they are read back."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, metrics: WorkerMetrics | None = None) -> None:
+        super().__init__(metrics)
         self.topic: CompactedTopic | None = None
         self.publish: Callable[[str, dict[str, Any] | None], None] = lambda *_: None
 

@@ -13,6 +13,7 @@ from connectors.sdk.connector import Connector, ConnectorContext
 class _Context(ConnectorContext):
     def __init__(self, runner: ConnectorRunner) -> None:
         self._runner = runner
+        self.metrics = runner.ctx.metrics.plugin_metrics(runner.name)
 
     def request_task_reconfiguration(self) -> None:
         self._runner.ctx.on_reconfigure(self._runner.name)

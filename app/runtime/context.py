@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.metrics import WorkerMetrics
 from app.plugins.registry import PluginRegistry
 from app.runtime.states import TaskId
 from app.runtime.status import StatusStore
@@ -26,5 +27,6 @@ class RuntimeContext:
     statuses: StatusStore
     worker_id: str
     on_failure: FailureCallback
+    metrics: WorkerMetrics
     on_reconfigure: Callable[[str], None] = lambda _: None
     """A connector asked for its task configs to be generated again."""

@@ -37,13 +37,13 @@ class SinkTaskRunner(TaskRunner):
 
     async def execute(self) -> None:
         task: SinkTask[Any] = self.new_plugin_task()
-        context = SinkTaskContext()
+        context = SinkTaskContext(metrics=self.ctx.metrics.plugin_metrics(*self.id))
         context.stopping = self.stopping
         task.initialize(context)
         framework = self.framework
         self._converters = build_converters(self.ctx.registry, self.ctx.settings, framework)
         self._transforms = build_transforms(self.ctx.registry, framework)
-        self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, framework)
+        self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, framework, self.metrics)
         subscription = Subscription(tuple(framework.topics), framework.topics_pattern)
         consumer = self.ctx.bus.sink_consumer(framework.group_id, str(self.id), subscription, self.config)
         self.consumer = consumer
@@ -99,6 +99,7 @@ class SinkTaskRunner(TaskRunner):
                 if self.paused:
                     held = fetched
                     continue
+                self.metrics.read(len(fetched))
                 records = await self._to_sink_records(fetched)
                 if not await self._deliver(task, context, records):
                     return  # stopping while the target was unavailable: offsets stay uncommitted
@@ -230,7 +231,9 @@ class SinkTaskRunner(TaskRunner):
         while True:
             try:
                 if records:
+                    started = time.monotonic()
                     await task.put(records)
+                    self.metrics.sent(len(records), time.monotonic() - started)
                 return True
             except RetriableError as exc:
                 if deadline is not None and time.monotonic() >= deadline:
@@ -248,6 +251,7 @@ class SinkTaskRunner(TaskRunner):
         letters = self._errors.take_dead_letters()
         if letters:
             await self.ctx.bus.send_batch(letters)
+            self.metrics.dead_lettered(len(letters))
 
     async def _commit(
         self, task: SinkTask[Any], consumer: SinkConsumer, only: set[TopicPartition] | None = None
@@ -257,20 +261,30 @@ class SinkTaskRunner(TaskRunner):
             self._report_lag(consumer)
         offsets = {tp: off for tp, off in offsets.items() if self._committed.get(tp) != off}
         if not offsets:
+            self.metrics.commit_skipped()
             return  # nothing put since the last commit
         timeout = self.ctx.settings.offset_flush_timeout_ms / 1000
+        started = time.monotonic()
         try:
             async with asyncio.timeout(timeout):
                 safe = await task.pre_commit(offsets)
         except TimeoutError:
+            self.metrics.commit(False, timeout * 1000)
             log.warning("flush timed out; offsets not committed this time", timeout_s=timeout)
             return
-        if safe and await consumer.commit(dict(safe)):
+        if not safe:
+            self.metrics.commit_skipped()
+            return
+        with self.metrics.timed_commit(started):
+            stored = await consumer.commit(dict(safe))
+        if stored:
             self._committed.update(safe)
 
     def _report_lag(self, consumer: SinkConsumer) -> None:
         """Shown as ``consumer_lag`` in the task's status, refreshed at every offset commit."""
         lag, lost = consumer.lag(), consumer.records_lost
+        if lag is not None:
+            self.metrics.lag(lag)
         current = self.ctx.statuses.task(self.id)
         if (
             current is not None

@@ -12,6 +12,7 @@ and on a graceful stop, so a crash repeats at most one flush interval of records
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,12 +55,12 @@ class SourceTaskRunner(TaskRunner):
 
     async def execute(self) -> None:
         task: SourceTask[Any] = self.new_plugin_task()
-        context = SourceTaskContext(_Offsets(self))
+        context = SourceTaskContext(_Offsets(self), metrics=self.ctx.metrics.plugin_metrics(*self.id))
         context.stopping = self.stopping  # set by stop(), so a long poll() can return early
         task.initialize(context)
         self._converters = build_converters(self.ctx.registry, self.ctx.settings, self.framework)
         self._transforms = build_transforms(self.ctx.registry, self.framework)
-        self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, self.framework)
+        self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, self.framework, self.metrics)
         self._wants_commit_record = type(task).commit_record is not SourceTask.commit_record
         self.records_written = 0
         self._unflushed: dict[str, SourceOffsetWrite] = {}
@@ -95,12 +96,14 @@ class SourceTaskRunner(TaskRunner):
                     self.paused_now()
                     await self.wait_unpaused()
                     continue
+                started = time.monotonic()
                 try:
                     records = await task.poll()
                 except RetriableError as exc:
                     await self.sleep(exc.retry_after or 1.0)
                     continue
                 if records:
+                    self.metrics.polled(len(records), time.monotonic() - started)
                     await queue.put(await self._prepare(records))
         finally:
             await queue.put(None)
@@ -191,6 +194,7 @@ class SourceTaskRunner(TaskRunner):
             delivered = await writer.send_batch(batch.records)
             self._unflushed.update(batch.offsets)  # acknowledged: committable at the next flush
         self.records_written += len(delivered)
+        self.metrics.written(len(delivered))
         if batch.records:
             await self.ctx.topics.record(self.id.connector, {r.topic for r in batch.records})
         if self._wants_commit_record:
@@ -231,7 +235,8 @@ class SourceTaskRunner(TaskRunner):
         if self._unflushed:
             pending, self._unflushed = list(self._unflushed.values()), {}
             try:
-                await self.ctx.offsets.write(pending)
+                with self.metrics.timed_commit():
+                    await self.ctx.offsets.write(pending)
             except BaseException:
                 # Not stored: put them back (newer offsets of the same partitions win).
                 self._unflushed = {offset_key(w.partition): w for w in pending} | self._unflushed

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from app.metrics import WorkerMetrics
 from app.runtime.states import State, TaskId
 
 
@@ -49,8 +50,11 @@ class ConnectorStatus:
 
 
 class StatusStore:
-    def __init__(self) -> None:
+    """Every status change passes here, so this is also where state metrics are reported."""
+
+    def __init__(self, metrics: WorkerMetrics | None = None) -> None:
         self._connectors: dict[str, ConnectorStatus] = {}
+        self.metrics = metrics
 
     def get(self, name: str) -> ConnectorStatus | None:
         return self._connectors.get(name)
@@ -67,16 +71,24 @@ class StatusStore:
             entry.connector = status
             if type_:
                 entry.type = type_
+        if self.metrics is not None:
+            self.metrics.connector_status(name, status.state, status.worker_id)
 
     def put_task(self, task: TaskId, status: Status) -> None:
         entry = self._connectors.get(task.connector)
         if entry is not None:
             entry.tasks[task.task] = status
+            if self.metrics is not None:
+                self.metrics.task_status(task.connector, task.task, status.state, status.worker_id)
 
     def remove_task(self, task: TaskId) -> None:
         entry = self._connectors.get(task.connector)
         if entry is not None:
             entry.tasks.pop(task.task, None)
+        if self.metrics is not None:
+            self.metrics.task_removed(task.connector, task.task)
 
     def remove(self, name: str) -> None:
         self._connectors.pop(name, None)
+        if self.metrics is not None:
+            self.metrics.connector_removed(name)

@@ -50,6 +50,7 @@ class TaskRunner(ABC):
             self._resumed.set()
         self._task: asyncio.Task[None] | None = None
         self.state = State.UNASSIGNED
+        self.metrics = ctx.metrics.task(task_id.connector, task_id.task)
 
     @property
     def paused(self) -> bool:

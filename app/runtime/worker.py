@@ -65,6 +65,7 @@ class Worker:
         runners = [r for t in task_ids if (r := self.tasks.pop(t, None)) is not None]
         await asyncio.gather(*(r.stop(self.grace_s) for r in runners))
         for runner in runners:
+            runner.metrics.close()
             if keep_status:
                 continue
             if final_state is None:

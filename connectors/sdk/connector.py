@@ -12,6 +12,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from connectors.sdk.config import ConfigValueInfo, PluginConfig
+from connectors.sdk.metrics import NO_METRICS, PluginMetrics
 
 if TYPE_CHECKING:
     from connectors.sdk.sink import SinkTask
@@ -22,6 +23,8 @@ C = TypeVar("C", bound=PluginConfig)
 
 class ConnectorContext:
     """What a connector may ask of the runtime. The runtime supplies a subclass."""
+
+    metrics: PluginMetrics = NO_METRICS
 
     def request_task_reconfiguration(self) -> None:
         """Ask the runtime to call ``task_configs`` again and restart the tasks if they changed."""

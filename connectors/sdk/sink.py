@@ -23,6 +23,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from connectors.sdk.config import PluginConfig
+from connectors.sdk.metrics import NO_METRICS, PluginMetrics
 from connectors.sdk.records import SinkRecord, TopicPartition
 
 C = TypeVar("C", bound=PluginConfig)
@@ -47,7 +48,14 @@ class SinkTaskContext:
     none of them takes effect in the middle of a batch.
     """
 
-    def __init__(self, errant_record_reporter: ErrantRecordReporter | None = None) -> None:
+    def __init__(
+        self,
+        errant_record_reporter: ErrantRecordReporter | None = None,
+        *,
+        metrics: PluginMetrics = NO_METRICS,
+    ) -> None:
+        self.metrics = metrics
+        """Register the connector's own metrics (served at ``/metrics`` with connector/task labels)."""
         self.errant_record_reporter = errant_record_reporter
         """None only on runtimes without errant-record reporting (never in Penstock)."""
         self.stopping = asyncio.Event()

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from connectors.sdk.config import PluginConfig
+from connectors.sdk.metrics import NO_METRICS, PluginMetrics
 from connectors.sdk.records import RecordMetadata, SourceRecord
 
 C = TypeVar("C", bound=PluginConfig)
@@ -85,9 +86,12 @@ class OffsetReader(Protocol):
 class SourceTaskContext:
     """What a source task may ask of the runtime."""
 
-    def __init__(self, offsets: OffsetReader, *, poll_timeout: float = 1.0) -> None:
+    def __init__(
+        self, offsets: OffsetReader, *, poll_timeout: float = 1.0, metrics: PluginMetrics = NO_METRICS
+    ) -> None:
         self._offsets = offsets
         self.poll_timeout = poll_timeout
+        self.metrics = metrics
         self.stopping = asyncio.Event()
         """Set when the runtime stops the task: a long-running ``poll()`` should return soon."""
 
