@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from app.config.providers import keys_with_placeholders
+from app.config.secrets import HIDDEN, is_secret_key, mask_config, mask_text, secret_values
 from app.herder.framework_config import SinkConnectorConfig, SourceConnectorConfig
 from app.plugins.registry import PluginDesc, PluginRegistry
 from app.runtime.pipeline import split_list, with_prefix
@@ -51,7 +53,30 @@ def _definition_json(info: ConfigKeyInfo) -> dict[str, Any]:
 
 
 def java_map(config: Mapping[str, Any]) -> str:
-    return "{" + ", ".join(f"{k}={v}" for k, v in config.items()) + "}"
+    """A config the way Kafka's messages print it, with secret values hidden."""
+    return "{" + ", ".join(f"{k}={v}" for k, v in mask_config(config).items()) + "}"
+
+
+def hide_secrets(infos: ConfigInfos, raw: Mapping[str, str], resolved: set[str]) -> ConfigInfos:
+    """Validate output safe to return: keys holding placeholders show them unresolved, secret keys
+    show ``[hidden]``, and neither secret nor provider-resolved values appear inside any message."""
+    with_placeholders = keys_with_placeholders(raw)
+    declared = {
+        c["definition"]["name"]
+        for c in infos.configs
+        if c["definition"] and c["definition"]["type"] == ConfigType.PASSWORD.value
+    }
+    hidden = resolved | secret_values(raw, declared)
+    for entry in infos.configs:
+        value = entry["value"]
+        if value is None:
+            continue
+        if value["name"] in with_placeholders:
+            value["value"] = raw[value["name"]]
+        elif value["value"] is not None and is_secret_key(value["name"], declared):
+            value["value"] = HIDDEN
+        value["errors"] = [mask_text(e, hidden) for e in value["errors"]]
+    return infos
 
 
 def connector_type(desc: PluginDesc) -> str:

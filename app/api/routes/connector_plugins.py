@@ -12,7 +12,7 @@ from app.api.deps import HerderDep
 from app.api.errors import HttpError
 from app.api.json import JsonResponse
 from app.herder.framework_config import SinkConnectorConfig, SourceConnectorConfig
-from app.herder.validation import BadRequestError, validate_connector_config
+from app.herder.validation import BadRequestError
 from app.plugins.registry import PLUGIN_TYPES
 from connectors.sdk.config import PluginConfig
 
@@ -72,7 +72,7 @@ async def validate(plugin: str, request: Request, herder: HerderDep) -> Any:
         )
     if not declared.removesuffix("Connector").endswith(plugin.removesuffix("Connector")):
         raise HttpError(400, f"Included connector type {declared} does not match request type {plugin}")
-    infos = validate_connector_config(herder.registry, config)  # type: ignore[arg-type]
+    infos = await herder.validate(config)  # type: ignore[arg-type]
     return JsonResponse(
         {
             "name": infos.name,
