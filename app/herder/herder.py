@@ -154,7 +154,7 @@ class Herder:
         resolution = await self.ctx.providers.resolve(config)
         infos = validate_connector_config(self.registry, resolution.config)
         for key, errors in resolution.errors.items():
-            infos.add(None, ConfigValueInfo(key, config[key], errors=errors))
+            infos.add_errors(key, config[key], errors)
         for key, value in config.items():  # client overrides, under connector.client.config.override.policy
             if value is not None and key.startswith(
                 ("producer.override.", "consumer.override.", "admin.override.")

@@ -47,6 +47,16 @@ class ConfigInfos:
         )
 
 
+    def add_errors(self, key: str, value: str | None, errors: list[str]) -> None:
+        """Errors about ``key``, joined to its entry when the key is a known setting."""
+        for entry in self.configs:
+            if entry["value"] is not None and entry["value"]["name"] == key:
+                entry["value"]["errors"].extend(errors)
+                self.error_count += len(errors)
+                return
+        self.add(None, ConfigValueInfo(key, value, errors=list(errors)))
+
+
 def _definition_json(info: ConfigKeyInfo) -> dict[str, Any]:
     data = asdict(info)
     return {k: (v.value if hasattr(v, "value") else v) for k, v in data.items()}
