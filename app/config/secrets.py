@@ -1,7 +1,7 @@
 """The one rule for secret config values, and masking them as ``[hidden]`` wherever text leaves
 the worker (error messages, status traces, log lines).
 
-A key is secret when (compared in lower case):
+A key is secret when (compared in lower case, ``_`` and ``-`` read as ``.``):
 
 - its name contains ``password``, ``passwd``, ``secret`` or ``passphrase``
   (``connection.password``, ``ssl.key.password``, ``aws.secret.access.key``);
@@ -35,7 +35,7 @@ V = TypeVar("V")
 
 
 def is_secret_key(key: str, password_keys: Collection[str] = ()) -> bool:
-    lowered = key.lower()
+    lowered = key.lower().replace("_", ".").replace("-", ".")  # log fields and env names too
     return key in password_keys or any(w in lowered for w in _WORDS) or bool(_SECRET_TAIL.search(lowered))
 
 

@@ -46,7 +46,6 @@ class ConfigInfos:
             }
         )
 
-
     def add_errors(self, key: str, value: str | None, errors: list[str]) -> None:
         """Errors about ``key``, joined to its entry when the key is a known setting."""
         for entry in self.configs:
@@ -85,6 +84,8 @@ def hide_secrets(infos: ConfigInfos, raw: Mapping[str, str], resolved: set[str])
             value["value"] = raw[value["name"]]
         elif value["value"] is not None and is_secret_key(value["name"], declared):
             value["value"] = HIDDEN
+        elif isinstance(value["value"], str):
+            value["value"] = mask_text(value["value"], hidden)
         value["errors"] = [mask_text(e, hidden) for e in value["errors"]]
     return infos
 
