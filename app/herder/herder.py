@@ -152,7 +152,7 @@ class Herder:
         unresolved and names the ones that cannot be resolved, with every secret value hidden."""
         resolve_connector(self.registry, config)  # a message that quotes the config quotes it unresolved
         resolution = await self.ctx.providers.resolve(config)
-        infos = validate_connector_config(self.registry, resolution.config)
+        infos = validate_connector_config(self.registry, {**config, **resolution.config})  # nulls stay
         for key, errors in resolution.errors.items():
             infos.add_errors(key, config[key], errors)
         for key, value in config.items():  # client overrides, under connector.client.config.override.policy
