@@ -9,10 +9,13 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
+from contextvars import ContextVar
 from typing import Any
 
 import structlog
+
+from app.config.secrets import HIDDEN, is_secret_key, mask_text
 
 TRACE = 5
 OFF = logging.CRITICAL + 10
@@ -28,24 +31,52 @@ LEVELS = {
 }
 _NAMES = {v: k for k, v in LEVELS.items()}
 _NAMES[logging.CRITICAL] = "FATAL"
-_SECRET_WORDS = ("password", "secret", "token", "credential")
+_secret_values: ContextVar[frozenset[str]] = ContextVar("penstock_secret_values", default=frozenset())
+
+
+def hide_in_logs(values: Iterable[str]) -> None:
+    """Mask these values in every log line written from the current asyncio task and the tasks it
+    starts later: a task runner registers its secret and provider-resolved config values here."""
+    _secret_values.set(_secret_values.get() | frozenset(values))
 
 
 def level_name(level: int) -> str:
     return _NAMES.get(level, logging.getLevelName(level))
 
 
+def _hide(key: str, value: Any, values: frozenset[str]) -> Any:
+    if is_secret_key(key):
+        return HIDDEN
+    if isinstance(value, str):
+        return mask_text(value, values)
+    if isinstance(value, dict):
+        return {k: _hide(str(k), v, values) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_hide("", v, values) for v in value]
+    return value
+
+
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Never print secrets: any field whose name looks secret is masked, also inside config dicts."""
+    """Never print secrets (the rule is in ``app.config.secrets``): fields and config entries with
+    secret names are masked, and the current task's secret values are masked inside any text."""
+    values = _secret_values.get()
     for key, value in list(event.items()):
-        if any(w in key.lower() for w in _SECRET_WORDS):
-            event[key] = "[hidden]"
-        elif isinstance(value, dict):
-            event[key] = {
-                k: "[hidden]" if any(w in str(k).lower() for w in _SECRET_WORDS) else v
-                for k, v in value.items()
-            }
+        event[key] = _hide("" if key == "event" else key, value, values)
     return event
+
+
+class _RedactFilter(logging.Filter):
+    """The same masking for plain ``logging`` records (plugins and libraries), including their
+    exception text, which structlog never sees."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        values = _secret_values.get()
+        if values:
+            record.msg, record.args = mask_text(record.getMessage(), values), ()
+            if record.exc_info:
+                record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info), values)
+                record.exc_info = None
+        return True
 
 
 def configure(level: str = "INFO", fmt: str = "console") -> None:
@@ -60,8 +91,8 @@ def configure(level: str = "INFO", fmt: str = "console") -> None:
             structlog.stdlib.add_logger_name,
             structlog.stdlib.add_log_level,
             structlog.processors.TimeStamper(fmt="iso"),
-            _redact,
             structlog.processors.format_exc_info,
+            _redact,
             renderer,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -73,6 +104,7 @@ def configure(level: str = "INFO", fmt: str = "console") -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
         handler._penstock = True  # type: ignore[attr-defined]
+        handler.addFilter(_RedactFilter())
         root.addHandler(handler)
     root.setLevel(LEVELS.get(level.upper(), logging.INFO))
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from app.config.providers import ConfigProviders
 from app.herder.herder import Herder
 from app.herder.validation import BadRequestError
 from app.metrics import WorkerMetrics
@@ -29,6 +30,7 @@ from app.storage.sqlite.bus import EmbeddedBus
 from app.storage.sqlite.database import Database
 from app.storage.sqlite.log import EmbeddedLog
 from app.storage.sqlite.stores import ConfigStore, OffsetStore, TopicTracker
+from connectors.sdk.errors import ConfigError
 
 log = structlog.get_logger(__name__)
 CONNECT_BACKOFF_MAX_S = 30.0
@@ -119,6 +121,7 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.herder.stop()
+        await self.herder.ctx.providers.close()
         for close in reversed(self.closers):
             try:
                 await close()
@@ -157,7 +160,12 @@ def _context(
     statuses: StatusStore,
     topics: TopicTracker,
 ) -> RuntimeContext:
-    """``statuses`` reports to the context's metrics (it was built with ``statuses.metrics``)."""
+    try:
+        providers = ConfigProviders.from_worker_config(
+            registry, settings.config_providers, settings.with_prefix("config.providers.")
+        )
+    except ConfigError as exc:
+        raise SettingsError(f"Invalid worker settings: {exc}") from None
     return RuntimeContext(
         settings=settings,
         registry=registry,
@@ -168,6 +176,7 @@ def _context(
         worker_id=settings.worker_id,
         on_failure=lambda *_: None,
         metrics=statuses.metrics or WorkerMetrics(settings.worker_id),
+        providers=providers,
     )
 
 

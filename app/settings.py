@@ -130,6 +130,12 @@ class WorkerSettings(BaseModel):
         "disabled", description="enabled: source records and offsets commit in one Kafka transaction"
     )
 
+    config_providers: str | None = Field(
+        None,
+        description="Config providers for ${name:path:key} placeholders (comma-separated); unset: env,file,"
+        "directory. Each takes config.providers.<name>.class and config.providers.<name>.param.*",
+    )
+
     log_level: str = Field("INFO", description="Root log level")
     log_format: str = Field("console", description="console or json")
 

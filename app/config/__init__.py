@@ -1,2 +1,4 @@
-"""Configuration parsed once: connector framework settings, topic creation rules, client
-overrides and config providers. Pure parsing: imports only ``connectors.sdk`` and settings."""
+"""Configuration parsed once, shared by the herder and the runtime: connector framework settings
+(typed), topic creation rules, config providers (``${provider:path:key}`` placeholders) and the one
+rule for which values are secret. Imports ``connectors.sdk``, ``app.settings`` and ``app.plugins`` only.
+"""

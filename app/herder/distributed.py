@@ -237,7 +237,7 @@ class DistributedHerder(Herder):
 
     # -- writes (run on the leader; the REST layer forwards them here) --------------------------
     async def create(self, name: str, config: dict[str, str], initial_state: TargetState | None) -> Any:
-        self._check(config)
+        await self._check(config)
         async with self._lock:
             if self.configs.get(name) is not None:
                 raise AlreadyExistsError(f"Connector {name} already exists")
@@ -245,7 +245,7 @@ class DistributedHerder(Herder):
         return self.info(name)
 
     async def put_config(self, name: str, config: dict[str, str]) -> tuple[bool, Any]:
-        self._check(config)
+        await self._check(config)
         async with self._lock:
             created = self.configs.get(name) is None
             await self.cluster_configs.put_config(

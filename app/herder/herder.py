@@ -16,11 +16,14 @@ from typing import Any
 import structlog
 
 from app.config.connector_config import ConnectorConfig, parse_connector_config
+from app.config.providers import reverse_transform
+from app.config.secrets import mask_text
 from app.herder.restarts import AutoRestarter
 from app.herder.validation import (
     BadRequestError,
     ConfigInfos,
     connector_type,
+    hide_secrets,
     invalid_config_message,
     resolve_connector,
     validate_connector_config,
@@ -69,8 +72,10 @@ class Herder:
         self.restarter = AutoRestarter(self)
         ctx.on_failure = self.restarter.on_failure
         ctx.on_reconfigure = self.request_reconfiguration
+        ctx.on_reload = self.schedule_reload
         self._background: set[asyncio.Task[None]] = set()
         self._parsed: dict[str, tuple[Mapping[str, str], ConnectorConfig]] = {}
+        self._reloads: dict[str, asyncio.TimerHandle] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -81,6 +86,8 @@ class Herder:
 
     async def stop(self) -> None:
         self.ready = False
+        for pending in self._reloads.values():
+            pending.cancel()
         self.restarter.cancel_all()
         async with self._lock:
             await self.worker.stop_all()
@@ -152,8 +159,14 @@ class Herder:
         await self.ctx.topics.reset(name)
 
     # -- validation -------------------------------------------------------------------------
-    def validate(self, config: Mapping[str, str]) -> ConfigInfos:
-        infos = validate_connector_config(self.registry, config)
+    async def validate(self, config: Mapping[str, str]) -> ConfigInfos:
+        """The plugin validates the config with placeholders resolved; the answer shows them
+        unresolved and names the ones that cannot be resolved, with every secret value hidden."""
+        resolve_connector(self.registry, config)  # a message that quotes the config quotes it unresolved
+        resolution = await self.ctx.providers.resolve(config)
+        infos = validate_connector_config(self.registry, {**config, **resolution.config})  # nulls stay
+        for key, errors in resolution.errors.items():
+            infos.add_errors(key, config[key], errors)
         for key, value in config.items():  # client overrides, under connector.client.config.override.policy
             if value is not None and key.startswith(
                 ("producer.override.", "consumer.override.", "admin.override.")
@@ -161,10 +174,10 @@ class Herder:
                 errors = check_overrides(self.ctx.settings, {key: value})
                 if errors:
                     infos.add(None, ConfigValueInfo(key, value, errors=errors))
-        return infos
+        return hide_secrets(infos, config, resolution.values)
 
-    def _check(self, config: Mapping[str, str]) -> None:
-        infos = self.validate(config)
+    async def _check(self, config: Mapping[str, str]) -> None:
+        infos = await self.validate(config)
         if infos.error_count:
             raise BadRequestError(invalid_config_message(infos))
 
@@ -172,7 +185,7 @@ class Herder:
     async def create(
         self, name: str, config: dict[str, str], initial_state: TargetState | None
     ) -> ConnectorInfo:
-        self._check(config)
+        await self._check(config)
         async with self._lock:
             if self.configs.get(name) is not None:
                 raise AlreadyExistsError(f"Connector {name} already exists")
@@ -181,7 +194,7 @@ class Herder:
         return self.info(name)
 
     async def put_config(self, name: str, config: dict[str, str]) -> tuple[bool, ConnectorInfo]:
-        self._check(config)
+        await self._check(config)
         async with self._lock:
             created = self.configs.get(name) is None
             if not created:
@@ -365,6 +378,30 @@ class Herder:
         for i, config in enumerate(configs):
             self.worker.start_task(TaskId(name, i), config, ctype, paused)
 
+    def schedule_reload(self, name: str, ttl_ms: int) -> None:
+        """A config provider's values expire in ``ttl_ms``: restart the connector and its tasks
+        then, so they fetch fresh values (``config.action.reload=restart``)."""
+        pending = self._reloads.get(name)
+        due = asyncio.get_running_loop().time() + ttl_ms / 1000
+        if pending is not None and pending.when() <= due:
+            return
+        if pending is not None:
+            pending.cancel()
+        self._reloads[name] = asyncio.get_running_loop().call_later(ttl_ms / 1000, self._reload, name)
+
+    def _reload(self, name: str) -> None:
+        self._reloads.pop(name, None)
+        task = asyncio.get_running_loop().create_task(self._reload_now(name), name=f"reload-{name}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _reload_now(self, name: str) -> None:
+        try:
+            await self.restart_connector(name, include_tasks=True, only_failed=False)
+            log.info("connector restarted: config provider values expired", connector=name)
+        except NotFoundError:
+            pass
+
     def request_reconfiguration(self, name: str) -> None:
         """``ConnectorContext.request_task_reconfiguration``: regenerate tasks soon, off the caller's stack."""
         task = asyncio.get_running_loop().create_task(self._reconfigure(name), name=f"reconfigure-{name}")
@@ -387,7 +424,8 @@ class Herder:
             runner = self.worker.connectors.get(name)
             if runner is not None:
                 runner.fail(exc)
-            log.error("connector failed to start", connector=name, error=repr(exc))
+            secrets = runner.secrets if runner is not None else set()
+            log.error("connector failed to start", connector=name, error=mask_text(repr(exc), secrets))
             return False
         return True
 
@@ -405,7 +443,12 @@ class Herder:
         assert desc.cls is not None
         task_class = desc.cls.task_class
         class_name = f"{task_class.__module__}.{task_class.__qualname__}"
-        return [{**config, **{k: str(v) for k, v in task.items()}, "task.class": class_name} for task in raw]
+        return [
+            reverse_transform(
+                config, {**config, **{k: str(v) for k, v in task.items()}, "task.class": class_name}
+            )
+            for task in raw
+        ]
 
     async def _stop_connector(self, name: str, remove_status: bool = False) -> None:
         self.restarter.forget(name)

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from app.config.connector_config import SinkConnectorConfig, SourceConnectorConfig
+from app.config.providers import keys_with_placeholders
+from app.config.secrets import HIDDEN, is_secret_key, mask_config, mask_text, secret_values
 from app.config.topic_creation import validate_topic_creation
 from app.plugins.registry import PluginDesc, PluginRegistry
 from app.runtime.pipeline import split_list, with_prefix
@@ -44,6 +46,15 @@ class ConfigInfos:
             }
         )
 
+    def add_errors(self, key: str, value: str | None, errors: list[str]) -> None:
+        """Errors about ``key``, joined to its entry when the key is a known setting."""
+        for entry in self.configs:
+            if entry["value"] is not None and entry["value"]["name"] == key:
+                entry["value"]["errors"].extend(errors)
+                self.error_count += len(errors)
+                return
+        self.add(None, ConfigValueInfo(key, value, errors=list(errors)))
+
 
 def _definition_json(info: ConfigKeyInfo) -> dict[str, Any]:
     data = asdict(info)
@@ -51,7 +62,32 @@ def _definition_json(info: ConfigKeyInfo) -> dict[str, Any]:
 
 
 def java_map(config: Mapping[str, Any]) -> str:
-    return "{" + ", ".join(f"{k}={v}" for k, v in config.items()) + "}"
+    """A config the way Kafka's messages print it, with secret values hidden."""
+    return "{" + ", ".join(f"{k}={v}" for k, v in mask_config(config).items()) + "}"
+
+
+def hide_secrets(infos: ConfigInfos, raw: Mapping[str, str], resolved: set[str]) -> ConfigInfos:
+    """Validate output safe to return: keys holding placeholders show them unresolved, secret keys
+    show ``[hidden]``, and neither secret nor provider-resolved values appear inside any message."""
+    with_placeholders = keys_with_placeholders(raw)
+    declared = {
+        c["definition"]["name"]
+        for c in infos.configs
+        if c["definition"] and c["definition"]["type"] == ConfigType.PASSWORD.value
+    }
+    hidden = resolved | secret_values(raw, declared)
+    for entry in infos.configs:
+        value = entry["value"]
+        if value is None:
+            continue
+        if value["name"] in with_placeholders:
+            value["value"] = raw[value["name"]]
+        elif value["value"] is not None and is_secret_key(value["name"], declared):
+            value["value"] = HIDDEN
+        elif isinstance(value["value"], str):
+            value["value"] = mask_text(value["value"], hidden)
+        value["errors"] = [mask_text(e, hidden) for e in value["errors"]]
+    return infos
 
 
 def connector_type(desc: PluginDesc) -> str:

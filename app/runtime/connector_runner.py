@@ -26,6 +26,7 @@ class ConnectorRunner:
     def __init__(self, name: str, config: dict[str, str], ctx: RuntimeContext, connector_type: str) -> None:
         self.name = name
         self.config = config
+        self.secrets = ctx.secrets_of(config)
         self.ctx = ctx
         self.type = connector_type
         self.instance: Connector[Any] | None = None
@@ -34,9 +35,10 @@ class ConnectorRunner:
     async def start(self, paused: bool) -> None:
         desc = self.ctx.registry.resolve(self.config["connector.class"], ("source", "sink"))
         assert desc.cls is not None
+        config, self.secrets = await self.ctx.resolve(self.name, self.config)
         instance: Connector[Any] = desc.cls()
         instance.initialize(_Context(self))
-        await instance.start(instance.config_model.parse(self.config))
+        await instance.start(instance.config_model.parse(config))
         self.instance = instance
         self.set_state(State.PAUSED if paused else State.RUNNING)
 
@@ -53,7 +55,7 @@ class ConnectorRunner:
     def fail(self, error: BaseException) -> None:
         from app.runtime.task_runner import format_trace
 
-        self.set_state(State.FAILED, format_trace(error))
+        self.set_state(State.FAILED, format_trace(error, self.secrets))
         self.ctx.on_failure(self.name, None, error)
 
     async def stop(self) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from app.config.providers import ConfigProviders
+from app.config.secrets import password_keys, secret_values
 from app.metrics import WorkerMetrics
 from app.plugins.registry import PluginRegistry
 from app.runtime.states import TaskId
@@ -30,3 +32,28 @@ class RuntimeContext:
     metrics: WorkerMetrics
     on_reconfigure: Callable[[str], None] = lambda _: None
     """A connector asked for its task configs to be generated again."""
+    providers: ConfigProviders = field(default_factory=lambda: ConfigProviders({}))
+    """Resolve ``${provider:path:key}`` placeholders right before a connector or task starts."""
+    on_reload: Callable[[str, int], None] = lambda *_: None
+    """(connector, ttl ms): a provider said its values expire; restart the connector then."""
+
+    def secrets_of(self, config: dict[str, str]) -> set[str]:
+        """Values of the config's secret keys, including those its plugin declares PASSWORD."""
+        declared: set[str] = set()
+        desc = self.registry.find(config.get("connector.class", ""), ("source", "sink"))
+        if desc is not None and desc.cls is not None:
+            declared = password_keys(desc.cls.config_model)
+            task_class = getattr(desc.cls, "task_class", None)
+            if task_class is not None:
+                declared |= password_keys(task_class.config_model)
+        return secret_values(config, declared)
+
+    async def resolve(self, connector: str, config: dict[str, str]) -> tuple[dict[str, str], set[str]]:
+        """The config a starting connector or task gets, placeholders resolved, and every value
+        to keep out of traces and logs. Raises ConfigError naming unresolvable placeholders."""
+        resolution = await self.providers.resolve(config)
+        resolution.check()
+        reload = (config.get("config.action.reload") or "restart").strip().lower()
+        if resolution.ttl_ms is not None and reload == "restart":
+            self.on_reload(connector, resolution.ttl_ms)
+        return resolution.config, self.secrets_of(config) | resolution.values

@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import traceback
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from typing import Any
 
 import structlog
 
 from app.config.connector_config import ConnectorConfig, parse_connector_config
+from app.config.secrets import mask_text
+from app.logging import hide_in_logs
 from app.runtime.context import RuntimeContext
 from app.runtime.states import State, TaskId
 from app.runtime.status import Status
@@ -31,8 +34,9 @@ def first_error(exc: BaseException) -> BaseException:
     return exc
 
 
-def format_trace(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(exc)).rstrip()
+def format_trace(exc: BaseException, secrets: Iterable[str] = ()) -> str:
+    """The trace shown in ``/status``, with the config's secret values masked."""
+    return mask_text("".join(traceback.format_exception(exc)).rstrip(), secrets)
 
 
 class TaskRunner(ABC):
@@ -43,6 +47,8 @@ class TaskRunner(ABC):
     def __init__(self, task_id: TaskId, config: dict[str, str], ctx: RuntimeContext, *, paused: bool) -> None:
         self.id = task_id
         self.config = config
+        """Placeholders resolved once the task runs; the stored config keeps them."""
+        self.secrets = ctx.secrets_of(config)
         self.ctx = ctx
         self.stopping = asyncio.Event()
         self._resumed = asyncio.Event()
@@ -62,6 +68,8 @@ class TaskRunner(ABC):
     async def _run(self) -> None:
         structlog.contextvars.bind_contextvars(connector=self.id.connector, task=self.id.task)
         try:
+            self.config, self.secrets = await self.ctx.resolve(self.id.connector, self.config)
+            hide_in_logs(self.secrets)
             self.framework = parse_connector_config(self.config, self.connector_type)
             await self.execute()
         except asyncio.CancelledError:
@@ -70,8 +78,8 @@ class TaskRunner(ABC):
             error = first_error(exc)
             if isinstance(error, asyncio.CancelledError):
                 raise error from None
-            self.set_state(State.FAILED, trace=format_trace(error))
-            log.error("task failed", error=repr(error))
+            self.set_state(State.FAILED, trace=format_trace(error, self.secrets))
+            log.error("task failed", error=mask_text(repr(error), self.secrets))
             self.ctx.on_failure(self.id.connector, self.id, error)
 
     @abstractmethod

@@ -3,7 +3,8 @@
 A source plugin subclasses :class:`SourceConnector` and :class:`SourceTask`, a sink plugin
 :class:`SinkConnector` and :class:`SinkTask`; settings are a :class:`PluginConfig` model. The
 plugin is registered through an entry point in the ``penstock.source`` / ``penstock.sink`` /
-``penstock.converter`` / ``penstock.transformation`` / ``penstock.predicate`` groups.
+``penstock.converter`` / ``penstock.transformation`` / ``penstock.predicate`` groups; a
+:class:`ConfigProvider` (``${provider:path:key}`` placeholders) in ``penstock.config_provider``.
 """
 
 from connectors.sdk.config import (
@@ -17,6 +18,7 @@ from connectors.sdk.config import (
     Width,
     setting,
 )
+from connectors.sdk.config_provider import ConfigData, ConfigProvider
 from connectors.sdk.connector import Connector, ConnectorContext, SinkConnector, SourceConnector
 from connectors.sdk.converter import Converter, HeaderConverter
 from connectors.sdk.data import Field, Schema, SchemaAndValue, SchemaType, Struct
@@ -43,8 +45,10 @@ from connectors.sdk.transform import Predicate, Transformation
 __all__ = [
     "AlreadyExistsError",
     "CommaList",
+    "ConfigData",
     "ConfigError",
     "ConfigKeyInfo",
+    "ConfigProvider",
     "ConfigType",
     "ConfigValueInfo",
     "ConnectError",

@@ -71,7 +71,7 @@ async def validate(plugin: str, request: Request, herder: HerderDep) -> Any:
         )
     if not declared.removesuffix("Connector").endswith(plugin.removesuffix("Connector")):
         raise HttpError(400, f"Included connector type {declared} does not match request type {plugin}")
-    infos = herder.validate(config)  # type: ignore[arg-type]  # the same checks as POST /connectors
+    infos = await herder.validate(config)  # type: ignore[arg-type]  # the same checks as POST /connectors
     return JsonResponse(
         {
             "name": infos.name,

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from connectors.sdk import (
+    ConfigData,
     ConfigError,
+    ConfigProvider,
     PluginConfig,
     SinkConnector,
     SinkRecord,
@@ -139,3 +141,22 @@ class FlakySourceConnector(SourceConnector[FlakyConfig]):
 
     def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
         return [{}]
+
+
+class ExpiringConfig(PluginConfig):
+    ttl_ms: int = setting(60_000, doc="How long the values it hands out stay valid")
+
+
+class ExpiringFileConfigProvider(ConfigProvider):
+    """``key=value`` lines of a file, valid for ``ttl.ms`` (a stand-in for a vault lease)."""
+
+    config_model = ExpiringConfig
+
+    def configure(self, config: PluginConfig) -> None:
+        assert isinstance(config, ExpiringConfig)
+        self.ttl_ms = config.ttl_ms
+
+    async def get(self, path: str, keys: Collection[str] | None = None) -> ConfigData:
+        text = Path(path).read_text()
+        data = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+        return ConfigData({k: v for k, v in data.items() if keys is None or k in keys}, ttl_ms=self.ttl_ms)
