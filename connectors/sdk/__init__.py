@@ -4,6 +4,12 @@ A source plugin subclasses :class:`SourceConnector` and :class:`SourceTask`, a s
 :class:`SinkConnector` and :class:`SinkTask`; settings are a :class:`PluginConfig` model. The
 plugin is registered through an entry point in the ``penstock.source`` / ``penstock.sink`` /
 ``penstock.converter`` / ``penstock.transformation`` / ``penstock.predicate`` groups.
+
+Data: schemas are built with :class:`SchemaBuilder` (or the ``*_SCHEMA`` constants and
+``struct_schema``), logical values converted with :class:`Decimal` / :class:`Date` /
+:class:`Time` / :class:`Timestamp` (schema helpers, not value types: values are the standard
+``decimal`` and ``datetime`` types), and checked with :func:`validate_value`.
+:mod:`connectors.sdk.testing` runs a connector's tasks in memory for its tests.
 """
 
 from connectors.sdk.config import (
@@ -18,8 +24,43 @@ from connectors.sdk.config import (
     setting,
 )
 from connectors.sdk.connector import Connector, ConnectorContext, SinkConnector, SourceConnector
-from connectors.sdk.converter import Converter, HeaderConverter
-from connectors.sdk.data import Field, Schema, SchemaAndValue, SchemaType, Struct
+from connectors.sdk.converter import Converter, HeaderConverter, has_batch_hooks
+from connectors.sdk.data import (
+    BOOLEAN_SCHEMA,
+    BYTES_SCHEMA,
+    DATE,
+    DATE_SCHEMA,
+    DECIMAL,
+    FLOAT32_SCHEMA,
+    FLOAT64_SCHEMA,
+    INT8_SCHEMA,
+    INT16_SCHEMA,
+    INT32_SCHEMA,
+    INT64_SCHEMA,
+    OPTIONAL_BOOLEAN_SCHEMA,
+    OPTIONAL_BYTES_SCHEMA,
+    OPTIONAL_FLOAT32_SCHEMA,
+    OPTIONAL_FLOAT64_SCHEMA,
+    OPTIONAL_INT8_SCHEMA,
+    OPTIONAL_INT16_SCHEMA,
+    OPTIONAL_INT32_SCHEMA,
+    OPTIONAL_INT64_SCHEMA,
+    OPTIONAL_STRING_SCHEMA,
+    STRING_SCHEMA,
+    TIME,
+    TIME_SCHEMA,
+    TIMESTAMP,
+    TIMESTAMP_SCHEMA,
+    Field,
+    Schema,
+    SchemaAndValue,
+    SchemaType,
+    Struct,
+    array_schema,
+    decimal_schema,
+    map_schema,
+    struct_schema,
+)
 from connectors.sdk.errors import (
     AlreadyExistsError,
     ConfigError,
@@ -28,6 +69,7 @@ from connectors.sdk.errors import (
     NotFoundError,
     RetriableError,
 )
+from connectors.sdk.logical import Date, Decimal, Time, Timestamp, logical_name
 from connectors.sdk.records import (
     ConnectRecord,
     Header,
@@ -36,13 +78,41 @@ from connectors.sdk.records import (
     SourceRecord,
     TopicPartition,
 )
-from connectors.sdk.sink import SinkTask, SinkTaskContext
-from connectors.sdk.source import SourceTask, SourceTaskContext
+from connectors.sdk.schema_builder import SchemaBuilder
+from connectors.sdk.sink import ErrantRecordReporter, SinkTask, SinkTaskContext
+from connectors.sdk.source import CommittedOffsets, SourceTask, SourceTaskContext
 from connectors.sdk.transform import Predicate, Transformation
+from connectors.sdk.values import convert_value, infer_schema, validate_value
 
 __all__ = [
+    "BOOLEAN_SCHEMA",
+    "BYTES_SCHEMA",
+    "DATE",
+    "DATE_SCHEMA",
+    "DECIMAL",
+    "FLOAT32_SCHEMA",
+    "FLOAT64_SCHEMA",
+    "INT8_SCHEMA",
+    "INT16_SCHEMA",
+    "INT32_SCHEMA",
+    "INT64_SCHEMA",
+    "OPTIONAL_BOOLEAN_SCHEMA",
+    "OPTIONAL_BYTES_SCHEMA",
+    "OPTIONAL_FLOAT32_SCHEMA",
+    "OPTIONAL_FLOAT64_SCHEMA",
+    "OPTIONAL_INT8_SCHEMA",
+    "OPTIONAL_INT16_SCHEMA",
+    "OPTIONAL_INT32_SCHEMA",
+    "OPTIONAL_INT64_SCHEMA",
+    "OPTIONAL_STRING_SCHEMA",
+    "STRING_SCHEMA",
+    "TIME",
+    "TIMESTAMP",
+    "TIMESTAMP_SCHEMA",
+    "TIME_SCHEMA",
     "AlreadyExistsError",
     "CommaList",
+    "CommittedOffsets",
     "ConfigError",
     "ConfigKeyInfo",
     "ConfigType",
@@ -53,7 +123,10 @@ __all__ = [
     "ConnectorContext",
     "Converter",
     "DataError",
+    "Date",
+    "Decimal",
     "EmptyConfig",
+    "ErrantRecordReporter",
     "Field",
     "Header",
     "HeaderConverter",
@@ -65,6 +138,7 @@ __all__ = [
     "RetriableError",
     "Schema",
     "SchemaAndValue",
+    "SchemaBuilder",
     "SchemaType",
     "SinkConnector",
     "SinkRecord",
@@ -75,8 +149,19 @@ __all__ = [
     "SourceTask",
     "SourceTaskContext",
     "Struct",
+    "Time",
+    "Timestamp",
     "TopicPartition",
     "Transformation",
     "Width",
+    "array_schema",
+    "convert_value",
+    "decimal_schema",
+    "has_batch_hooks",
+    "infer_schema",
+    "logical_name",
+    "map_schema",
     "setting",
+    "struct_schema",
+    "validate_value",
 ]

@@ -204,7 +204,9 @@ class SchemaBuilder:
             version=self._version,
             doc=self._doc,
             parameters=dict(self._parameters) if self._parameters is not None else None,
-            fields=tuple(Field(name, index, member) for index, (name, member) in enumerate(self._fields.items())),
+            fields=tuple(
+                Field(name, index, member) for index, (name, member) in enumerate(self._fields.items())
+            ),
             key_schema=self._key_schema,
             value_schema=self._value_schema,
         )

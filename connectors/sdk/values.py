@@ -45,7 +45,7 @@ from connectors.sdk.data import (
 from connectors.sdk.errors import DataError
 from connectors.sdk.logical import Date, Decimal, Time, Timestamp, logical_name
 
-__all__ = ["convert", "infer_schema", "validate_struct", "validate_value"]
+__all__ = ["convert_value", "infer_schema", "validate_struct", "validate_value"]
 
 _INT_RANGES: Final = {
     SchemaType.INT8: (-(2**7), 2**7 - 1),
@@ -95,7 +95,9 @@ def validate_struct(struct: Struct) -> None:
 def _validate(schema: Schema, value: Any, location: str) -> None:
     if value is None:
         if not schema.optional:
-            raise DataError(f"Invalid value: null used for required {location}, schema type: {schema.type.name}")
+            raise DataError(
+                f"Invalid value: null used for required {location}, schema type: {schema.type.name}"
+            )
         return
     logical = logical_name(schema)
     expected = _LOGICAL_TYPES[logical] if logical is not None else _PRIMITIVE_TYPES[schema.type]
@@ -114,7 +116,9 @@ def _validate_children(schema: Schema, value: Any, location: str) -> None:
     bounds = _INT_RANGES.get(kind)
     if bounds is not None:
         if not bounds[0] <= value <= bounds[1]:
-            raise DataError(f"Invalid value {value} for schema with type {kind.name}: out of range for {location}")
+            raise DataError(
+                f"Invalid value {value} for schema with type {kind.name}: out of range for {location}"
+            )
     elif kind is SchemaType.STRUCT:
         if value.schema is not schema and not _same_struct_schema(value.schema, schema):
             raise DataError("Struct schemas do not match.")
@@ -198,7 +202,7 @@ def _common_schema(items: list[Any] | tuple[Any, ...]) -> Schema | None:
     return found.as_optional() if nullable else found
 
 
-def convert(schema: Schema, value: Any) -> Any:
+def convert_value(schema: Schema, value: Any) -> Any:
     """``value`` turned into the Python type ``schema`` expects, where that loses nothing.
 
     For values that come from text or loosely typed sources: ``"42"`` to an INT32, ``"true"`` to a
@@ -226,7 +230,9 @@ def _convert(kind: SchemaType, value: Any) -> Any:
             return int(value)
         return value
     if kind is SchemaType.FLOAT32 or kind is SchemaType.FLOAT64:
-        if isinstance(value, str | decimal.Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+        if isinstance(value, str | decimal.Decimal) or (
+            isinstance(value, int) and not isinstance(value, bool)
+        ):
             return float(value)
         return value
     if kind is SchemaType.BOOLEAN and isinstance(value, str):
