@@ -50,10 +50,11 @@ def build_converters(
         group = "header_converter" if kind == "header" else "converter"
         desc = registry.resolve(name, (group,))
         instance = desc.new()
+        parsed = instance.config_model.parse(extra)  # converters get their model, as transforms do
         if kind == "header":
-            instance.configure(extra)
+            instance.configure(parsed)
         else:
-            instance.configure(extra, is_key=kind == "key")
+            instance.configure(parsed, is_key=kind == "key")
         return instance
 
     return Converters(make("key"), make("value"), make("header"))

@@ -7,9 +7,9 @@ writing ``repr()`` garbage.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
+from connectors.sdk.config import PluginConfig
 from connectors.sdk.converter import Converter, HeaderConverter
 from connectors.sdk.data import OPTIONAL_BYTES_SCHEMA, Schema, SchemaAndValue, SchemaType
 from connectors.sdk.errors import DataError
@@ -22,7 +22,7 @@ class ByteArrayConverter(Converter, HeaderConverter):
 
     aliases = ("org.apache.kafka.connect.converters.ByteArrayConverter",)
 
-    def configure(self, config: Mapping[str, str], *, is_key: bool = False) -> None:
+    def configure(self, config: PluginConfig, *, is_key: bool = False) -> None:
         """Nothing to configure; accepts both the converter and the header-converter call."""
 
     def from_connect_data(self, topic: str, schema: Schema | None, value: Any) -> bytes | None:

@@ -30,7 +30,6 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Final, Generic, TypeVar
@@ -52,6 +51,11 @@ from connectors.sdk.data import (
     Struct,
 )
 from connectors.sdk.errors import DataError
+from connectors.sdk.logical import Date as LogicalDate
+from connectors.sdk.logical import Decimal as LogicalDecimal
+from connectors.sdk.logical import Time as LogicalTime
+from connectors.sdk.logical import Timestamp as LogicalTimestamp
+from connectors.sdk.logical import logical_name
 
 __all__ = ["DecimalFormat", "JsonConverter", "JsonConverterConfig"]
 
@@ -142,10 +146,6 @@ _INT_RANGES: Final = {
     SchemaType.INT32: (-(2**31), 2**31 - 1),
     SchemaType.INT64: (-(2**63), 2**63 - 1),
 }
-_EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
-_EPOCH: Final = datetime(1970, 1, 1)
-_EPOCH_UTC: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_MILLISECOND: Final = timedelta(milliseconds=1)
 _MS_PER_DAY: Final = 86_400_000
 _NON_FINITE_TEXT: Final = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -231,40 +231,11 @@ def _deserialization_error(exc: Exception) -> DataError:
     return DataError(f"Converting byte[] to Kafka Connect data failed due to serialization error: {exc}")
 
 
-def _decimal_scale(schema: Schema) -> int:
-    raw = (schema.parameters or {}).get("scale")
-    if raw is None:
-        raise DataError("Invalid Decimal schema: scale parameter not found.")
-    try:
-        return int(raw)
-    except ValueError:
-        raise DataError(f"Invalid Decimal schema: scale parameter {raw!r} is not an integer.") from None
-
-
-def _unscaled(value: Any, scale: int) -> int:
-    """The unscaled integer of ``value`` at ``scale``, exactly (no context rounding)."""
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise DataError(f"Decimal value {value} cannot be represented in Kafka Connect")
-        numerator, denominator = value.as_integer_ratio()
-    elif isinstance(value, int) and not isinstance(value, bool):
-        numerator, denominator = value, 1
-    else:
-        raise DataError(f"Invalid type for Decimal, expected Decimal but was {type(value)}")
-    power: int = 10 ** abs(scale)
-    if scale >= 0:
-        unscaled, remainder = divmod(numerator * power, denominator)
-    else:
-        unscaled, remainder = divmod(numerator, denominator * power)
-    if remainder:
-        raise DataError(f"Decimal value {value} does not fit the schema's scale {scale}")
-    return unscaled
-
-
-def _twos_complement(unscaled: int) -> bytes:
-    """Java's ``BigInteger.toByteArray``: big-endian, minimal length, with a sign bit."""
-    bits = unscaled.bit_length() if unscaled >= 0 else (~unscaled).bit_length()
-    return unscaled.to_bytes(bits // 8 + 1, "big", signed=True)
+_decimal_scale: Final = LogicalDecimal.scale
+_unscaled: Final = LogicalDecimal.unscaled
+_twos_complement: Final = LogicalDecimal.encode
+_decode_unscaled: Final = LogicalDecimal.decode
+_from_unscaled: Final = LogicalDecimal.from_unscaled
 
 
 def _plain_decimal(unscaled: int, scale: int) -> bytes:
@@ -331,40 +302,28 @@ def _write_bytes(value: Any) -> Any:
 
 
 def _write_date(value: Any) -> Any:
-    if type(value) is date:
-        return value.toordinal() - _EPOCH_ORDINAL
-    if isinstance(value, datetime):
-        moment = value.astimezone(UTC) if value.tzinfo is not None else value
-        if moment.time() != time(0):
-            raise DataError("Kafka Connect Date type should not have any time fields set to non-zero values.")
-        return moment.toordinal() - _EPOCH_ORDINAL
-    if isinstance(value, date):
-        return value.toordinal() - _EPOCH_ORDINAL
     if isinstance(value, int) and not isinstance(value, bool):
         return _INT32_WRITER(value)
-    raise DataError(f"Invalid type for Date, expected date but was {type(value)}")
+    return _date_to_days(value)
 
 
 def _write_time(value: Any) -> Any:
-    if isinstance(value, time):
-        return ((value.hour * 60 + value.minute) * 60 + value.second) * 1000 + value.microsecond // 1000
     if isinstance(value, int) and not isinstance(value, bool):
         if 0 <= value < _MS_PER_DAY:
             return int(value)
         raise DataError(f"Invalid value for Time: {value} ms is not within one day")
-    raise DataError(f"Invalid type for Time, expected time but was {type(value)}")
+    return _time_to_millis(value)
 
 
 def _write_timestamp(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            return (value - _EPOCH) // _MILLISECOND
-        return (value - _EPOCH_UTC) // _MILLISECOND
     if isinstance(value, int) and not isinstance(value, bool):
         return _INT64_WRITER(value)
-    raise DataError(f"Invalid type for Timestamp, expected datetime but was {type(value)}")
+    return _timestamp_to_millis(value)
 
 
+_date_to_days: Final = LogicalDate.to_days
+_time_to_millis: Final = LogicalTime.to_millis
+_timestamp_to_millis: Final = LogicalTimestamp.to_millis
 _INT32_WRITER: Final = _int_writer(SchemaType.INT32)
 _INT64_WRITER: Final = _int_writer(SchemaType.INT64)
 
@@ -438,13 +397,10 @@ def _read_bytes(value: Any) -> Any:
 
 
 def _decimal_reader(scale: int) -> _Reader:
-    exponent = -scale
-
     def read(value: Any) -> Any:
         kind = type(value)
         if kind is str:
-            raw = _read_bytes(value)
-            return Decimal(f"{int.from_bytes(raw, 'big', signed=True)}E{exponent}")
+            return _from_unscaled(_decode_unscaled(_read_bytes(value)), scale)
         if kind is Decimal:
             return value
         if kind is int:
@@ -464,10 +420,7 @@ def _read_date(value: Any) -> Any:
         raise DataError(
             f"Invalid type for Date, underlying representation should be integer but was {_node_type(value)}"
         )
-    try:
-        return date.fromordinal(value + _EPOCH_ORDINAL)
-    except (ValueError, OverflowError):
-        raise DataError(f"Date value {value} (days since epoch) is out of range") from None
+    return LogicalDate.from_days(value)
 
 
 def _read_time(value: Any) -> Any:
@@ -475,9 +428,7 @@ def _read_time(value: Any) -> Any:
         raise DataError(
             f"Invalid type for Time, underlying representation should be integer but was {_node_type(value)}"
         )
-    if not 0 <= value < _MS_PER_DAY:
-        raise DataError(f"Time values must be within one day (0 to {_MS_PER_DAY - 1} ms), got {value}")
-    return time(value // 3_600_000, value // 60_000 % 60, value // 1000 % 60, value % 1000 * 1000)
+    return LogicalTime.from_millis(value)
 
 
 def _read_timestamp(value: Any) -> Any:
@@ -486,10 +437,7 @@ def _read_timestamp(value: Any) -> Any:
             "Invalid type for Timestamp, underlying representation should be integral but was "
             + _node_type(value)
         )
-    try:
-        return _EPOCH_UTC + timedelta(milliseconds=value)
-    except OverflowError:
-        raise DataError(f"Timestamp value {value} is out of range") from None
+    return LogicalTimestamp.from_millis(value)
 
 
 def _primitive_reader(schema_type: SchemaType) -> _Reader | None:
@@ -506,21 +454,11 @@ def _primitive_reader(schema_type: SchemaType) -> _Reader | None:
     return None
 
 
-def _logical_kind(schema: Schema) -> str | None:
-    """The logical type name if ``schema`` is one of the four JsonConverter knows."""
-    name = schema.name
-    if name is None:
-        return None
-    if name == DECIMAL and schema.type is SchemaType.BYTES:
-        return DECIMAL
-    if name in (DATE, TIME) and schema.type is SchemaType.INT32:
-        return name
-    if name == TIMESTAMP and schema.type is SchemaType.INT64:
-        return name
-    return None
+_logical_kind: Final = logical_name
+"""The logical type name if ``schema`` is one of the four JsonConverter knows."""
 
 
-class JsonConverter(Converter, HeaderConverter):
+class JsonConverter(Converter[JsonConverterConfig], HeaderConverter[JsonConverterConfig]):
     """Kafka Connect's JsonConverter, usable for keys, values and headers."""
 
     config_model = JsonConverterConfig
@@ -530,10 +468,10 @@ class JsonConverter(Converter, HeaderConverter):
         self.is_key = False
         self._apply(JsonConverterConfig())
 
-    def configure(self, config: Mapping[str, str], *, is_key: bool = False) -> None:
+    def configure(self, config: JsonConverterConfig, *, is_key: bool = False) -> None:
         """One method for both roles: the header role has no ``is_key`` and means a value."""
         self.is_key = is_key
-        self._apply(JsonConverterConfig.parse(config))
+        self._apply(config)
 
     def _apply(self, config: JsonConverterConfig) -> None:
         self.config = config

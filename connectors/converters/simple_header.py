@@ -18,14 +18,21 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
 from typing import Any, Final
 
 import orjson
 
 from connectors.converters.string import to_text
+from connectors.sdk.config import PluginConfig
 from connectors.sdk.converter import HeaderConverter
-from connectors.sdk.data import OPTIONAL_STRING_SCHEMA, Schema, SchemaAndValue, SchemaType
+from connectors.sdk.data import (
+    OPTIONAL_BOOLEAN_SCHEMA,
+    OPTIONAL_FLOAT64_SCHEMA,
+    OPTIONAL_INT64_SCHEMA,
+    OPTIONAL_STRING_SCHEMA,
+    Schema,
+    SchemaAndValue,
+)
 
 __all__ = [
     "OPTIONAL_BOOLEAN_SCHEMA",
@@ -34,10 +41,6 @@ __all__ = [
     "SimpleHeaderConverter",
     "infer",
 ]
-
-OPTIONAL_BOOLEAN_SCHEMA: Final = Schema(SchemaType.BOOLEAN, optional=True)
-OPTIONAL_INT64_SCHEMA: Final = Schema(SchemaType.INT64, optional=True)
-OPTIONAL_FLOAT64_SCHEMA: Final = Schema(SchemaType.FLOAT64, optional=True)
 
 _NULL: Final = SchemaAndValue(None, None)
 _TRUE: Final = SchemaAndValue(OPTIONAL_BOOLEAN_SCHEMA, True)
@@ -53,7 +56,7 @@ class SimpleHeaderConverter(HeaderConverter):
 
     aliases = ("org.apache.kafka.connect.storage.SimpleHeaderConverter",)
 
-    def configure(self, config: Mapping[str, str]) -> None:
+    def configure(self, config: PluginConfig) -> None:
         """No settings."""
 
     def from_connect_header(

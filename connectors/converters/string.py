@@ -85,7 +85,7 @@ def to_text(value: Any) -> str:
     return str(value)
 
 
-class StringConverter(Converter, HeaderConverter):
+class StringConverter(Converter[StringConverterConfig], HeaderConverter[StringConverterConfig]):
     """Text in a configurable encoding; usable for keys, values and headers."""
 
     config_model = StringConverterConfig
@@ -95,10 +95,10 @@ class StringConverter(Converter, HeaderConverter):
         self.is_key = False
         self._apply(StringConverterConfig())
 
-    def configure(self, config: Mapping[str, str], *, is_key: bool = False) -> None:
+    def configure(self, config: StringConverterConfig, *, is_key: bool = False) -> None:
         """One method for both roles: the header role has no ``is_key``."""
         self.is_key = is_key
-        self._apply(StringConverterConfig.parse(config))
+        self._apply(config)
 
     def _apply(self, config: StringConverterConfig) -> None:
         self.config = config

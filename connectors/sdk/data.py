@@ -1,7 +1,9 @@
-"""Kafka Connect's data model: schemas, structs and the logical types JsonConverter knows.
+"""Kafka Connect's data model: schemas, structs and the names of the four logical types.
 
-Only what converters and transforms need: a ``Schema`` describes a value, a ``Struct`` is a
-value with a struct schema. Schemaless data is plain Python (dict, list, str, int, ...).
+A ``Schema`` describes a value, a ``Struct`` is a value with a struct schema. Schemaless data is
+plain Python (dict, list, str, int, ...). Build schemas with :class:`~connectors.sdk.SchemaBuilder`
+or the small helpers here; convert logical values with :mod:`connectors.sdk.logical`; check a
+value against a schema with :func:`connectors.sdk.values.validate_value`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from connectors.sdk.errors import DataError
 
 
 class SchemaType(StrEnum):
+    """Connect's schema types; the value is the name the JSON schema envelope uses."""
+
     INT8 = "int8"
     INT16 = "int16"
     INT32 = "int32"
@@ -30,6 +34,7 @@ class SchemaType(StrEnum):
 
     @property
     def is_primitive(self) -> bool:
+        """True for every type that has no child schemas."""
         return self not in (SchemaType.ARRAY, SchemaType.MAP, SchemaType.STRUCT)
 
 
@@ -58,12 +63,14 @@ class Schema:
     value_schema: Schema | None = None
 
     def field(self, name: str) -> Field | None:
+        """The struct member called ``name``, or None (also for non-struct schemas)."""
         for f in self.fields:
             if f.name == name:
                 return f
         return None
 
     def as_optional(self) -> Schema:
+        """The same schema, accepting null."""
         return replace(self, optional=True)
 
 
@@ -75,6 +82,7 @@ def struct_schema(
     version: int | None = None,
     doc: str | None = None,
 ) -> Schema:
+    """A struct schema from ``(name, schema)`` pairs, in field order; names must be unique."""
     members = tuple(Field(n, i, s) for i, (n, s) in enumerate(fields))
     names = [f.name for f in members]
     if len(set(names)) != len(names):
@@ -83,10 +91,12 @@ def struct_schema(
 
 
 def array_schema(items: Schema, *, optional: bool = False) -> Schema:
+    """An array whose elements all have the schema ``items``."""
     return Schema(SchemaType.ARRAY, optional=optional, value_schema=items)
 
 
 def map_schema(keys: Schema, values: Schema, *, optional: bool = False) -> Schema:
+    """A map from ``keys`` to ``values``; non-string keys are legal (JSON writes them as pairs)."""
     return Schema(SchemaType.MAP, optional=optional, key_schema=keys, value_schema=values)
 
 
@@ -99,6 +109,13 @@ FLOAT64_SCHEMA = Schema(SchemaType.FLOAT64)
 BOOLEAN_SCHEMA = Schema(SchemaType.BOOLEAN)
 STRING_SCHEMA = Schema(SchemaType.STRING)
 BYTES_SCHEMA = Schema(SchemaType.BYTES)
+OPTIONAL_INT8_SCHEMA = Schema(SchemaType.INT8, optional=True)
+OPTIONAL_INT16_SCHEMA = Schema(SchemaType.INT16, optional=True)
+OPTIONAL_INT32_SCHEMA = Schema(SchemaType.INT32, optional=True)
+OPTIONAL_INT64_SCHEMA = Schema(SchemaType.INT64, optional=True)
+OPTIONAL_FLOAT32_SCHEMA = Schema(SchemaType.FLOAT32, optional=True)
+OPTIONAL_FLOAT64_SCHEMA = Schema(SchemaType.FLOAT64, optional=True)
+OPTIONAL_BOOLEAN_SCHEMA = Schema(SchemaType.BOOLEAN, optional=True)
 OPTIONAL_STRING_SCHEMA = Schema(SchemaType.STRING, optional=True)
 OPTIONAL_BYTES_SCHEMA = Schema(SchemaType.BYTES, optional=True)
 
@@ -110,6 +127,7 @@ TIMESTAMP = "org.apache.kafka.connect.data.Timestamp"
 
 
 def decimal_schema(scale: int, *, optional: bool = False) -> Schema:
+    """Kafka's ``Decimal.schema(scale)``: bytes holding the unscaled two's-complement integer."""
     return Schema(
         SchemaType.BYTES, optional=optional, name=DECIMAL, version=1, parameters={"scale": str(scale)}
     )
@@ -122,7 +140,13 @@ TIMESTAMP_SCHEMA = Schema(SchemaType.INT64, name=TIMESTAMP, version=1)
 
 @dataclass(slots=True)
 class Struct:
-    """A value for a struct schema; fields are addressed by name."""
+    """A value for a struct schema; fields are addressed by name.
+
+    ``put`` checks the value against the field's schema, as Kafka's ``Struct.put`` does, so a
+    wrong type fails where the connector builds the record rather than later in a converter.
+    Building with ``Struct(schema, {...})`` skips that check (converters use it on the hot path);
+    call :meth:`validate` to check a whole struct, required fields included.
+    """
 
     schema: Schema
     values: dict[str, Any] = field(default_factory=dict)
@@ -132,15 +156,27 @@ class Struct:
             raise DataError(f"A Struct needs a struct schema, not {self.schema.type}")
 
     def get(self, name: str) -> Any:
+        """The field's value; a ``DataError`` for a name the schema does not have."""
         if self.schema.field(name) is None:
             raise DataError(f"{name} is not a valid field name")
         return self.values.get(name)
 
     def put(self, name: str, value: Any) -> Struct:
-        if self.schema.field(name) is None:
+        """Set a field after checking ``value`` against its schema; returns self for chaining."""
+        member = self.schema.field(name)
+        if member is None:
             raise DataError(f"{name} is not a valid field name")
+        from connectors.sdk.values import validate_value  # values builds on this module
+
+        validate_value(member.schema, value, field=name)
         self.values[name] = value
         return self
+
+    def validate(self) -> None:
+        """Raise ``DataError`` unless every field holds a valid value (null only where allowed)."""
+        from connectors.sdk.values import validate_struct
+
+        validate_struct(self)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict in field order, e.g. for writing a struct as JSON."""
@@ -160,5 +196,7 @@ def to_plain(value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class SchemaAndValue:
+    """A value with its schema (None for schemaless data), as converters return them."""
+
     schema: Schema | None
     value: Any

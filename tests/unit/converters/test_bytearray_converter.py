@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.converters.bytearray import ByteArrayConverter
+from connectors.sdk.config import EmptyConfig
 from connectors.sdk.data import (
     BYTES_SCHEMA,
     OPTIONAL_BYTES_SCHEMA,
@@ -21,7 +22,7 @@ def test_aliases() -> None:
 
 def test_write_passes_bytes_through() -> None:
     converter = ByteArrayConverter()
-    converter.configure({"converter.type": "value"}, is_key=False)
+    converter.configure(EmptyConfig(), is_key=False)
     payload = b"\x00\x01\xfe"
     assert converter.from_connect_data("t", BYTES_SCHEMA, payload) is payload
     assert converter.from_connect_data("t", None, payload) is payload
@@ -58,7 +59,7 @@ def test_read_is_optional_bytes() -> None:
 
 def test_header_role() -> None:
     converter = ByteArrayConverter()
-    converter.configure({})
+    converter.configure(EmptyConfig())
     assert converter.from_connect_header("t", "k", BYTES_SCHEMA, b"v") == b"v"
     assert converter.to_connect_header("t", "k", b"v") == SchemaAndValue(OPTIONAL_BYTES_SCHEMA, b"v")
     with pytest.raises(DataError, match="Invalid schema type for ByteArrayConverter: STRING"):

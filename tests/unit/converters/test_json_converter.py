@@ -42,7 +42,7 @@ OPTIONAL_INT64 = Schema(SchemaType.INT64, optional=True)
 
 def converter(**settings: str) -> JsonConverter:
     instance = JsonConverter()
-    instance.configure(settings, is_key=False)
+    instance.configure(JsonConverterConfig.parse(settings), is_key=False)
     return instance
 
 
@@ -674,7 +674,7 @@ def test_round_trip_struct_default_value() -> None:
 
 def test_header_role_is_value_conversion() -> None:
     json = JsonConverter()
-    json.configure({"converter.type": "header"})
+    json.configure(JsonConverterConfig.parse({"converter.type": "header"}))
     data = json.from_connect_header("t", "h", INT32_SCHEMA, 3)
     assert data == b'{"schema":{"type":"int32","optional":false},"payload":3}'
     assert json.to_connect_header("t", "h", data) == SchemaAndValue(INT32_SCHEMA, 3)

@@ -25,7 +25,7 @@ from connectors.sdk.data import (
 
 def converter() -> SimpleHeaderConverter:
     instance = SimpleHeaderConverter()
-    instance.configure({"converter.type": "header"})
+    instance.configure(SimpleHeaderConverter.config_model.parse({"converter.type": "header"}))
     return instance
 
 

@@ -71,7 +71,9 @@ def test_read_is_optional_string() -> None:
 
 def test_other_encoding() -> None:
     converter = StringConverter()
-    converter.configure({"converter.encoding": "ISO-8859-1", "converter.type": "value"}, is_key=False)
+    converter.configure(
+        StringConverterConfig.parse({"converter.encoding": "ISO-8859-1", "converter.type": "value"}), is_key=False
+    )
     assert converter.from_connect_data("t", None, "h\u00e9") == b"h\xe9"
     assert converter.from_connect_data("t", None, "\u20ac") == b"?"  # unmappable, like Java
     assert converter.to_connect_data("t", b"h\xe9").value == "h\u00e9"
@@ -79,7 +81,7 @@ def test_other_encoding() -> None:
 
 def test_unknown_encoding_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as excinfo:
-        StringConverter().configure({"converter.encoding": "EBCDIC-9000"}, is_key=True)
+        StringConverterConfig.parse({"converter.encoding": "EBCDIC-9000"})
     assert str(excinfo.value) == (
         "Invalid value EBCDIC-9000 for configuration converter.encoding: "
         "Unsupported character encoding: EBCDIC-9000"
@@ -88,7 +90,7 @@ def test_unknown_encoding_is_a_config_error() -> None:
 
 def test_header_role() -> None:
     converter = StringConverter()
-    converter.configure({"converter.type": "header"})
+    converter.configure(StringConverterConfig.parse({"converter.type": "header"}))
     assert converter.from_connect_header("t", "k", None, "v") == b"v"
     assert converter.from_connect_header("t", "k", None, None) is None
     assert converter.to_connect_header("t", "k", b"v") == SchemaAndValue(OPTIONAL_STRING_SCHEMA, "v")
