@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -32,6 +32,8 @@ class Stage(StrEnum):
     VALUE_CONVERTER = "VALUE_CONVERTER"
     HEADER_CONVERTER = "HEADER_CONVERTER"
     TRANSFORMATION = "TRANSFORMATION"
+    TASK_PUT = "TASK_PUT"
+    """A sink task reported the record through its errant-record reporter (KIP-610)."""
 
 
 class ToleranceExceeded(ConnectError):
@@ -108,7 +110,7 @@ class ErrorHandler:
         except Exception as exc:
             if self.retries and isinstance(exc, RetriableError):
                 return Retry(exc)
-            return self._fail(stage, exc, fn, original, shown)
+            return self.fail(stage, exc, fn, original, shown)
 
     async def retry(
         self,
@@ -136,12 +138,44 @@ class ErrorHandler:
                 return fn(*args)
             except Exception as exc:
                 if not isinstance(exc, RetriableError):
-                    return self._fail(stage, exc, fn, original, shown)
+                    return self.fail(stage, exc, fn, original, shown)
                 error = exc
                 log.debug("retrying a failed operation", stage=str(stage), error=repr(exc))
-        return self._fail(stage, error, fn, original, shown)
+        return self.fail(stage, error, fn, original, shown)
 
-    def _fail(
+    async def run_batch_hook(
+        self,
+        stage: Stage,
+        hook: Callable[[Any], Awaitable[None]],
+        items: Any,
+        records: Sequence[tuple[ConsumerRecord | None, Any]],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> bool:
+        """Await a converter's batch hook (``prepare_*``); False when it failed and every record
+        of the batch was tolerated (``records`` are their ``(original, shown)`` pairs).
+
+        A failure counts against each record of the batch, as if each per-record call had raised
+        it; a ``RetriableError`` is retried first, as for a per-record stage.
+        """
+        deadline = None if self.retry_timeout_ms < 0 else time.monotonic() + self.retry_timeout_ms / 1000
+        delay_s = RETRY_DELAY_MIN_S
+        while True:
+            try:
+                await hook(items)
+                return True
+            except Exception as exc:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if not (self.retries and isinstance(exc, RetriableError)) or (
+                    remaining is not None and remaining <= 0
+                ):
+                    for original, shown in records:
+                        self.fail(stage, exc, hook, original, shown)
+                    return False
+                wait = min(delay_s, self.retry_delay_max_ms / 1000)
+                await sleep(wait if remaining is None else min(wait, remaining))
+                delay_s *= 2
+
+    def fail(
         self,
         stage: Stage,
         exc: Exception,
@@ -149,6 +183,8 @@ class ErrorHandler:
         original: ConsumerRecord | None,
         shown: Any,
     ) -> Skip:
+        """Count a failed record; raise under ``errors.tolerance=none``, else log it, queue its
+        original bytes for the dead-letter queue and return ``SKIP``."""
         self.errors_total += 1
         if self.metrics is not None:
             self.metrics.error(stage)

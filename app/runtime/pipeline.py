@@ -15,7 +15,7 @@ from app.config.connector_config import CommonConnectorConfig
 from app.plugins.registry import PluginRegistry
 from app.settings import WorkerSettings
 from connectors.sdk.config import PluginConfig
-from connectors.sdk.converter import Converter, HeaderConverter
+from connectors.sdk.converter import Converter, HeaderConverter, has_batch_hooks
 from connectors.sdk.errors import ConfigError
 from connectors.sdk.records import ConnectRecord
 from connectors.sdk.transform import Predicate, Transformation
@@ -34,6 +34,13 @@ class Converters:
     key: Converter
     value: Converter
     header: HeaderConverter
+    key_hooks: bool = False
+    value_hooks: bool = False
+    """Whether the key/value converter has async batch hooks (``prepare_*``) worth awaiting."""
+
+    async def close(self) -> None:
+        for converter in (self.key, self.value, self.header):
+            await converter.close()
 
 
 def build_converters(
@@ -57,7 +64,8 @@ def build_converters(
             instance.configure(parsed, is_key=kind == "key")
         return instance
 
-    return Converters(make("key"), make("value"), make("header"))
+    key, value = make("key"), make("value")
+    return Converters(key, value, make("header"), has_batch_hooks(key), has_batch_hooks(value))
 
 
 @dataclass(slots=True)

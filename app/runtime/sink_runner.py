@@ -23,11 +23,27 @@ from app.runtime.pipeline import build_converters, build_transforms
 from app.runtime.states import State
 from app.runtime.task_runner import TaskRunner
 from app.storage.base import ConsumerRecord, SinkConsumer, Subscription
-from connectors.sdk.errors import RetriableError
+from connectors.sdk.errors import ConnectError, RetriableError
 from connectors.sdk.records import Header, SinkRecord, TopicPartition
 from connectors.sdk.sink import SinkTask, SinkTaskContext
 
 log = structlog.get_logger(__name__)
+
+
+class _ErrantRecordReporter:
+    """KIP-610: a sink task reports one record it could not write; the connector's tolerance,
+    error log and dead-letter queue decide what happens (the DLQ gets the record's original bytes)."""
+
+    def __init__(self, runner: SinkTaskRunner) -> None:
+        self._runner = runner
+
+    async def report(self, record: SinkRecord, error: BaseException) -> None:
+        runner = self._runner
+        original = runner.batch_originals.get(
+            (record.original_topic or record.topic, record.original_partition, record.original_offset)
+        )
+        exc = error if isinstance(error, Exception) else ConnectError(str(error))
+        runner.errors.fail(Stage.TASK_PUT, exc, runner.plugin_put, original, record)
 
 
 class SinkTaskRunner(TaskRunner):
@@ -37,13 +53,17 @@ class SinkTaskRunner(TaskRunner):
 
     async def execute(self) -> None:
         task: SinkTask[Any] = self.new_plugin_task()
-        context = SinkTaskContext(metrics=self.ctx.metrics.plugin_metrics(*self.id))
+        context = SinkTaskContext(
+            _ErrantRecordReporter(self), metrics=self.ctx.metrics.plugin_metrics(*self.id)
+        )
+        self.plugin_put = task.put
         context.stopping = self.stopping
         task.initialize(context)
         framework = self.framework
         self._converters = build_converters(self.ctx.registry, self.ctx.settings, framework)
         self._transforms = build_transforms(self.ctx.registry, framework)
-        self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, framework, self.metrics)
+        self.errors = ErrorHandler.from_config(self.id.connector, self.id.task, framework, self.metrics)
+        self.batch_originals: dict[tuple[str, int, int], ConsumerRecord] = {}
         subscription = Subscription(tuple(framework.topics), framework.topics_pattern)
         consumer = self.ctx.bus.sink_consumer(framework.group_id, str(self.id), subscription, self.config)
         self.consumer = consumer
@@ -65,6 +85,7 @@ class SinkTaskRunner(TaskRunner):
                     await task.close(set(consumer.assignment))
             finally:
                 self._transforms.close()
+                await self._converters.close()
                 await consumer.close()
                 await task.stop()
 
@@ -100,6 +121,7 @@ class SinkTaskRunner(TaskRunner):
                     held = fetched
                     continue
                 self.metrics.read(len(fetched))
+                self.batch_originals = {(r.topic, r.partition, r.offset): r for r in fetched}
                 records = await self._to_sink_records(fetched)
                 if not await self._deliver(task, context, records):
                     return  # stopping while the target was unavailable: offsets stay uncommitted
@@ -140,8 +162,10 @@ class SinkTaskRunner(TaskRunner):
                 self._consumed[tp] = position
 
     async def _to_sink_records(self, fetched: list[ConsumerRecord]) -> list[SinkRecord]:
-        errors, conv, chain = self._errors, self._converters, self._transforms
+        errors, conv, chain = self.errors, self._converters, self._transforms
         out: list[SinkRecord] = []
+        if (conv.key_hooks or conv.value_hooks) and not await self._prepare_converters(fetched):
+            return out  # the whole batch failed at a converter and was tolerated
         for cr in fetched:
             key: Any = errors.run(
                 Stage.KEY_CONVERTER, conv.key.to_connect_data, cr.topic, cr.key, original=cr, shown=cr
@@ -212,6 +236,26 @@ class SinkTaskRunner(TaskRunner):
             out.append(record)
         return out
 
+    async def _prepare_converters(self, fetched: list[ConsumerRecord]) -> bool:
+        """The converters' batch hooks, once per batch (schema registry lookups and the like)."""
+        conv, errors = self._converters, self.errors
+        shown = [(cr, cr) for cr in fetched]
+        if conv.key_hooks and not await errors.run_batch_hook(
+            Stage.KEY_CONVERTER,
+            conv.key.prepare_to_connect,
+            [(cr.topic, cr.key) for cr in fetched],
+            shown,
+            self.sleep,
+        ):
+            return False
+        return not conv.value_hooks or await errors.run_batch_hook(
+            Stage.VALUE_CONVERTER,
+            conv.value.prepare_to_connect,
+            [(cr.topic, cr.value) for cr in fetched],
+            shown,
+            self.sleep,
+        )
+
     async def _deliver(
         self, task: SinkTask[Any], context: SinkTaskContext, records: list[SinkRecord]
     ) -> bool:
@@ -248,7 +292,7 @@ class SinkTaskRunner(TaskRunner):
                 backoff = min(backoff * 2, cap)
 
     async def _send_dead_letters(self) -> None:
-        letters = self._errors.take_dead_letters()
+        letters = self.errors.take_dead_letters()
         if letters:
             await self.ctx.bus.send_batch(letters)
             self.metrics.dead_lettered(len(letters))

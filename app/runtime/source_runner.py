@@ -85,6 +85,7 @@ class SourceTaskRunner(TaskRunner):
                 await self._final_commit(graceful)
             finally:
                 self._transforms.close()
+                await self._converters.close()
                 await writer.close()
                 await task.stop()
 
@@ -133,6 +134,9 @@ class SourceTaskRunner(TaskRunner):
                 batch.dropped.append(record)
             else:
                 kept.append((record, out))
+        if kept and (conv.key_hooks or conv.value_hooks) and not await self._prepare_converters(kept):
+            batch.dropped.extend(record for record, _ in kept)
+            return batch
         for record, out in kept:
             key: Any = errors.run(
                 Stage.KEY_CONVERTER, conv.key.from_connect_data, out.topic, out.key_schema, out.key, shown=out
@@ -177,6 +181,26 @@ class SourceTaskRunner(TaskRunner):
             batch.records.append(ProducerRecord(out.topic, value, key, out.partition, out.timestamp, headers))
             batch.originals.append(record)
         return batch
+
+    async def _prepare_converters(self, kept: list[tuple[SourceRecord, Any]]) -> bool:
+        """The converters' batch hooks, once per batch (schema registry lookups and the like)."""
+        conv, errors = self._converters, self._errors
+        shown = [(None, out) for _, out in kept]
+        if conv.key_hooks and not await errors.run_batch_hook(
+            Stage.KEY_CONVERTER,
+            conv.key.prepare_from_connect,
+            [(out.topic, out.key_schema, out.key) for _, out in kept],
+            shown,
+            self.sleep,
+        ):
+            return False
+        return not conv.value_hooks or await errors.run_batch_hook(
+            Stage.VALUE_CONVERTER,
+            conv.value.prepare_from_connect,
+            [(out.topic, out.value_schema, out.value) for _, out in kept],
+            shown,
+            self.sleep,
+        )
 
     async def _send_loop(
         self, task: SourceTask[Any], queue: asyncio.Queue[_Batch | None], writer: SourceWriter
