@@ -22,14 +22,15 @@ from app.herder.validation import BadRequestError
 from app.metrics import WorkerMetrics
 from app.plugins.registry import PluginRegistry
 from app.runtime.context import RuntimeContext
-from app.runtime.status import StatusStore
 from app.runtime.worker import Worker
 from app.settings import SettingsError, WorkerSettings
+from app.storage.base import StatusStore, TopicTracker
 from app.storage.file_offsets import FileOffsetStore
-from app.storage.sqlite.bus import EmbeddedBus
+from app.storage.log_bus import LogBus
+from app.storage.memory import MemoryConfigStore, MemoryStatusStore, MemoryTopicTracker
 from app.storage.sqlite.database import Database
 from app.storage.sqlite.log import EmbeddedLog
-from app.storage.sqlite.stores import ConfigStore, OffsetStore, TopicTracker
+from app.storage.sqlite.stores import SqliteConfigStore, SqliteOffsetStore, SqliteTopicTracker
 from connectors.sdk.errors import ConfigError
 
 log = structlog.get_logger(__name__)
@@ -159,6 +160,7 @@ def _context(
     offsets: Any,
     statuses: StatusStore,
     topics: TopicTracker,
+    metrics: WorkerMetrics,
 ) -> RuntimeContext:
     try:
         providers = ConfigProviders.from_worker_config(
@@ -175,7 +177,7 @@ def _context(
         statuses=statuses,
         worker_id=settings.worker_id,
         on_failure=lambda *_: None,
-        metrics=statuses.metrics or WorkerMetrics(settings.worker_id),
+        metrics=metrics,
         providers=providers,
     )
 
@@ -191,13 +193,15 @@ async def _embedded(settings: WorkerSettings, registry: PluginRegistry) -> Servi
         max_lag=settings.log_max_lag_records,
     )
     await topic_log.open()
-    configs = ConfigStore(db)
+    configs = SqliteConfigStore(db)
     await configs.open()
-    topics = TopicTracker(db)
+    topics = SqliteTopicTracker(db)
     await topics.open()
-    bus = EmbeddedBus(topic_log, settings.consumer_max_poll_records)
-    statuses = StatusStore(WorkerMetrics(settings.worker_id))
-    ctx = _context(settings, registry, bus, OffsetStore(db), statuses, topics)
+    bus = LogBus(topic_log, settings.consumer_max_poll_records)
+    metrics = WorkerMetrics(settings.worker_id)
+    ctx = _context(
+        settings, registry, bus, SqliteOffsetStore(db), MemoryStatusStore(metrics), topics, metrics
+    )
     herder = Herder(ctx, configs, Worker(ctx))
 
     async def retention() -> None:
@@ -224,9 +228,11 @@ def _standalone(settings: WorkerSettings, registry: PluginRegistry) -> Service:
 
     bus = KafkaBus(settings)
     offsets = FileOffsetStore(settings.offset_storage_file_filename.expanduser())
-    statuses = StatusStore(WorkerMetrics(settings.worker_id))
-    ctx = _context(settings, registry, bus, offsets, statuses, TopicTracker())
-    herder = Herder(ctx, ConfigStore(), Worker(ctx))
+    metrics = WorkerMetrics(settings.worker_id)
+    ctx = _context(
+        settings, registry, bus, offsets, MemoryStatusStore(metrics), MemoryTopicTracker(), metrics
+    )
+    herder = Herder(ctx, MemoryConfigStore(), Worker(ctx))
     herder.not_ready_reason = f"Connecting to Kafka at {settings.bootstrap_servers}"
 
     async def connect(_: Service) -> None:
@@ -246,12 +252,9 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
     check_mode_settings(settings, Mode.DISTRIBUTED)
     assert settings.config_storage_topic and settings.offset_storage_topic and settings.status_storage_topic
     bus = KafkaBus(settings)
-    configs, offsets, statuses = (
-        KafkaConfigStore(),
-        KafkaOffsetStore(),
-        KafkaStatusStore(WorkerMetrics(settings.worker_id)),
-    )
-    ctx = _context(settings, registry, bus, offsets, statuses, TopicTracker())
+    metrics = WorkerMetrics(settings.worker_id)
+    configs, offsets, statuses = KafkaConfigStore(), KafkaOffsetStore(), KafkaStatusStore(metrics)
+    ctx = _context(settings, registry, bus, offsets, statuses, MemoryTopicTracker(), metrics)
     url = f"http://{settings.worker_id}"
     herder = DistributedHerder(ctx, configs, Worker(ctx), url)
     configs.listener = herder.on_config

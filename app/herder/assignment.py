@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from app.runtime.states import TaskId
+from app.storage.base import TaskId
 
 T = TypeVar("T", bound=Hashable)
 

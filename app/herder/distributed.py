@@ -19,9 +19,8 @@ import structlog
 from app.herder.assignment import Load, assign
 from app.herder.herder import Herder
 from app.runtime.context import RuntimeContext
-from app.runtime.states import State, TargetState, TaskId
-from app.runtime.status import Status
 from app.runtime.worker import Worker
+from app.storage.base import State, Status, TargetState, TaskId
 from connectors.sdk.errors import AlreadyExistsError, NotFoundError
 
 log = structlog.get_logger(__name__)

@@ -31,10 +31,8 @@ from app.herder.validation import (
 from app.kafka.client_config import check_overrides
 from app.plugins.registry import PluginRegistry
 from app.runtime.context import RuntimeContext
-from app.runtime.states import State, TargetState, TaskId
-from app.runtime.status import Status
 from app.runtime.worker import Worker
-from app.storage.sqlite.stores import ConfigStore
+from app.storage.base import ConfigStore, State, Status, TargetState, TaskId
 from connectors.sdk.config import ConfigValueInfo
 from connectors.sdk.errors import AlreadyExistsError, ConnectError, NotFoundError
 

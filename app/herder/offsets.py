@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from app.herder.validation import BadRequestError
-from app.runtime.states import TargetState
-from app.storage.base import SourceOffsetWrite
+from app.storage.base import SourceOffsetWrite, TargetState
 from connectors.sdk.errors import ConnectError, NotFoundError
 from connectors.sdk.records import TopicPartition
 

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from app.runtime.restart_policy import RestartPolicy
-from app.runtime.states import TaskId
-from app.runtime.status import AutoRestart, Status
+from app.storage.base import AutoRestart, Status, TaskId
 from connectors.sdk.errors import ConnectError
 
 if TYPE_CHECKING:

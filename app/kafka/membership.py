@@ -24,8 +24,8 @@ from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment, Cons
 
 from app.herder.assignment import Load
 from app.kafka.client_config import client_kwargs
-from app.runtime.states import TaskId
 from app.settings import WorkerSettings
+from app.storage.base import TaskId
 
 log = structlog.get_logger(__name__)
 

@@ -15,12 +15,17 @@ from typing import Any
 import orjson
 
 from app.kafka.compacted_topic import CompactedTopic
-from app.metrics import WorkerMetrics
-from app.runtime.states import State, TaskId
-from app.runtime.status import Status, StatusStore
-from app.storage.base import SourceOffsetWrite
+from app.storage.base import (
+    ConnectorRecord,
+    ConnectorStatus,
+    SourceOffsetWrite,
+    State,
+    Status,
+    StatusListener,
+    TaskId,
+)
+from app.storage.memory import MemoryStatusStore
 from app.storage.offset_map import OffsetMap
-from app.storage.sqlite.stores import ConnectorRecord
 
 ConfigListener = Callable[[str, str, dict[str, Any] | None], None]
 """(kind, connector, value): kind is connector, target-state, tasks or restart."""
@@ -149,38 +154,56 @@ class KafkaConfigStore:
 
 
 # -- statuses ------------------------------------------------------------------------------
-class KafkaStatusStore(StatusStore):
-    """Local changes are published; everyone's changes are applied as they are read back."""
+class KafkaStatusStore:
+    """Local changes are published; everyone's changes are applied as they are read back.
 
-    def __init__(self, metrics: WorkerMetrics | None = None) -> None:
-        super().__init__(metrics)
+    The statuses themselves are held by an in-memory store (``local``): this class adds the
+    publishing, and applies records read from the status topic to ``local`` directly.
+    """
+
+    def __init__(self, listener: StatusListener | None = None) -> None:
+        self.local = MemoryStatusStore(listener)
         self.topic: CompactedTopic | None = None
         self.publish: Callable[[str, dict[str, Any] | None], None] = lambda *_: None
 
+    @property
+    def listener(self) -> StatusListener | None:
+        return self.local.listener
+
+    @listener.setter
+    def listener(self, listener: StatusListener | None) -> None:
+        self.local.listener = listener
+
+    def get(self, name: str) -> ConnectorStatus | None:
+        return self.local.get(name)
+
+    def task(self, task: TaskId) -> Status | None:
+        return self.local.task(task)
+
     def put_connector(self, name: str, status: Status, type_: str | None = None) -> None:
-        super().put_connector(name, status, type_)
+        self.local.put_connector(name, status, type_)
         self.publish(f"status-connector-{name}", _status_json(status, type_))
 
     def put_task(self, task: TaskId, status: Status) -> None:
         self._ensure(task.connector)
-        super().put_task(task, status)
+        self.local.put_task(task, status)
         self.publish(f"status-task-{task}", _status_json(status, None))
 
     def remove_task(self, task: TaskId) -> None:
-        super().remove_task(task)
+        self.local.remove_task(task)
         self.publish(f"status-task-{task}", None)
 
     def remove(self, name: str) -> None:
-        entry = self.get(name)
+        entry = self.local.get(name)
         if entry is not None:
             for index in list(entry.tasks):
                 self.publish(f"status-task-{name}-{index}", None)
-        super().remove(name)
+        self.local.remove(name)
         self.publish(f"status-connector-{name}", None)
 
     def _ensure(self, name: str) -> None:
-        if self.get(name) is None:
-            StatusStore.put_connector(self, name, Status(State.UNASSIGNED, ""))
+        if self.local.get(name) is None:
+            self.local.put_connector(name, Status(State.UNASSIGNED, ""))
 
     def on_record(self, key: bytes | None, value: bytes | None) -> None:
         """Apply a status written by any worker (ours included) without publishing it again."""
@@ -191,17 +214,17 @@ class KafkaStatusStore(StatusStore):
         if text.startswith("status-connector-"):
             name = text[len("status-connector-") :]
             if data is None:
-                StatusStore.remove(self, name)
+                self.local.remove(name)
             else:
-                StatusStore.put_connector(self, name, _status_of(data), data.get("type"))
+                self.local.put_connector(name, _status_of(data), data.get("type"))
         elif text.startswith("status-task-"):
             name, _, index = text[len("status-task-") :].rpartition("-")
             task = TaskId(name, int(index))
             if data is None:
-                StatusStore.remove_task(self, task)
+                self.local.remove_task(task)
             else:
                 self._ensure(name)
-                StatusStore.put_task(self, task, _status_of(data))
+                self.local.put_task(task, _status_of(data))
 
 
 def _status_json(status: Status, type_: str | None) -> dict[str, Any]:

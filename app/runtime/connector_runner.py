@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.runtime.context import RuntimeContext
-from app.runtime.states import State
-from app.runtime.status import Status
+from app.storage.base import State, Status
 from connectors.sdk.connector import Connector, ConnectorContext
 
 

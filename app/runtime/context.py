@@ -9,11 +9,8 @@ from app.config.providers import ConfigProviders
 from app.config.secrets import password_keys, secret_values
 from app.metrics import WorkerMetrics
 from app.plugins.registry import PluginRegistry
-from app.runtime.states import TaskId
-from app.runtime.status import StatusStore
 from app.settings import WorkerSettings
-from app.storage.base import DataBus, OffsetStore
-from app.storage.sqlite.stores import TopicTracker
+from app.storage.base import DataBus, OffsetStore, StatusStore, TaskId, TopicTracker
 
 FailureCallback = Callable[[str, "TaskId | None", BaseException], None]
 """(connector, task id or None for the connector itself, error)."""

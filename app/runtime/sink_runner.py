@@ -20,9 +20,8 @@ import structlog
 from app.config.connector_config import SinkConnectorConfig
 from app.errors.tolerance import RETRY_DELAY_MIN_S, SKIP, ErrorHandler, Retry, Stage
 from app.runtime.pipeline import build_converters, build_transforms
-from app.runtime.states import State
 from app.runtime.task_runner import TaskRunner
-from app.storage.base import ConsumerRecord, SinkConsumer, Subscription
+from app.storage.base import ConsumerRecord, SinkConsumer, State, Subscription
 from connectors.sdk.errors import ConnectError, RetriableError
 from connectors.sdk.records import Header, SinkRecord, TopicPartition
 from connectors.sdk.sink import SinkTask, SinkTaskContext

@@ -23,8 +23,7 @@ from app.config.connector_config import SourceConnectorConfig
 from app.errors.tolerance import SKIP, ErrorHandler, Retry, Stage
 from app.runtime.pipeline import build_converters, build_transforms
 from app.runtime.task_runner import TaskRunner
-from app.storage.base import ProducerRecord, SourceOffsetWrite, SourceWriter
-from app.storage.sqlite.log import offset_key
+from app.storage.base import ProducerRecord, SourceOffsetWrite, SourceWriter, offset_key
 from connectors.sdk.errors import RetriableError
 from connectors.sdk.records import RecordMetadata, SourceRecord
 from connectors.sdk.source import CommittedOffsets, SourceTask, SourceTaskContext

@@ -20,8 +20,7 @@ from app.config.connector_config import ConnectorConfig, parse_connector_config
 from app.config.secrets import mask_text
 from app.logging import hide_in_logs
 from app.runtime.context import RuntimeContext
-from app.runtime.states import State, TaskId
-from app.runtime.status import Status
+from app.storage.base import State, Status, TaskId
 
 log = structlog.get_logger(__name__)
 

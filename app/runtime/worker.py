@@ -12,8 +12,8 @@ from app.runtime.connector_runner import ConnectorRunner
 from app.runtime.context import RuntimeContext
 from app.runtime.sink_runner import SinkTaskRunner
 from app.runtime.source_runner import SourceTaskRunner
-from app.runtime.states import State, TargetState, TaskId
 from app.runtime.task_runner import TaskRunner
+from app.storage.base import State, TargetState, TaskId
 
 
 class Worker:

@@ -1,19 +1,128 @@
-"""Interfaces between the runtime and a storage backend (embedded SQLite or Kafka).
+"""Interfaces between the runtime and a storage backend (embedded SQLite, Kafka, or memory).
 
-Records on the bus are bytes: converters run in the task runners, not here. The runners see
-only these protocols, so a pipeline runs unchanged on either backend.
+Records on the bus are bytes: converters run in the task runners, not here. The herder and the
+runners see only these protocols and records, so a pipeline runs unchanged on any backend:
+``DataBus`` (topics and consumer groups), ``ConfigStore`` (connector configs, target states,
+task configs), ``OffsetStore`` (source offsets) and the status records in
+:mod:`app.storage.status`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Any, NamedTuple, Protocol
+
+import orjson
 
 from connectors.sdk.records import TopicPartition
 
 HeaderBytes = tuple[str, bytes | None]
+
+
+# -- connector and task states ----------------------------------------------------------------
+class State(StrEnum):
+    UNASSIGNED = "UNASSIGNED"
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    STOPPED = "STOPPED"
+    FAILED = "FAILED"
+    RESTARTING = "RESTARTING"
+
+
+class TargetState(StrEnum):
+    """What the user asked for; STARTED is shown as RUNNING."""
+
+    STARTED = "STARTED"
+    PAUSED = "PAUSED"
+    STOPPED = "STOPPED"
+
+
+class TaskId(NamedTuple):
+    connector: str
+    task: int
+
+    def __str__(self) -> str:
+        return f"{self.connector}-{self.task}"
+
+
+@dataclass(slots=True)
+class AutoRestart:
+    """Progress of the automatic restart policy for one failed connector or task."""
+
+    attempts: int = 0
+    max_attempts: int = 0
+    next_attempt_at: float | None = None  # epoch seconds
+
+    def as_json(self) -> dict[str, object]:
+        when = (
+            dt.datetime.fromtimestamp(self.next_attempt_at, dt.UTC).isoformat(timespec="milliseconds")
+            if self.next_attempt_at
+            else None
+        )
+        return {"attempts": self.attempts, "max_attempts": self.max_attempts, "next_attempt_at": when}
+
+
+@dataclass(slots=True)
+class Status:
+    state: State
+    worker_id: str
+    trace: str | None = None
+    auto_restart: AutoRestart | None = None
+    consumer_lag: int | None = None
+    """Sink tasks: records on their partitions not yet read (end offset minus position)."""
+    records_lost: int = 0
+    """Sink tasks (embedded): records retention deleted before the task read them."""
+
+
+@dataclass(slots=True)
+class ConnectorStatus:
+    connector: Status
+    tasks: dict[int, Status] = field(default_factory=dict)
+    type: str = "unknown"
+
+
+class StatusListener(Protocol):
+    """Told about every status change (the worker's metrics)."""
+
+    def connector_status(self, name: str, state: State, worker_id: str) -> None: ...
+    def task_status(self, connector: str, task: int, state: State, worker_id: str) -> None: ...
+    def task_removed(self, connector: str, task: int) -> None: ...
+    def connector_removed(self, name: str) -> None: ...
+
+
+class StatusStore(Protocol):
+    """Current state of every connector and task, as ``/status`` shows it."""
+
+    listener: StatusListener | None
+
+    def get(self, name: str) -> ConnectorStatus | None: ...
+    def task(self, task: TaskId) -> Status | None: ...
+    def put_connector(self, name: str, status: Status, type_: str | None = None) -> None: ...
+    def put_task(self, task: TaskId, status: Status) -> None: ...
+    def remove_task(self, task: TaskId) -> None: ...
+    def remove(self, name: str) -> None: ...
+
+
+# -- records on the bus -----------------------------------------------------------------------
+
+
+def offset_key(partition: Mapping[str, Any]) -> str:
+    """A source partition as stored: compact JSON with sorted keys, so dict order never matters."""
+    return orjson.dumps(partition, option=orjson.OPT_SORT_KEYS).decode()
+
+
+@dataclass(slots=True)
+class ConnectorRecord:
+    """A connector's desired state: its config, target state and the task configs it generated."""
+
+    name: str
+    config: dict[str, str]
+    target_state: str
+    task_configs: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -140,3 +249,24 @@ class OffsetStore(Protocol):
     async def get(self, connector: str, partition: dict[str, Any]) -> dict[str, Any] | None: ...
     async def all(self, connector: str) -> list[tuple[dict[str, Any], dict[str, Any]]]: ...
     async def write(self, offsets: list[SourceOffsetWrite]) -> None: ...
+
+
+class ConfigStore(Protocol):
+    """Desired state of every connector; reads are local, writes return once durable."""
+
+    def names(self) -> list[str]: ...
+    def get(self, name: str) -> ConnectorRecord | None: ...
+    async def put_config(
+        self, name: str, config: dict[str, str], target_state: str | None = None
+    ) -> None: ...
+    async def put_target_state(self, name: str, state: str) -> None: ...
+    async def put_task_configs(self, name: str, configs: list[dict[str, str]]) -> None: ...
+    async def remove(self, name: str) -> None: ...
+
+
+class TopicTracker(Protocol):
+    """Topics each connector has used since creation or the last reset (``/connectors/{c}/topics``)."""
+
+    def topics(self, connector: str) -> list[str]: ...
+    async def record(self, connector: str, topics: set[str]) -> None: ...
+    async def reset(self, connector: str) -> None: ...

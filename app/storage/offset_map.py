@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from app.storage.base import SourceOffsetWrite
-from app.storage.sqlite.log import offset_key
+from app.storage.base import SourceOffsetWrite, offset_key
 
 Entry = tuple[dict[str, Any], dict[str, Any]]
 

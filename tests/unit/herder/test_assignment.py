@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.herder.assignment import Load, assign
-from app.runtime.states import TaskId
+from app.storage.base import TaskId
 
 TASKS = [TaskId("c", i) for i in range(6)]
 

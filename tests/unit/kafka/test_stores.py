@@ -9,9 +9,7 @@ import pytest
 
 from app.cli import read_connector_file
 from app.kafka.stores import KafkaConfigStore, KafkaOffsetStore, KafkaStatusStore, encode_offset
-from app.runtime.states import State, TaskId
-from app.runtime.status import Status
-from app.storage.base import SourceOffsetWrite
+from app.storage.base import SourceOffsetWrite, State, Status, TaskId
 from app.storage.file_offsets import FileOffsetStore
 
 

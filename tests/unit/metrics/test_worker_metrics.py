@@ -8,8 +8,8 @@ from app.config.connector_config import SinkConnectorConfig
 from app.errors.tolerance import ErrorHandler, Stage, ToleranceExceeded
 from app.kafka.stores import KafkaStatusStore
 from app.metrics import WorkerMetrics
-from app.runtime.states import State, TaskId
-from app.runtime.status import Status, StatusStore
+from app.storage.base import State, Status, TaskId
+from app.storage.memory import MemoryStatusStore
 from connectors.sdk.connector import ConnectorContext
 from connectors.sdk.errors import DataError
 from connectors.sdk.metrics import NO_METRICS
@@ -205,7 +205,7 @@ def test_rebalances_are_counted() -> None:
 
 def test_status_store_reports_states_and_removals() -> None:
     m = WorkerMetrics("w1")
-    store = StatusStore(m)
+    store = MemoryStatusStore(m)
     store.put_connector("c", Status(State.RUNNING, "w1"), "source")
     store.put_task(TaskId("c", 0), Status(State.PAUSED, "w1"))
     assert value(m, "kafka_connect_connector_task_status", connector="c", task="0", status="paused") == 1

@@ -9,7 +9,9 @@ import pytest
 
 from app.storage.base import SourceOffsetWrite
 from app.storage.sqlite.database import Database
-from app.storage.sqlite.stores import ConfigStore, OffsetStore, TopicTracker
+from app.storage.sqlite.stores import SqliteConfigStore as ConfigStore
+from app.storage.sqlite.stores import SqliteOffsetStore as OffsetStore
+from app.storage.sqlite.stores import SqliteTopicTracker as TopicTracker
 
 Reopen = Callable[[], Awaitable[Database]]
 

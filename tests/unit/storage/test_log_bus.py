@@ -1,4 +1,4 @@
-"""GroupCoordinator and EmbeddedConsumer on a real EmbeddedLog (SQLite on tmp_path)."""
+"""GroupCoordinator and LogConsumer on both embedded logs: SQLite (on tmp_path) and memory."""
 
 from __future__ import annotations
 
@@ -11,24 +11,39 @@ from pathlib import Path
 import pytest
 
 from app.storage.base import ProducerRecord
-from app.storage.sqlite.consumer import EmbeddedConsumer, GroupCoordinator, Subscription
+from app.storage.log_bus import GroupCoordinator, LogConsumer, Subscription
+from app.storage.memory import MemoryLog
 from app.storage.sqlite.database import Database
 from app.storage.sqlite.log import EmbeddedLog
+from app.storage.topic_log import TopicLog
 from connectors.sdk.records import TopicPartition as TP
 
 
-@pytest.fixture
-async def log(tmp_path: Path) -> AsyncIterator[EmbeddedLog]:
+async def open_log(backend: str, tmp_path: Path, **kwargs: int) -> tuple[TopicLog, Database | None]:
+    if backend == "memory":
+        return MemoryLog(**kwargs), None
     db = Database(tmp_path / "c.db")
     await db.open()
-    log = EmbeddedLog(db)
+    log = EmbeddedLog(db, **kwargs)
     await log.open()
-    yield log
-    await db.close()
+    return log, db
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture
-def coordinator(log: EmbeddedLog) -> GroupCoordinator:
+async def log(backend: str, tmp_path: Path) -> AsyncIterator[TopicLog]:
+    log, db = await open_log(backend, tmp_path)
+    yield log
+    if db is not None:
+        await db.close()
+
+
+@pytest.fixture
+def coordinator(log: TopicLog) -> GroupCoordinator:
     return GroupCoordinator(log)
 
 
@@ -36,16 +51,16 @@ def topics(*names: str) -> Subscription:
     return Subscription(topics=names)
 
 
-async def fill(log: EmbeddedLog, topic: str, partition: int, count: int, prefix: str = "") -> None:
+async def fill(log: TopicLog, topic: str, partition: int, count: int, prefix: str = "") -> None:
     await log.send_batch(
         [ProducerRecord(topic, f"{prefix}{i}".encode(), partition=partition) for i in range(count)]
     )
 
 
 def consumer(
-    log: EmbeddedLog, coordinator: GroupCoordinator, member: str, sub: Subscription, **kwargs: int
-) -> EmbeddedConsumer:
-    return EmbeddedConsumer(log, coordinator, group="connect-s", member=member, subscription=sub, **kwargs)
+    log: TopicLog, coordinator: GroupCoordinator, member: str, sub: Subscription, **kwargs: int
+) -> LogConsumer:
+    return LogConsumer(log, coordinator, group="connect-s", member=member, subscription=sub, **kwargs)
 
 
 # -- Subscription -----------------------------------------------------------------------------
@@ -65,7 +80,7 @@ def test_subscription_matches_listed_topics_and_full_regex_matches() -> None:
 
 
 async def test_round_robin_assignment_over_sorted_partitions(
-    log: EmbeddedLog, coordinator: GroupCoordinator
+    log: TopicLog, coordinator: GroupCoordinator
 ) -> None:
     await log.create_topic("t", 5)
     coordinator.join("g", "m-b", topics("t"))
@@ -77,7 +92,7 @@ async def test_round_robin_assignment_over_sorted_partitions(
     assert b == {TP("t", 1), TP("t", 3)}
 
 
-async def test_round_robin_spans_several_topics(log: EmbeddedLog, coordinator: GroupCoordinator) -> None:
+async def test_round_robin_spans_several_topics(log: TopicLog, coordinator: GroupCoordinator) -> None:
     await log.create_topic("x", 2)
     await log.create_topic("y", 2)
     for m in ("m1", "m2", "m3"):
@@ -91,7 +106,7 @@ async def test_round_robin_spans_several_topics(log: EmbeddedLog, coordinator: G
 
 
 async def test_every_partition_is_assigned_exactly_once(
-    log: EmbeddedLog, coordinator: GroupCoordinator
+    log: TopicLog, coordinator: GroupCoordinator
 ) -> None:
     await log.create_topic("t", 8)
     members = [f"m{i}" for i in range(3)]
@@ -103,7 +118,7 @@ async def test_every_partition_is_assigned_exactly_once(
 
 
 async def test_members_only_get_partitions_they_subscribe_to(
-    log: EmbeddedLog, coordinator: GroupCoordinator
+    log: TopicLog, coordinator: GroupCoordinator
 ) -> None:
     await log.create_topic("a", 2)
     await log.create_topic("b", 2)
@@ -114,7 +129,7 @@ async def test_members_only_get_partitions_they_subscribe_to(
 
 
 async def test_join_and_leave_rebalance_and_bump_generation(
-    log: EmbeddedLog, coordinator: GroupCoordinator
+    log: TopicLog, coordinator: GroupCoordinator
 ) -> None:
     await log.create_topic("t", 2)
     coordinator.join("g", "m1", topics("t"))
@@ -134,7 +149,7 @@ async def test_join_and_leave_rebalance_and_bump_generation(
     assert a1 == {TP("t", 0), TP("t", 1)}
 
 
-async def test_leaving_last_member_removes_the_group(log: EmbeddedLog, coordinator: GroupCoordinator) -> None:
+async def test_leaving_last_member_removes_the_group(log: TopicLog, coordinator: GroupCoordinator) -> None:
     coordinator.join("g", "m1", topics("t"))
     assert coordinator.has_members("g")
     coordinator.leave("g", "unknown")  # no error
@@ -144,7 +159,7 @@ async def test_leaving_last_member_removes_the_group(log: EmbeddedLog, coordinat
     coordinator.leave("nope", "m1")  # unknown group: no error
 
 
-async def test_groups_are_independent(log: EmbeddedLog, coordinator: GroupCoordinator) -> None:
+async def test_groups_are_independent(log: TopicLog, coordinator: GroupCoordinator) -> None:
     await log.create_topic("t", 2)
     coordinator.join("g1", "m", topics("t"))
     coordinator.join("g2", "m", topics("t"))
@@ -154,7 +169,7 @@ async def test_groups_are_independent(log: EmbeddedLog, coordinator: GroupCoordi
 
 
 async def test_new_topic_matching_a_regex_subscription_triggers_a_rebalance(
-    log: EmbeddedLog, coordinator: GroupCoordinator
+    log: TopicLog, coordinator: GroupCoordinator
 ) -> None:
     await log.create_topic("logs-1", 1)
     await log.create_topic("other", 1)
@@ -171,11 +186,11 @@ async def test_new_topic_matching_a_regex_subscription_triggers_a_rebalance(
     assert a == {TP("logs-1", 0), TP("logs-2", 0), TP("logs-2", 1)}
 
 
-# -- EmbeddedConsumer -------------------------------------------------------------------------
+# -- LogConsumer -------------------------------------------------------------------------
 
 
 async def test_start_creates_subscribed_topics_and_registers_as_reader(
-    log: EmbeddedLog, coordinator: GroupCoordinator
+    log: TopicLog, coordinator: GroupCoordinator
 ) -> None:
     c = consumer(log, coordinator, "m", topics("auto"))
     await c.start()
@@ -187,7 +202,7 @@ async def test_start_creates_subscribed_topics_and_registers_as_reader(
 
 
 async def test_positions_start_at_committed_offsets_else_start_offset(
-    log: EmbeddedLog, coordinator: GroupCoordinator
+    log: TopicLog, coordinator: GroupCoordinator
 ) -> None:
     await log.create_topic("t", 2)
     await fill(log, "t", 0, 5)
@@ -207,7 +222,7 @@ async def test_positions_start_at_committed_offsets_else_start_offset(
 
 
 async def test_committed_offset_before_retained_start_uses_start_offset(
-    log: EmbeddedLog, coordinator: GroupCoordinator
+    log: TopicLog, coordinator: GroupCoordinator
 ) -> None:
     await log.create_topic("t", 1, {"retention.ms": "1000"})
     old = time.time_ns() // 1_000_000 - 3_600_000
@@ -223,7 +238,7 @@ async def test_committed_offset_before_retained_start_uses_start_offset(
 
 
 async def test_poll_rebalance_reports_revoked_and_assigned(
-    log: EmbeddedLog, coordinator: GroupCoordinator
+    log: TopicLog, coordinator: GroupCoordinator
 ) -> None:
     await log.create_topic("t", 2)
     c1 = consumer(log, coordinator, "m1", topics("t"))
@@ -249,7 +264,7 @@ async def test_poll_rebalance_reports_revoked_and_assigned(
     await c1.close()
 
 
-async def test_fetch_honours_pause_and_resume(log: EmbeddedLog, coordinator: GroupCoordinator) -> None:
+async def test_fetch_honours_pause_and_resume(log: TopicLog, coordinator: GroupCoordinator) -> None:
     await log.create_topic("t", 2)
     await fill(log, "t", 0, 3)
     await fill(log, "t", 1, 3)
@@ -269,7 +284,7 @@ async def test_fetch_honours_pause_and_resume(log: EmbeddedLog, coordinator: Gro
 
 
 async def test_fetch_all_paused_returns_nothing_even_with_data(
-    log: EmbeddedLog, coordinator: GroupCoordinator
+    log: TopicLog, coordinator: GroupCoordinator
 ) -> None:
     await log.create_topic("t", 1)
     await fill(log, "t", 0, 3)
@@ -282,7 +297,7 @@ async def test_fetch_all_paused_returns_nothing_even_with_data(
 
 
 async def test_fetch_max_poll_records_and_position_advance(
-    log: EmbeddedLog, coordinator: GroupCoordinator
+    log: TopicLog, coordinator: GroupCoordinator
 ) -> None:
     await log.create_topic("t", 1)
     await fill(log, "t", 0, 7)
@@ -295,7 +310,7 @@ async def test_fetch_max_poll_records_and_position_advance(
     await c.close()
 
 
-async def test_fetch_rotates_the_starting_partition(log: EmbeddedLog, coordinator: GroupCoordinator) -> None:
+async def test_fetch_rotates_the_starting_partition(log: TopicLog, coordinator: GroupCoordinator) -> None:
     await log.create_topic("t", 2)
     await fill(log, "t", 0, 6)
     await fill(log, "t", 1, 6)
@@ -313,7 +328,7 @@ async def test_fetch_rotates_the_starting_partition(log: EmbeddedLog, coordinato
     await c.close()
 
 
-async def test_fetch_respects_fetch_max_bytes(log: EmbeddedLog, coordinator: GroupCoordinator) -> None:
+async def test_fetch_respects_fetch_max_bytes(log: TopicLog, coordinator: GroupCoordinator) -> None:
     await log.create_topic("t", 1)
     await log.send_batch([ProducerRecord("t", b"0123456789") for _ in range(5)])
     c = consumer(log, coordinator, "m", topics("t"), fetch_max_bytes=30)
@@ -324,7 +339,7 @@ async def test_fetch_respects_fetch_max_bytes(log: EmbeddedLog, coordinator: Gro
     await c.close()
 
 
-async def test_fetch_waits_for_an_append(log: EmbeddedLog, coordinator: GroupCoordinator) -> None:
+async def test_fetch_waits_for_an_append(log: TopicLog, coordinator: GroupCoordinator) -> None:
     await log.create_topic("t", 1)
     c = consumer(log, coordinator, "m", topics("t"))
     await c.start()
@@ -338,7 +353,7 @@ async def test_fetch_waits_for_an_append(log: EmbeddedLog, coordinator: GroupCoo
     await c.close()
 
 
-async def test_fetch_times_out_empty(log: EmbeddedLog, coordinator: GroupCoordinator) -> None:
+async def test_fetch_times_out_empty(log: TopicLog, coordinator: GroupCoordinator) -> None:
     await log.create_topic("t", 1)
     c = consumer(log, coordinator, "m", topics("t"))
     await c.start()
@@ -349,7 +364,7 @@ async def test_fetch_times_out_empty(log: EmbeddedLog, coordinator: GroupCoordin
     await c.close()
 
 
-async def test_lag_sums_over_assigned_partitions(log: EmbeddedLog, coordinator: GroupCoordinator) -> None:
+async def test_lag_sums_over_assigned_partitions(log: TopicLog, coordinator: GroupCoordinator) -> None:
     await log.create_topic("t", 2)
     await fill(log, "t", 0, 4)
     await fill(log, "t", 1, 6)
@@ -368,7 +383,7 @@ async def test_lag_sums_over_assigned_partitions(log: EmbeddedLog, coordinator: 
     await c.close()
 
 
-async def test_commit_and_committed(log: EmbeddedLog, coordinator: GroupCoordinator) -> None:
+async def test_commit_and_committed(log: TopicLog, coordinator: GroupCoordinator) -> None:
     c = consumer(log, coordinator, "m", topics("t"))
     await c.start()
     await c.commit({TP("t", 0): 4})
@@ -377,12 +392,9 @@ async def test_commit_and_committed(log: EmbeddedLog, coordinator: GroupCoordina
     await c.close()
 
 
-async def test_consumer_positions_drive_backpressure(tmp_path: Path) -> None:
+async def test_consumer_positions_drive_backpressure(backend: str, tmp_path: Path) -> None:
     """The consumer registers its live positions dict, so fetching releases a blocked writer."""
-    db = Database(tmp_path / "bp.db")
-    await db.open()
-    log = EmbeddedLog(db, max_lag=2)
-    await log.open()
+    log, db = await open_log(backend, tmp_path, max_lag=2)
     try:
         coordinator = GroupCoordinator(log)
         c = consumer(log, coordinator, "m", topics("t"))
@@ -404,11 +416,12 @@ async def test_consumer_positions_drive_backpressure(tmp_path: Path) -> None:
         await asyncio.wait_for(paused_write, 5)
         assert log.end_offset(TP("t", 0)) == 9
     finally:
-        await db.close()
+        if db is not None:
+            await db.close()
 
 
 async def test_a_moving_partition_resumes_from_the_offset_its_old_owner_committed(
-    log: EmbeddedLog, coordinator: GroupCoordinator
+    log: TopicLog, coordinator: GroupCoordinator
 ) -> None:
     await log.create_topic("t", 2)
     await fill(log, "t", 1, 5)
@@ -430,12 +443,8 @@ async def test_a_moving_partition_resumes_from_the_offset_its_old_owner_committe
     await c2.close()
 
 
-async def test_retention_keeps_what_a_registered_sink_has_not_read(tmp_path: Path) -> None:
-    db = Database(tmp_path / "ret.db")
-    await db.open()
-    log = EmbeddedLog(db)
-    await log.open()
-    try:
+async def test_retention_keeps_what_a_registered_sink_has_not_read(log: TopicLog) -> None:
+    if True:
         await log.create_topic("t", 1, {"retention.ms": "1000"})
         old = int(time.time() * 1000) - 3_600_000
         await log.send_batch([ProducerRecord("t", bytes([i]), timestamp=old) for i in range(10)])
@@ -452,5 +461,3 @@ async def test_retention_keeps_what_a_registered_sink_has_not_read(tmp_path: Pat
         assert [r.offset for r in await c.fetch(0)] == [7, 8, 9]
         assert c.records_lost == 3
         await c.close()
-    finally:
-        await db.close()

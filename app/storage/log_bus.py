@@ -1,4 +1,5 @@
-"""Consumers of the embedded log, and the in-process group coordinator that splits partitions.
+"""The data bus of the embedded modes: a :class:`TopicLog` (SQLite or memory), its consumers,
+and the in-process group coordinator that splits partitions.
 
 Members of one group (the tasks of one sink connector, group ``connect-<name>``) share the
 partitions of the topics they subscribe to, round-robin over the sorted partition list, as
@@ -9,13 +10,21 @@ earliest retained record (Kafka Connect sinks use ``auto.offset.reset=earliest``
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import structlog
 
-from app.storage.base import ConsumerRecord, Subscription
-from app.storage.sqlite.log import EmbeddedLog
+from app.storage.base import (
+    ConsumerRecord,
+    Delivered,
+    ProducerRecord,
+    SinkConsumer,
+    SourceWriter,
+    Subscription,
+)
+from app.storage.topic_log import TopicLog
+from connectors.sdk.errors import ConfigError
 from connectors.sdk.records import TopicPartition
 
 log = structlog.get_logger(__name__)
@@ -32,7 +41,7 @@ class _Group:
 
 
 class GroupCoordinator:
-    def __init__(self, log: EmbeddedLog) -> None:
+    def __init__(self, log: TopicLog) -> None:
         self._log = log
         self._groups: dict[str, _Group] = {}
 
@@ -97,10 +106,10 @@ class GroupCoordinator:
         g.topics_version = self._log.topics_version
 
 
-class EmbeddedConsumer:
+class LogConsumer:
     def __init__(
         self,
-        log: EmbeddedLog,
+        log: TopicLog,
         coordinator: GroupCoordinator,
         *,
         group: str,
@@ -232,3 +241,62 @@ class EmbeddedConsumer:
     async def committed(self, partitions: Collection[TopicPartition]) -> dict[TopicPartition, int]:
         stored = await self._log.group_offsets(self.group)
         return {tp: stored[tp] for tp in partitions if tp in stored}
+
+
+class LogBus:
+    """Topics and consumer groups of an embedded log, as the runtime's ``DataBus``."""
+
+    def __init__(self, log: TopicLog, max_poll_records: int) -> None:
+        self.log = log
+        self.groups = GroupCoordinator(log)
+        self._max_poll_records = max_poll_records
+
+    async def source_writer(self, task_id: str, config: Mapping[str, str]) -> SourceWriter:
+        """The log itself: it appends records and their source offsets in one transaction."""
+        return self.log
+
+    def sink_consumer(
+        self, group: str, member: str, subscription: Subscription, config: Mapping[str, str]
+    ) -> SinkConsumer:
+        max_poll = int(config.get("consumer.override.max.poll.records", self._max_poll_records))
+        return LogConsumer(
+            self.log,
+            self.groups,
+            group=group,
+            member=member,
+            subscription=subscription,
+            max_poll_records=max_poll,
+        )
+
+    async def send_batch(self, records: Sequence[ProducerRecord]) -> list[Delivered]:
+        return await self.log.send_batch(records)
+
+    async def ensure_topic(
+        self,
+        name: str,
+        partitions: int | None = None,
+        replication_factor: int | None = None,
+        config: Mapping[str, str] | None = None,
+    ) -> None:
+        """Create a missing topic (with the connector's KIP-158 settings when it gave some)."""
+        if partitions is not None and partitions > 0:
+            await self.log.create_topic(name, partitions, config)
+        elif await self.log.ensure_topic(name) is None:
+            raise ConfigError(f"Topic {name} does not exist and automatic topic creation is disabled")
+
+    async def group_offsets(self, group: str) -> dict[TopicPartition, int]:
+        return await self.log.group_offsets(group)
+
+    async def commit_group(self, group: str, offsets: Mapping[TopicPartition, int]) -> None:
+        await self.log.commit_group(group, offsets)
+
+    async def delete_group_offsets(
+        self, group: str, partitions: Iterable[TopicPartition] | None = None
+    ) -> None:
+        await self.log.delete_group_offsets(group, partitions)
+
+    async def group_active(self, group: str) -> bool:
+        return self.groups.has_members(group)
+
+    async def close(self) -> None:
+        return None

@@ -1,4 +1,5 @@
-"""EmbeddedLog: Kafka's topic/partition/offset model on SQLite (a real database file on tmp_path)."""
+"""TopicLog: Kafka's topic/partition/offset model, on SQLite (a real database file on tmp_path) and in
+memory. Every test of the model runs on both backends; persistence tests run on SQLite."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from app.storage.base import ProducerRecord, SourceOffsetWrite
+from app.storage.memory import MemoryLog
 from app.storage.partitioner import partition_for_key
 from app.storage.sqlite.database import Database
 from app.storage.sqlite.log import EmbeddedLog
-from app.storage.sqlite.stores import OffsetStore
+from app.storage.sqlite.stores import SqliteOffsetStore as OffsetStore
+from app.storage.topic_log import TopicLog
 from connectors.sdk.errors import ConfigError
 from connectors.sdk.records import TopicPartition
 
@@ -38,8 +41,13 @@ async def opened(db_path: Path) -> AsyncIterator[tuple[Database, EmbeddedLog]]:
     await db.close()
 
 
+@pytest.fixture(params=["sqlite", "memory"])
+def log(request: pytest.FixtureRequest, opened: tuple[Database, EmbeddedLog]) -> TopicLog:
+    return opened[1] if request.param == "sqlite" else MemoryLog()
+
+
 @pytest.fixture
-def log(opened: tuple[Database, EmbeddedLog]) -> EmbeddedLog:
+def sqlite_log(opened: tuple[Database, EmbeddedLog]) -> EmbeddedLog:
     return opened[1]
 
 
@@ -59,7 +67,7 @@ def now_ms() -> int:
 # -- topics -----------------------------------------------------------------------------------
 
 
-async def test_create_topic_then_duplicate_returns_false_and_keeps_partition_count(log: EmbeddedLog) -> None:
+async def test_create_topic_then_duplicate_returns_false_and_keeps_partition_count(log: TopicLog) -> None:
     assert await log.create_topic("orders", 3, {"retention.ms": "1000"}) is True
     assert await log.create_topic("orders", 5) is False
     topics = await log.describe_topics()
@@ -68,7 +76,7 @@ async def test_create_topic_then_duplicate_returns_false_and_keeps_partition_cou
     assert log.partitions("orders") == [TopicPartition("orders", p) for p in range(3)]
 
 
-async def test_create_topic_bumps_topics_version(log: EmbeddedLog) -> None:
+async def test_create_topic_bumps_topics_version(log: TopicLog) -> None:
     before = log.topics_version
     await log.create_topic("a", 1)
     await log.create_topic("a", 1)  # duplicate: no bump
@@ -77,7 +85,7 @@ async def test_create_topic_bumps_topics_version(log: EmbeddedLog) -> None:
 
 
 @pytest.mark.parametrize("name", ["", "has space", "slash/topic", "x" * 250, "semi;colon", "star*"])
-async def test_invalid_topic_names_are_rejected_with_a_helpful_message(log: EmbeddedLog, name: str) -> None:
+async def test_invalid_topic_names_are_rejected_with_a_helpful_message(log: TopicLog, name: str) -> None:
     with pytest.raises(ConfigError) as info:
         await log.create_topic(name, 1)
     message = str(info.value)
@@ -89,25 +97,25 @@ async def test_invalid_topic_names_are_rejected_with_a_helpful_message(log: Embe
 
 
 @pytest.mark.parametrize("name", ["a", "A.b_c-9", "x" * 249])
-async def test_valid_topic_names_are_accepted(log: EmbeddedLog, name: str) -> None:
+async def test_valid_topic_names_are_accepted(log: TopicLog, name: str) -> None:
     assert await log.create_topic(name, 1) is True
     assert name in log.topics_names()
 
 
 @pytest.mark.parametrize("name", ["café", "topic٣", "ñandú"])
-async def test_non_ascii_topic_names_are_rejected(log: EmbeddedLog, name: str) -> None:
+async def test_non_ascii_topic_names_are_rejected(log: TopicLog, name: str) -> None:
     with pytest.raises(ConfigError):
         await log.create_topic(name, 1)
 
 
 @pytest.mark.parametrize("name", [".", ".."])
-async def test_dot_and_dotdot_topic_names_are_rejected(log: EmbeddedLog, name: str) -> None:
+async def test_dot_and_dotdot_topic_names_are_rejected(log: TopicLog, name: str) -> None:
     with pytest.raises(ConfigError):
         await log.create_topic(name, 1)
 
 
 @pytest.mark.parametrize("partitions", [0, -1])
-async def test_create_topic_needs_at_least_one_partition(log: EmbeddedLog, partitions: int) -> None:
+async def test_create_topic_needs_at_least_one_partition(log: TopicLog, partitions: int) -> None:
     with pytest.raises(ConfigError, match=f"Topic t needs at least one partition, not {partitions}"):
         await log.create_topic("t", partitions)
     assert "t" not in log.topics_names()
@@ -119,7 +127,7 @@ async def test_create_topic_needs_at_least_one_partition(log: EmbeddedLog, parti
 # -- produce ----------------------------------------------------------------------------------
 
 
-async def test_send_batch_assigns_consecutive_offsets_per_partition(log: EmbeddedLog) -> None:
+async def test_send_batch_assigns_consecutive_offsets_per_partition(log: TopicLog) -> None:
     await log.create_topic("t", 2)
     first = await log.send_batch(
         [rec("t", b"a", partition=0), rec("t", b"b", partition=1), rec("t", b"c", partition=0)]
@@ -133,7 +141,7 @@ async def test_send_batch_assigns_consecutive_offsets_per_partition(log: Embedde
     assert [(r.offset, r.value) for r in got] == [(0, b"a"), (1, b"c"), (2, b"d")]
 
 
-async def test_keyed_records_go_to_the_kafka_partition_of_their_key(log: EmbeddedLog) -> None:
+async def test_keyed_records_go_to_the_kafka_partition_of_their_key(log: TopicLog) -> None:
     await log.create_topic("k", 7)
     keys = [f"key-{i}".encode() for i in range(30)]
     delivered = await log.send_batch([rec("k", b"x", key=k) for k in keys])
@@ -143,7 +151,7 @@ async def test_keyed_records_go_to_the_kafka_partition_of_their_key(log: Embedde
     assert [d.partition for d in again] == [d.partition for d in delivered]
 
 
-async def test_explicit_partition_wins_over_key(log: EmbeddedLog) -> None:
+async def test_explicit_partition_wins_over_key(log: TopicLog) -> None:
     await log.create_topic("t", 4)
     key = b"some-key"
     other = (partition_for_key(key, 4) + 1) % 4
@@ -152,13 +160,13 @@ async def test_explicit_partition_wins_over_key(log: EmbeddedLog) -> None:
 
 
 @pytest.mark.parametrize("partition", [2, -1, 99])
-async def test_out_of_range_partition_is_a_config_error(log: EmbeddedLog, partition: int) -> None:
+async def test_out_of_range_partition_is_a_config_error(log: TopicLog, partition: int) -> None:
     await log.create_topic("t", 2)
     with pytest.raises(ConfigError, match=f"Partition {partition} of topic t does not exist"):
         await log.send_batch([rec("t", partition=partition)])
 
 
-async def test_unkeyed_batch_sticks_to_one_partition_and_the_next_batch_moves_on(log: EmbeddedLog) -> None:
+async def test_unkeyed_batch_sticks_to_one_partition_and_the_next_batch_moves_on(log: TopicLog) -> None:
     await log.create_topic("u", 3)
     seen = []
     for _ in range(4):
@@ -170,7 +178,7 @@ async def test_unkeyed_batch_sticks_to_one_partition_and_the_next_batch_moves_on
     assert [d.offset for d in delivered] == [5, 6, 7, 8, 9]  # partition 0's second batch
 
 
-async def test_keyed_and_explicit_records_do_not_advance_the_sticky_partition(log: EmbeddedLog) -> None:
+async def test_keyed_and_explicit_records_do_not_advance_the_sticky_partition(log: TopicLog) -> None:
     await log.create_topic("u", 3)
     await log.send_batch([rec("u", key=b"k"), rec("u", partition=2)])
     [d] = await log.send_batch([rec("u")])
@@ -200,7 +208,7 @@ async def test_send_without_auto_create_is_a_config_error(db_path: Path) -> None
         await db.close()
 
 
-async def test_headers_round_trip_including_none_values_and_order(log: EmbeddedLog) -> None:
+async def test_headers_round_trip_including_none_values_and_order(log: TopicLog) -> None:
     headers = [("a", b"1"), ("empty", b""), ("null", None), ("a", b"\x00\xff")]
     await log.send_batch([rec("h", b"v", headers=headers), rec("h", b"w")])
     first, second = await log.read(TopicPartition("h", 0), 0, 10)
@@ -208,14 +216,14 @@ async def test_headers_round_trip_including_none_values_and_order(log: EmbeddedL
     assert list(second.headers) == []
 
 
-async def test_null_key_and_value_round_trip(log: EmbeddedLog) -> None:
+async def test_null_key_and_value_round_trip(log: TopicLog) -> None:
     await log.send_batch([rec("n", None, key=None, partition=0), rec("n", b"", key=b"", partition=0)])
     a, b = await log.read(TopicPartition("n", 0), 0, 10)
     assert (a.key, a.value) == (None, None)
     assert (b.key, b.value) == (b"", b"")
 
 
-async def test_timestamp_defaults_to_now_and_explicit_is_kept(log: EmbeddedLog) -> None:
+async def test_timestamp_defaults_to_now_and_explicit_is_kept(log: TopicLog) -> None:
     before = now_ms()
     delivered = await log.send_batch([rec("ts"), rec("ts", timestamp=1234)])
     after = now_ms()
@@ -228,7 +236,7 @@ async def test_timestamp_defaults_to_now_and_explicit_is_kept(log: EmbeddedLog) 
 # -- read -------------------------------------------------------------------------------------
 
 
-async def test_read_honours_offset_and_max_records(log: EmbeddedLog) -> None:
+async def test_read_honours_offset_and_max_records(log: TopicLog) -> None:
     await log.send_batch([rec("r", bytes([i])) for i in range(10)])
     tp = TopicPartition("r", 0)
     got = await log.read(tp, 3, 4)
@@ -241,7 +249,7 @@ async def test_read_honours_offset_and_max_records(log: EmbeddedLog) -> None:
     assert await log.read(TopicPartition("nope", 0), 0, 5) == []
 
 
-async def test_read_stops_once_max_bytes_is_reached_but_returns_at_least_one(log: EmbeddedLog) -> None:
+async def test_read_stops_once_max_bytes_is_reached_but_returns_at_least_one(log: TopicLog) -> None:
     await log.send_batch([rec("b", b"0123456789") for _ in range(5)])
     tp = TopicPartition("b", 0)
     assert len(await log.read(tp, 0, 100, max_bytes=20)) == 2
@@ -252,7 +260,7 @@ async def test_read_stops_once_max_bytes_is_reached_but_returns_at_least_one(log
     assert len(await log.read(TopicPartition("kb", 0), 0, 100, max_bytes=10)) == 1
 
 
-async def test_start_and_end_offsets(log: EmbeddedLog) -> None:
+async def test_start_and_end_offsets(log: TopicLog) -> None:
     tp = TopicPartition("e", 0)
     assert (log.start_offset(tp), log.end_offset(tp)) == (0, 0)  # unknown topic
     await log.create_topic("e", 2)
@@ -308,10 +316,10 @@ async def test_empty_partition_resumes_after_committed_group_offset_on_reopen(db
 # -- source offsets in the same transaction ---------------------------------------------------
 
 
-async def test_source_offsets_are_written_with_the_batch(log: EmbeddedLog, db: Database) -> None:
+async def test_source_offsets_are_written_with_the_batch(sqlite_log: EmbeddedLog, db: Database) -> None:
     store = OffsetStore(db)
     part = {"filename": "/tmp/in.txt"}
-    await log.send_batch(
+    await sqlite_log.send_batch(
         [rec("s", b"line")],
         [SourceOffsetWrite("conn", part, {"position": 5}), SourceOffsetWrite("conn", part, {"position": 10})],
     )
@@ -320,17 +328,17 @@ async def test_source_offsets_are_written_with_the_batch(log: EmbeddedLog, db: D
     assert await store.get("conn", {"filename": "/tmp/other"}) is None
 
 
-async def test_source_offset_partition_key_ignores_dict_order(log: EmbeddedLog, db: Database) -> None:
+async def test_source_offset_partition_key_ignores_dict_order(sqlite_log: EmbeddedLog, db: Database) -> None:
     store = OffsetStore(db)
-    await log.send_batch([rec("s")], [SourceOffsetWrite("c", {"b": 1, "a": 2}, {"pos": 1})])
+    await sqlite_log.send_batch([rec("s")], [SourceOffsetWrite("c", {"b": 1, "a": 2}, {"pos": 1})])
     assert await store.get("c", {"a": 2, "b": 1}) == {"pos": 1}
 
 
 async def test_all_lists_every_partition_of_a_connector_and_none_deletes(
-    log: EmbeddedLog, db: Database
+    sqlite_log: EmbeddedLog, db: Database
 ) -> None:
     store = OffsetStore(db)
-    await log.send_batch(
+    await sqlite_log.send_batch(
         [rec("s")],
         [
             SourceOffsetWrite("c", {"f": "b"}, {"p": 2}),
@@ -339,51 +347,51 @@ async def test_all_lists_every_partition_of_a_connector_and_none_deletes(
         ],
     )
     assert await store.all("c") == [({"f": "a"}, {"p": 1}), ({"f": "b"}, {"p": 2})]
-    await log.send_batch([rec("s")], [SourceOffsetWrite("c", {"f": "a"}, None)])
+    await sqlite_log.send_batch([rec("s")], [SourceOffsetWrite("c", {"f": "a"}, None)])
     assert await store.get("c", {"f": "a"}) is None
     assert await store.all("c") == [({"f": "b"}, {"p": 2})]
     assert await store.all("d") == [({"f": "a"}, {"p": 9})]
 
 
-async def test_offsets_only_batch_is_stored(log: EmbeddedLog, db: Database) -> None:
-    await log.send_batch([], [SourceOffsetWrite("c", {"f": "x"}, {"p": 3})])
+async def test_offsets_only_batch_is_stored(sqlite_log: EmbeddedLog, db: Database) -> None:
+    await sqlite_log.send_batch([], [SourceOffsetWrite("c", {"f": "x"}, {"p": 3})])
     assert await OffsetStore(db).get("c", {"f": "x"}) == {"p": 3}
 
 
-async def test_failed_append_leaves_neither_records_nor_offsets(log: EmbeddedLog, db: Database) -> None:
+async def test_failed_append_leaves_neither_records_nor_offsets(sqlite_log: EmbeddedLog, db: Database) -> None:
     store = OffsetStore(db)
-    await log.create_topic("t", 2)
+    await sqlite_log.create_topic("t", 2)
     tp0 = TopicPartition("t", 0)
     with pytest.raises(ConfigError):
-        await log.send_batch(
+        await sqlite_log.send_batch(
             [rec("t", b"ok", partition=0), rec("t", b"bad", partition=5), rec("t", b"late", partition=0)],
             [SourceOffsetWrite("c", {"f": "x"}, {"p": 3})],
         )
-    assert log.end_offset(tp0) == 0
-    assert await log.read(tp0, 0, 10) == []
+    assert sqlite_log.end_offset(tp0) == 0
+    assert await sqlite_log.read(tp0, 0, 10) == []
     assert await store.get("c", {"f": "x"}) is None
-    [d] = await log.send_batch([rec("t", b"after", partition=0)])
+    [d] = await sqlite_log.send_batch([rec("t", b"after", partition=0)])
     assert d.offset == 0  # the failed batch did not consume offsets
 
 
-async def test_offset_write_failure_rolls_back_the_records(log: EmbeddedLog, db: Database) -> None:
+async def test_offset_write_failure_rolls_back_the_records(sqlite_log: EmbeddedLog, db: Database) -> None:
     """The failure happens after the INSERTs ran, inside the same transaction."""
     tp = TopicPartition("t", 0)
-    await log.create_topic("t", 1)
+    await sqlite_log.create_topic("t", 1)
     with pytest.raises(TypeError):
-        await log.send_batch([rec("t", b"x")], [SourceOffsetWrite("c", {"f": "x"}, {"p": object()})])
-    assert log.end_offset(tp) == 0
-    assert await log.read(tp, 0, 10) == []
-    [d] = await log.send_batch([rec("t", b"y")])
+        await sqlite_log.send_batch([rec("t", b"x")], [SourceOffsetWrite("c", {"f": "x"}, {"p": object()})])
+    assert sqlite_log.end_offset(tp) == 0
+    assert await sqlite_log.read(tp, 0, 10) == []
+    [d] = await sqlite_log.send_batch([rec("t", b"y")])
     assert d.offset == 0
-    got = await log.read(tp, 0, 10)
+    got = await sqlite_log.read(tp, 0, 10)
     assert [r.value for r in got] == [b"y"]
 
 
 # -- retention --------------------------------------------------------------------------------
 
 
-async def test_retention_deletes_old_records_and_moves_start_offset(log: EmbeddedLog) -> None:
+async def test_retention_deletes_old_records_and_moves_start_offset(log: TopicLog) -> None:
     await log.create_topic("ret", 1, {"retention.ms": "60000"})
     old = now_ms() - 3_600_000
     await log.send_batch([rec("ret", bytes([i]), timestamp=old) for i in range(3)])
@@ -416,7 +424,7 @@ async def test_retention_keeps_the_newest_record_so_offsets_survive_restart(db_p
         await db2.close()
 
 
-async def test_retention_uses_the_default_and_minus_one_keeps_forever(log: EmbeddedLog) -> None:
+async def test_retention_uses_the_default_and_minus_one_keeps_forever(log: TopicLog) -> None:
     old = now_ms() - 10_000
     await log.create_topic("default", 1)
     await log.create_topic("forever", 1, {"retention.ms": "-1"})
@@ -431,7 +439,7 @@ async def test_retention_uses_the_default_and_minus_one_keeps_forever(log: Embed
 # -- consumer groups --------------------------------------------------------------------------
 
 
-async def test_group_offsets_commit_read_and_delete(log: EmbeddedLog) -> None:
+async def test_group_offsets_commit_read_and_delete(log: TopicLog) -> None:
     a0, a1, b0 = TopicPartition("a", 0), TopicPartition("a", 1), TopicPartition("b", 0)
     assert await log.group_offsets("g") == {}
     await log.commit_group("g", {a0: 5, a1: 7})
@@ -448,7 +456,7 @@ async def test_group_offsets_commit_read_and_delete(log: EmbeddedLog) -> None:
 # -- waiting ----------------------------------------------------------------------------------
 
 
-async def test_wait_for_append_wakes_on_append(log: EmbeddedLog) -> None:
+async def test_wait_for_append_wakes_on_append(log: TopicLog) -> None:
     await log.create_topic("w", 1)
     waiter = asyncio.create_task(log.wait_for_append(30))
     await asyncio.sleep(0.05)
@@ -459,7 +467,7 @@ async def test_wait_for_append_wakes_on_append(log: EmbeddedLog) -> None:
     assert time.monotonic() - started < 5
 
 
-async def test_wait_for_append_times_out_without_append(log: EmbeddedLog) -> None:
+async def test_wait_for_append_times_out_without_append(log: TopicLog) -> None:
     started = time.monotonic()
     await log.wait_for_append(0.2)
     elapsed = time.monotonic() - started
