@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 
+from app.config.client_overrides import check_overrides
 from app.config.connector_config import ConnectorConfig, parse_connector_config
 from app.config.providers import reverse_transform
 from app.config.secrets import mask_text
@@ -28,7 +29,6 @@ from app.herder.validation import (
     resolve_connector,
     validate_connector_config,
 )
-from app.kafka.client_config import check_overrides
 from app.plugins.registry import PluginRegistry
 from app.runtime.context import RuntimeContext
 from app.runtime.worker import Worker

@@ -14,7 +14,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 
-from app.kafka.client_config import KEYS, check_overrides, client_kwargs, parse_jaas_config
+from app.config.client_overrides import KEYS, check_overrides, parse_jaas_config
+from app.kafka.client_config import client_kwargs
 from app.settings import WorkerSettings
 from connectors.sdk.errors import ConfigError
 
