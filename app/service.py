@@ -27,7 +27,7 @@ from app.settings import SettingsError, WorkerSettings
 from app.storage.base import StatusStore, TopicTracker
 from app.storage.file_offsets import FileOffsetStore
 from app.storage.log_bus import LogBus
-from app.storage.memory import MemoryConfigStore, MemoryStatusStore, MemoryTopicTracker
+from app.storage.memory import MemoryConfigStore, MemoryLog, MemoryStatusStore, MemoryTopicTracker
 from app.storage.sqlite.database import Database
 from app.storage.sqlite.log import EmbeddedLog
 from app.storage.sqlite.stores import SqliteConfigStore, SqliteOffsetStore, SqliteTopicTracker
@@ -41,6 +41,8 @@ class Mode(StrEnum):
     EMBEDDED = "embedded"
     STANDALONE = "standalone"
     DISTRIBUTED = "distributed"
+    MEMORY = "memory"
+    """Embedded, with every store in memory: nothing survives the process (tests, demos)."""
 
 
 Closer = Callable[[], Awaitable[Any]]
@@ -68,6 +70,8 @@ class Service:
         registry = registry or PluginRegistry(p.strip() for p in settings.plugin_path.split(","))
         if mode is Mode.EMBEDDED:
             service = await _embedded(settings, registry)
+        elif mode is Mode.MEMORY:
+            service = memory_service(settings, registry)
         elif mode is Mode.STANDALONE:
             service = _standalone(settings, registry)
         else:
@@ -76,7 +80,7 @@ class Service:
         return service
 
     async def start(self) -> None:
-        if self.mode is Mode.EMBEDDED:
+        if self.mode in (Mode.EMBEDDED, Mode.MEMORY):
             await self.connect(self)
             await self.herder.start()
             log.info("worker started", mode=self.mode.value, connectors=len(self.herder.connector_names()))
@@ -221,6 +225,27 @@ async def _embedded(settings: WorkerSettings, registry: PluginRegistry) -> Servi
         service.spawn(retention(), "log-retention")
 
     return Service(settings, Mode.EMBEDDED, herder, connect, closers=[db.close])
+
+
+def memory_service(
+    settings: WorkerSettings, registry: PluginRegistry, log: MemoryLog | None = None
+) -> Service:
+    """The embedded worker on the in-memory backend; ``log`` lets a test choose its writer."""
+    topic_log = log or MemoryLog(
+        default_partitions=settings.num_partitions,
+        auto_create=settings.auto_create_topics_enable,
+        max_lag=settings.log_max_lag_records,
+    )
+    bus = LogBus(topic_log, settings.consumer_max_poll_records)
+    metrics = WorkerMetrics(settings.worker_id)
+    ctx = _context(
+        settings, registry, bus, topic_log.offsets, MemoryStatusStore(metrics), MemoryTopicTracker(), metrics
+    )
+
+    async def connect(_: Service) -> None:
+        return None
+
+    return Service(settings, Mode.MEMORY, Herder(ctx, MemoryConfigStore(), Worker(ctx)), connect)
 
 
 def _standalone(settings: WorkerSettings, registry: PluginRegistry) -> Service:

@@ -59,6 +59,21 @@ class PluginRegistry:
                 sys.path.append(path)
         self._fingerprint: tuple[tuple[str, int], ...] | None = None
         self._plugins: dict[str, list[PluginDesc]] = {}
+        self._registered: list[PluginDesc] = []
+
+    def register(self, plugin_type: str, cls: builtins.type[Any], *names: str) -> PluginDesc:
+        """Add a plugin class directly, without an entry point (tests, embedding applications).
+
+        It answers to its Python path, its ``aliases`` and ``names``, and survives rescans.
+        """
+        path = f"{cls.__module__}.{cls.__qualname__}"
+        aliases = tuple(getattr(cls, "aliases", ()))
+        desc = PluginDesc(
+            aliases[0] if aliases else path, plugin_type, "registered", cls, {path, *aliases, *names}
+        )
+        self._registered.append(desc)
+        self._fingerprint = None  # rescan, so the new plugin gets its short names too
+        return desc
 
     def plugins(self, plugin_type: str | None = None) -> list[PluginDesc]:
         self._refresh()
@@ -110,6 +125,8 @@ class PluginRegistry:
         importlib.invalidate_caches()
         self._fingerprint = fingerprint
         self._plugins = {t: self._discover(f"penstock.{t}", t) for t in (*PLUGIN_TYPES, CONFIG_PROVIDER)}
+        for desc in self._registered:
+            self._plugins[desc.type].append(desc)
         self._add_short_names()
 
     def _discover(self, group: str, plugin_type: str) -> list[PluginDesc]:

@@ -151,9 +151,12 @@ class MemoryLog(TopicLog):
         default_partitions: int = 1,
         auto_create: bool = True,
         max_lag: int = -1,
+        atomic_offsets: bool = True,
     ) -> None:
         super().__init__(default_partitions=default_partitions, auto_create=auto_create, max_lag=max_lag)
         self.offsets = offsets or MemoryOffsetStore()
+        self.atomic_offsets = atomic_offsets
+        """False makes it a writer like Kafka without transactions: the runner flushes offsets itself."""
         self._records: dict[TopicPartition, list[ConsumerRecord]] = {}
         self._groups: dict[str, dict[TopicPartition, int]] = {}
 
