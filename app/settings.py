@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from connectors.sdk.properties import parse_properties
+
 ENV_PREFIX = "CONNECT_"
 _LISTENER = re.compile(
     r"(?i)(?:https?://)?(?P<host>\[[0-9A-Fa-f:.]*\]|[A-Za-z0-9._-]*)(?::(?P<port>\d{0,5}))?/?"
@@ -202,63 +204,8 @@ class WorkerSettings(BaseModel):
 
 
 def read_properties(path: Path) -> dict[str, str]:
-    """Java ``.properties``: ``=``, ``:`` or whitespace separators, ``#``/``!`` comments, ``\\``
-    continuations and escapes (``\\:``, ``\\=``, ``\\uXXXX``, ...), as ``Properties.load`` reads them."""
-    result: dict[str, str] = {}
-    pending = ""
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = pending + raw.lstrip()
-        pending = ""
-        if not line or (line[0] in "#!" and not pending):
-            continue
-        trailing = len(line) - len(line.rstrip("\\"))
-        if trailing % 2 == 1:  # an odd number of backslashes continues the line
-            pending = line[:-1]
-            continue
-        key, value = _split_property(line)
-        result[_unescape(key)] = _unescape(value)
-    return result
-
-
-def _split_property(line: str) -> tuple[str, str]:
-    i = 0
-    while i < len(line):
-        ch = line[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch in "=: \t\f":
-            break
-        i += 1
-    key = line[:i]
-    rest = line[i:].lstrip(" \t\f")
-    if rest[:1] in ("=", ":") and (i >= len(line) or line[i] in " \t\f"):
-        rest = rest[1:]
-    elif i < len(line) and line[i] in "=:":
-        rest = line[i + 1 :]
-    return key, rest.lstrip(" \t\f")
-
-
-_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
-
-
-def _unescape(text: str) -> str:
-    out = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            nxt = text[i + 1]
-            if nxt == "u" and i + 6 <= len(text):
-                out.append(chr(int(text[i + 2 : i + 6], 16)))
-                i += 6
-                continue
-            out.append(_ESCAPES.get(nxt, nxt))
-            i += 2
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out).rstrip() if not text.endswith("\\ ") else "".join(out)
+    """A Java ``.properties`` file (see :func:`connectors.sdk.properties.parse_properties`)."""
+    return parse_properties(path.read_text(encoding="utf-8"))
 
 
 def read_dotenv(path: Path) -> dict[str, str]:

@@ -51,8 +51,19 @@ RETRY_DELAY_MIN_S = 0.3
 
 @dataclass(slots=True, frozen=True)
 class Retry:
-    """Returned by :meth:`ErrorHandler.run` when a retriable failure should be retried."""
+    """Returned by :meth:`ErrorHandler.run` when a retriable failure should be retried: the call
+    to repeat, for :meth:`ErrorHandler.retry`."""
 
+    error: Exception
+    stage: Stage
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    original: ConsumerRecord | None
+    shown: Any
+
+
+@dataclass(slots=True, frozen=True)
+class _Failed:
     error: Exception
 
 
@@ -109,39 +120,20 @@ class ErrorHandler:
             return fn(*args)
         except Exception as exc:
             if self.retries and isinstance(exc, RetriableError):
-                return Retry(exc)
+                return Retry(exc, stage, fn, args, original, shown)
             return self.fail(stage, exc, fn, original, shown)
 
-    async def retry(
-        self,
-        stage: Stage,
-        first: Retry,
-        fn: Callable[..., T],
-        *args: Any,
-        original: ConsumerRecord | None = None,
-        shown: Any = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> T | Skip:
-        """Kafka's RetryWithToleranceOperator: retry a retriable failure with exponential backoff
-        (300 ms doubling, at most ``errors.retry.delay.max.ms``) until ``errors.retry.timeout``
-        has passed, then apply the tolerance to the last error."""
-        deadline = None if self.retry_timeout_ms < 0 else time.monotonic() + self.retry_timeout_ms / 1000
-        delay_s, error = RETRY_DELAY_MIN_S, first.error
-        while True:
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                break
-            wait = min(delay_s, self.retry_delay_max_ms / 1000)
-            await sleep(wait if remaining is None else min(wait, remaining))
-            delay_s *= 2
-            try:
-                return fn(*args)
-            except Exception as exc:
-                if not isinstance(exc, RetriableError):
-                    return self.fail(stage, exc, fn, original, shown)
-                error = exc
-                log.debug("retrying a failed operation", stage=str(stage), error=repr(exc))
-        return self.fail(stage, error, fn, original, shown)
+    async def retry(self, pending: Retry, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Any:
+        """Repeat the call that returned ``pending``; its result, or ``SKIP`` once the failure is
+        tolerated after the retries (raises under ``errors.tolerance=none``)."""
+
+        async def attempt() -> Any:
+            return pending.fn(*pending.args)
+
+        outcome = await self._retrying(attempt, pending.error, sleep)
+        if isinstance(outcome, _Failed):
+            return self.fail(pending.stage, outcome.error, pending.fn, pending.original, pending.shown)
+        return outcome
 
     async def run_batch_hook(
         self,
@@ -157,23 +149,42 @@ class ErrorHandler:
         A failure counts against each record of the batch, as if each per-record call had raised
         it; a ``RetriableError`` is retried first, as for a per-record stage.
         """
+        try:
+            await hook(items)
+            return True
+        except Exception as exc:
+            error = exc
+        if self.retries and isinstance(error, RetriableError):
+            outcome = await self._retrying(lambda: hook(items), error, sleep)
+            if not isinstance(outcome, _Failed):
+                return True
+            error = outcome.error
+        for original, shown in records:
+            self.fail(stage, error, hook, original, shown)
+        return False
+
+    async def _retrying(
+        self, attempt: Callable[[], Awaitable[T]], error: Exception, sleep: Callable[[float], Awaitable[None]]
+    ) -> T | _Failed:
+        """Kafka's RetryWithToleranceOperator: repeat ``attempt`` while it raises ``RetriableError``,
+        waiting 300 ms, then doubling up to ``errors.retry.delay.max.ms``, until
+        ``errors.retry.timeout`` has passed (-1: forever). ``_Failed`` carries the last error."""
         deadline = None if self.retry_timeout_ms < 0 else time.monotonic() + self.retry_timeout_ms / 1000
         delay_s = RETRY_DELAY_MIN_S
         while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return _Failed(error)
+            wait = min(delay_s, self.retry_delay_max_ms / 1000)
+            await sleep(wait if remaining is None else min(wait, remaining))
+            delay_s *= 2
             try:
-                await hook(items)
-                return True
+                return await attempt()
             except Exception as exc:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if not (self.retries and isinstance(exc, RetriableError)) or (
-                    remaining is not None and remaining <= 0
-                ):
-                    for original, shown in records:
-                        self.fail(stage, exc, hook, original, shown)
-                    return False
-                wait = min(delay_s, self.retry_delay_max_ms / 1000)
-                await sleep(wait if remaining is None else min(wait, remaining))
-                delay_s *= 2
+                if not isinstance(exc, RetriableError):
+                    return _Failed(exc)
+                error = exc
+                log.debug("retrying a failed operation", error=repr(exc))
 
     def fail(
         self,

@@ -7,13 +7,15 @@ Built once per task from the connector config layered over the worker defaults
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from app.config.connector_config import CommonConnectorConfig
+from app.errors.tolerance import ErrorHandler, Stage
 from app.plugins.registry import PluginRegistry
 from app.settings import WorkerSettings
+from app.storage.base import ConsumerRecord
 from connectors.sdk.config import PluginConfig
 from connectors.sdk.converter import Converter, HeaderConverter, has_batch_hooks
 from connectors.sdk.errors import ConfigError
@@ -37,6 +39,31 @@ class Converters:
     key_hooks: bool = False
     value_hooks: bool = False
     """Whether the key/value converter has async batch hooks (``prepare_*``) worth awaiting."""
+
+    @property
+    def has_hooks(self) -> bool:
+        return self.key_hooks or self.value_hooks
+
+    async def prepare_batch(
+        self,
+        errors: ErrorHandler,
+        *,
+        to_connect: bool,
+        keys: Sequence[Any],
+        values: Sequence[Any],
+        records: Sequence[tuple[ConsumerRecord | None, Any]],
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> bool:
+        """Await the key and value converters' batch hooks once for the batch; False when a hook
+        failed and every record of the batch was tolerated (so none of them is converted)."""
+        for wanted, stage, converter, items in (
+            (self.key_hooks, Stage.KEY_CONVERTER, self.key, keys),
+            (self.value_hooks, Stage.VALUE_CONVERTER, self.value, values),
+        ):
+            hook = converter.prepare_to_connect if to_connect else converter.prepare_from_connect
+            if wanted and not await errors.run_batch_hook(stage, hook, items, records, sleep):
+                return False
+        return True
 
     async def close(self) -> None:
         for converter in (self.key, self.value, self.header):

@@ -163,37 +163,26 @@ class SinkTaskRunner(TaskRunner):
     async def _to_sink_records(self, fetched: list[ConsumerRecord]) -> list[SinkRecord]:
         errors, conv, chain = self.errors, self._converters, self._transforms
         out: list[SinkRecord] = []
-        if (conv.key_hooks or conv.value_hooks) and not await self._prepare_converters(fetched):
+        if conv.has_hooks and not await conv.prepare_batch(
+            errors,
+            to_connect=True,
+            keys=[(cr.topic, cr.key) for cr in fetched],
+            values=[(cr.topic, cr.value) for cr in fetched],
+            records=[(cr, cr) for cr in fetched],
+            sleep=self.sleep,
+        ):
             return out  # the whole batch failed at a converter and was tolerated
         for cr in fetched:
             key: Any = errors.run(
                 Stage.KEY_CONVERTER, conv.key.to_connect_data, cr.topic, cr.key, original=cr, shown=cr
             )
             if key.__class__ is Retry:
-                key = await errors.retry(
-                    Stage.KEY_CONVERTER,
-                    key,
-                    conv.key.to_connect_data,
-                    cr.topic,
-                    cr.key,
-                    original=cr,
-                    shown=cr,
-                    sleep=self.sleep,
-                )
+                key = await errors.retry(key, self.sleep)
             value: Any = errors.run(
                 Stage.VALUE_CONVERTER, conv.value.to_connect_data, cr.topic, cr.value, original=cr, shown=cr
             )
             if value.__class__ is Retry:
-                value = await errors.retry(
-                    Stage.VALUE_CONVERTER,
-                    value,
-                    conv.value.to_connect_data,
-                    cr.topic,
-                    cr.value,
-                    original=cr,
-                    shown=cr,
-                    sleep=self.sleep,
-                )
+                value = await errors.retry(value, self.sleep)
             if key is SKIP or value is SKIP:
                 continue
             headers = tuple(
@@ -220,40 +209,12 @@ class SinkTaskRunner(TaskRunner):
                     Stage.TRANSFORMATION, chain.apply, record, original=cr, shown=record
                 )
                 if transformed.__class__ is Retry:
-                    transformed = await errors.retry(
-                        Stage.TRANSFORMATION,
-                        transformed,
-                        chain.apply,
-                        record,
-                        original=cr,
-                        shown=record,
-                        sleep=self.sleep,
-                    )
+                    transformed = await errors.retry(transformed, self.sleep)
                 if not isinstance(transformed, SinkRecord):
                     continue
                 record = transformed
             out.append(record)
         return out
-
-    async def _prepare_converters(self, fetched: list[ConsumerRecord]) -> bool:
-        """The converters' batch hooks, once per batch (schema registry lookups and the like)."""
-        conv, errors = self._converters, self.errors
-        shown = [(cr, cr) for cr in fetched]
-        if conv.key_hooks and not await errors.run_batch_hook(
-            Stage.KEY_CONVERTER,
-            conv.key.prepare_to_connect,
-            [(cr.topic, cr.key) for cr in fetched],
-            shown,
-            self.sleep,
-        ):
-            return False
-        return not conv.value_hooks or await errors.run_batch_hook(
-            Stage.VALUE_CONVERTER,
-            conv.value.prepare_to_connect,
-            [(cr.topic, cr.value) for cr in fetched],
-            shown,
-            self.sleep,
-        )
 
     async def _deliver(
         self, task: SinkTask[Any], context: SinkTaskContext, records: list[SinkRecord]

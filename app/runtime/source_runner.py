@@ -126,14 +126,23 @@ class SourceTaskRunner(TaskRunner):
             if chain:
                 out = errors.run(Stage.TRANSFORMATION, chain.apply, record, shown=record)
                 if out.__class__ is Retry:
-                    out = await errors.retry(
-                        Stage.TRANSFORMATION, out, chain.apply, record, shown=record, sleep=self.sleep
-                    )
+                    out = await errors.retry(out, self.sleep)
             if out is SKIP or out is None:
                 batch.dropped.append(record)
             else:
                 kept.append((record, out))
-        if kept and (conv.key_hooks or conv.value_hooks) and not await self._prepare_converters(kept):
+        if (
+            kept
+            and conv.has_hooks
+            and not await conv.prepare_batch(
+                errors,
+                to_connect=False,
+                keys=[(out.topic, out.key_schema, out.key) for _, out in kept],
+                values=[(out.topic, out.value_schema, out.value) for _, out in kept],
+                records=[(None, out) for _, out in kept],
+                sleep=self.sleep,
+            )
+        ):
             batch.dropped.extend(record for record, _ in kept)
             return batch
         for record, out in kept:
@@ -141,16 +150,7 @@ class SourceTaskRunner(TaskRunner):
                 Stage.KEY_CONVERTER, conv.key.from_connect_data, out.topic, out.key_schema, out.key, shown=out
             )
             if key.__class__ is Retry:
-                key = await errors.retry(
-                    Stage.KEY_CONVERTER,
-                    key,
-                    conv.key.from_connect_data,
-                    out.topic,
-                    out.key_schema,
-                    out.key,
-                    shown=out,
-                    sleep=self.sleep,
-                )
+                key = await errors.retry(key, self.sleep)
             value: Any = errors.run(
                 Stage.VALUE_CONVERTER,
                 conv.value.from_connect_data,
@@ -160,16 +160,7 @@ class SourceTaskRunner(TaskRunner):
                 shown=out,
             )
             if value.__class__ is Retry:
-                value = await errors.retry(
-                    Stage.VALUE_CONVERTER,
-                    value,
-                    conv.value.from_connect_data,
-                    out.topic,
-                    out.value_schema,
-                    out.value,
-                    shown=out,
-                    sleep=self.sleep,
-                )
+                value = await errors.retry(value, self.sleep)
             if key is SKIP or value is SKIP:
                 batch.dropped.append(record)
                 continue
@@ -180,26 +171,6 @@ class SourceTaskRunner(TaskRunner):
             batch.records.append(ProducerRecord(out.topic, value, key, out.partition, out.timestamp, headers))
             batch.originals.append(record)
         return batch
-
-    async def _prepare_converters(self, kept: list[tuple[SourceRecord, Any]]) -> bool:
-        """The converters' batch hooks, once per batch (schema registry lookups and the like)."""
-        conv, errors = self._converters, self._errors
-        shown = [(None, out) for _, out in kept]
-        if conv.key_hooks and not await errors.run_batch_hook(
-            Stage.KEY_CONVERTER,
-            conv.key.prepare_from_connect,
-            [(out.topic, out.key_schema, out.key) for _, out in kept],
-            shown,
-            self.sleep,
-        ):
-            return False
-        return not conv.value_hooks or await errors.run_batch_hook(
-            Stage.VALUE_CONVERTER,
-            conv.value.prepare_from_connect,
-            [(out.topic, out.value_schema, out.value) for _, out in kept],
-            shown,
-            self.sleep,
-        )
 
     async def _send_loop(
         self, task: SourceTask[Any], queue: asyncio.Queue[_Batch | None], writer: SourceWriter

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from connectors.sdk.config import CommaList, PluginConfig, setting
+from connectors.sdk.config_provider import ConfigProvider
 from connectors.sdk.errors import ConfigError
 
 
@@ -33,3 +34,16 @@ class AllowedPaths:
         ):
             raise ConfigError(f"The path {path} is not in the list of allowed paths (allowed.paths)")
         return real
+
+
+class PathProvider(ConfigProvider):
+    """A provider that reads files, only under its ``allowed.paths`` folders."""
+
+    config_model = PathsConfig
+
+    def __init__(self) -> None:
+        self._allowed = AllowedPaths([])
+
+    def configure(self, config: PluginConfig) -> None:
+        assert isinstance(config, PathsConfig)
+        self._allowed = AllowedPaths(config.allowed_paths)

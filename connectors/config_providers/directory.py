@@ -7,22 +7,13 @@ import asyncio
 import os
 from collections.abc import Collection
 
-from connectors.config_providers.allowed_paths import AllowedPaths, PathsConfig
-from connectors.sdk.config import PluginConfig
-from connectors.sdk.config_provider import ConfigData, ConfigProvider
+from connectors.config_providers.allowed_paths import PathProvider
+from connectors.sdk.config_provider import ConfigData
 from connectors.sdk.errors import ConfigError
 
 
-class DirectoryConfigProvider(ConfigProvider):
-    config_model = PathsConfig
+class DirectoryConfigProvider(PathProvider):
     aliases = ("org.apache.kafka.common.config.provider.DirectoryConfigProvider",)
-
-    def __init__(self) -> None:
-        self._allowed = AllowedPaths([])
-
-    def configure(self, config: PluginConfig) -> None:
-        assert isinstance(config, PathsConfig)
-        self._allowed = AllowedPaths(config.allowed_paths)
 
     async def get(self, path: str, keys: Collection[str] | None = None) -> ConfigData:
         if not path:

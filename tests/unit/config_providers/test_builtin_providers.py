@@ -9,8 +9,9 @@ import pytest
 from connectors.config_providers.allowed_paths import PathsConfig
 from connectors.config_providers.directory import DirectoryConfigProvider
 from connectors.config_providers.env import EnvConfig, EnvVarConfigProvider
-from connectors.config_providers.file import FileConfigProvider, parse_properties
+from connectors.config_providers.file import FileConfigProvider
 from connectors.sdk.errors import ConfigError
+from connectors.sdk.properties import parse_properties
 
 
 def test_properties_parsing_follows_java_properties() -> None:

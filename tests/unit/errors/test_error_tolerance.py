@@ -208,7 +208,7 @@ async def test_retriable_failures_are_retried_with_exponential_backoff_until_the
     flaky, sleeps = Flaky(4), Sleeps()
     first = handler.run(Stage.VALUE_CONVERTER, flaky)
     assert isinstance(first, Retry)
-    assert await handler.retry(Stage.VALUE_CONVERTER, first, flaky, sleep=sleeps) == "ok"
+    assert await handler.retry(first, sleeps) == "ok"
     assert flaky.calls == 5
     assert sleeps.delays == [0.3, 0.6, 1.0, 1.0]  # doubling from 300 ms, capped by errors.retry.delay.max.ms
     assert handler.errors_total == 0
@@ -220,12 +220,12 @@ async def test_retries_stop_at_the_timeout_and_the_tolerance_decides() -> None:
     first = strict.run(Stage.TRANSFORMATION, flaky)
     assert isinstance(first, Retry)
     with pytest.raises(ToleranceExceeded, match="registry unreachable"):
-        await strict.retry(Stage.TRANSFORMATION, first, flaky)  # real sleeps: ~50 ms in all
+        await strict.retry(first)  # real sleeps: ~50 ms in all
     assert flaky.calls > 2
     tolerant = ErrorHandler("c", 0, tolerate_all=True, retry_timeout_ms=50, retry_delay_max_ms=10)
     first = tolerant.run(Stage.TRANSFORMATION, flaky)
     assert isinstance(first, Retry)
-    assert await tolerant.retry(Stage.TRANSFORMATION, first, flaky) is SKIP
+    assert await tolerant.retry(first) is SKIP
     assert tolerant.errors_total == 1
 
 
@@ -239,5 +239,5 @@ async def test_a_non_retriable_error_during_retries_is_not_retried_further() -> 
     handler = ErrorHandler("c", 0, tolerate_all=True, retry_timeout_ms=-1)
     first = handler.run(Stage.KEY_CONVERTER, fn)
     assert isinstance(first, Retry)
-    assert await handler.retry(Stage.KEY_CONVERTER, first, fn, sleep=Sleeps()) is SKIP
+    assert await handler.retry(first, Sleeps()) is SKIP
     assert len(calls) == 2
