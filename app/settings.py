@@ -255,6 +255,21 @@ def load_settings(
         raise SettingsError(f"Invalid worker settings: {problems}") from None
 
 
+def _shown_default(default: object) -> str:
+    if default is None:
+        return ""
+    return "true" if default is True else "false" if default is False else str(default)
+
+
+def settings_table() -> str:
+    """The README's settings table (a test keeps it in sync with the model)."""
+    rows = ["| Setting | Environment variable | Default | Meaning |", "|---|---|---|---|"]
+    for name, info in WorkerSettings.model_fields.items():
+        default = _shown_default(info.get_default())
+        rows.append(f"| `{_key(name)}` | `{ENV_PREFIX}{name.upper()}` | `{default}` | {info.description} |")
+    return "\n".join(rows) + "\n"
+
+
 def env_example() -> str:
     """The text of ``.env.example``: every setting, its default and meaning (a test keeps it in sync)."""
     lines = [
@@ -264,12 +279,7 @@ def env_example() -> str:
         "",
     ]
     for name, info in WorkerSettings.model_fields.items():
-        default = info.get_default()
-        shown = (
-            ""
-            if default is None
-            else ("true" if default is True else "false" if default is False else str(default))
-        )
+        shown = _shown_default(info.get_default())
         lines.append(f"# {info.description} ({_key(name)})")
         lines.append(f"#{ENV_PREFIX}{name.upper()}={shown}")
     return "\n".join(lines) + "\n"

@@ -3,7 +3,7 @@
 
 from pathlib import Path
 
-from app.settings import WorkerSettings, env_example, from_env, read_dotenv
+from app.settings import WorkerSettings, env_example, from_env, read_dotenv, settings_table
 
 
 def test_env_example_is_in_sync_with_the_settings_model() -> None:
@@ -23,3 +23,8 @@ def test_every_setting_in_env_example_round_trips_to_its_default(tmp_path: Path)
     assert WorkerSettings.model_validate(values) == WorkerSettings()
     with_defaults = [f for f in WorkerSettings.model_fields.values() if f.get_default() not in (None, "")]
     assert len(values) == len(with_defaults)
+
+
+def test_the_readme_settings_table_is_in_sync_with_the_settings_model() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert settings_table() in readme, "regenerate it with: python -c 'from app.settings import settings_table; print(settings_table())'"
