@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from app import supervision
 from app.config.providers import ConfigProviders
 from app.herder.herder import Herder
 from app.herder.validation import BadRequestError
@@ -85,7 +86,7 @@ class Service:
             await self.herder.start()
             log.info("worker started", mode=self.mode.value, connectors=len(self.herder.connector_names()))
         else:
-            self._background.append(asyncio.create_task(self._connect_with_backoff(), name="connect"))
+            self.spawn(self._connect_with_backoff(), "connect")
 
     async def _connect_with_backoff(self) -> None:
         delay = 1.0
@@ -117,8 +118,14 @@ class Service:
         return self.herder.ctx.metrics
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        """Run ``work`` in the background until the service closes."""
-        self._background.append(asyncio.create_task(work, name=name))
+        """Run ``work`` in the background until the service closes; if it fails, the worker is
+        no longer ready (``/readyz`` and every REST call say why) instead of limping on silently."""
+
+        def failed(error: BaseException) -> None:
+            self.herder.ready = False
+            self.herder.not_ready_reason = f"The worker's {name} task failed: {type(error).__name__}: {error}"
+
+        self._background.append(supervision.spawn(work, name, on_failure=failed))
 
     async def close(self) -> None:
         for task in self._background:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ from app.plugins.registry import PluginRegistry
 from app.runtime.context import RuntimeContext
 from app.runtime.worker import Worker
 from app.storage.base import ConfigStore, State, Status, TargetState, TaskId
+from app.supervision import spawn
 from connectors.sdk.config import ConfigValueInfo
 from connectors.sdk.errors import AlreadyExistsError, ConnectError, NotFoundError
 
@@ -389,9 +390,12 @@ class Herder:
 
     def _reload(self, name: str) -> None:
         self._reloads.pop(name, None)
-        task = asyncio.get_running_loop().create_task(self._reload_now(name), name=f"reload-{name}")
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        spawn(
+            self._reload_now(name),
+            f"reload-{name}",
+            on_failure=self._connector_failed(name),
+            keep=self._background,
+        )
 
     async def _reload_now(self, name: str) -> None:
         try:
@@ -402,9 +406,22 @@ class Herder:
 
     def request_reconfiguration(self, name: str) -> None:
         """``ConnectorContext.request_task_reconfiguration``: regenerate tasks soon, off the caller's stack."""
-        task = asyncio.get_running_loop().create_task(self._reconfigure(name), name=f"reconfigure-{name}")
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        spawn(
+            self._reconfigure(name),
+            f"reconfigure-{name}",
+            on_failure=self._connector_failed(name),
+            keep=self._background,
+        )
+
+    def _connector_failed(self, name: str) -> Callable[[BaseException], None]:
+        """Background work for a connector failed: the connector shows FAILED with the trace."""
+
+        def failed(error: BaseException) -> None:
+            runner = self.worker.connectors.get(name)
+            if runner is not None:
+                runner.fail(error)
+
+        return failed
 
     async def _reconfigure(self, name: str) -> None:
         async with self._lock:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from app.storage.base import ConsumerRecord, Delivered, ProducerRecord, SourceOffsetWrite, TopicDescription
 from app.storage.partitioner import partition_for_key
+from app.supervision import spawn
 from connectors.sdk.errors import ConfigError
 from connectors.sdk.records import TopicPartition
 
@@ -68,6 +69,7 @@ class TopicLog(ABC):
         self._readers: dict[str, dict[TopicPartition, int]] = {}
         self._progress = asyncio.Condition()
         self._appended = asyncio.Condition()
+        self._background: set[asyncio.Task[None]] = set()
         self.topics_version = 0
         """Bumped whenever a topic is created, so group assignments can be recomputed."""
 
@@ -221,7 +223,7 @@ class TopicLog(ABC):
             async with self._progress:
                 self._progress.notify_all()
 
-        asyncio.get_running_loop().create_task(notify())
+        spawn(notify(), "log-reader-left", keep=self._background)
 
     async def reader_progressed(self) -> None:
         async with self._progress:
