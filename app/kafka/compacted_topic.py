@@ -47,6 +47,10 @@ class CompactedTopic:
         self._follower: asyncio.Task[None] | None = None
         self._clients_started = False
 
+    @property
+    def started(self) -> bool:
+        return self._follower is not None
+
     async def start(self) -> None:
         """Create the topic if missing, read it to the end, keep following; safe to call again."""
         if self._follower is not None:

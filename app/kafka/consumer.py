@@ -4,6 +4,15 @@ Rebalances are handed to the runner instead of being handled inside the client's
 when partitions are revoked the callback waits until the runner has flushed the task,
 committed the partitions' offsets and released them, so the next owner starts exactly where
 this one stopped (the revoke-before-assign rule the embedded coordinator follows too).
+
+Two things keep that hand-over from deadlocking. aiokafka's ``getmany`` does not return while
+a reassignment is in progress (it waits for the next assignment, whatever its timeout), and
+the next assignment cannot come while the callback waits for the runner; so ``fetch`` never
+waits longer than its timeout and returns at once when a revocation needs the runner. And the
+group waits for a member's rejoin as long as ``rebalance.timeout.ms``, which aiokafka sets to
+the session timeout (10 s) by default: a put or flush in progress longer than that got the
+member evicted, and its rejoin started the next rebalance. As in the Java client, the
+rebalance timeout defaults to ``max.poll.interval.ms`` here.
 """
 
 from __future__ import annotations
@@ -24,7 +33,10 @@ from app.storage.base import ConsumerRecord, Subscription
 from connectors.sdk.records import TopicPartition
 
 log = structlog.get_logger(__name__)
-REVOKE_WAIT_S = 30.0
+MAX_POLL_INTERVAL_MS = 300_000
+"""aiokafka's and Kafka's default: how long a put may keep the task from fetching."""
+REVOKE_MARGIN_S = 2.0
+"""A revocation callback gives up this long before the group would evict the member."""
 
 
 def _ours(tp: KafkaTopicPartition) -> TopicPartition:
@@ -40,6 +52,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: Iterable[KafkaTopicPartition]) -> None:
         self._owner._assigned({_ours(tp) for tp in assigned})
+        self._owner._joined()
 
 
 class KafkaSinkConsumer:
@@ -60,6 +73,9 @@ class KafkaSinkConsumer:
             **client_kwargs(settings, "consumer", config),
         }
         kwargs.update(group_id=group, enable_auto_commit=False, client_id=f"connector-consumer-{member}")
+        kwargs.setdefault("max_poll_interval_ms", MAX_POLL_INTERVAL_MS)
+        kwargs.setdefault("rebalance_timeout_ms", kwargs["max_poll_interval_ms"])
+        self._revoke_wait_s = max(1.0, kwargs["rebalance_timeout_ms"] / 1000 - REVOKE_MARGIN_S)
         self._consumer = AIOKafkaConsumer(**kwargs)
         self.group = group
         self.member = member
@@ -70,6 +86,8 @@ class KafkaSinkConsumer:
         self._revoking: set[TopicPartition] = set()
         """Handed to the runner, not yet released: their offsets may still be committed."""
         self._released = asyncio.Event()
+        self._wake = asyncio.Event()
+        """Set when a revocation waits for the runner: a fetch in progress returns at once."""
         self._active = True
         self._positions: dict[TopicPartition, int] = {}
 
@@ -77,6 +95,7 @@ class KafkaSinkConsumer:
         for topic in self._subscription.topics:  # as in embedded mode: subscribing creates the topic
             await self._ensure_topic(topic)
         await self._consumer.start()
+        log.info("sink consumer joining its group", group=self.group, member=self.member)
         listener = _Listener(self)
         if self._subscription.pattern is not None:
             self._consumer.subscribe(pattern=self._subscription.pattern.pattern, listener=listener)
@@ -85,7 +104,9 @@ class KafkaSinkConsumer:
 
     async def close(self) -> None:
         self._released.set()
+        self._wake.set()
         await self._consumer.stop()
+        log.info("sink consumer left its group", group=self.group, member=self.member)
 
     def set_active(self, active: bool) -> None:
         self._active = active
@@ -100,15 +121,30 @@ class KafkaSinkConsumer:
             return
         self._released.clear()
         self._to_revoke |= partitions
+        self._wake.set()
         try:
-            await asyncio.wait_for(self._released.wait(), REVOKE_WAIT_S)
+            await asyncio.wait_for(self._released.wait(), self._revoke_wait_s)
         except TimeoutError:
-            log.warning("sink task did not release revoked partitions in time", member=self.member)
+            log.warning(
+                "sink task did not release revoked partitions in time; they will be read again",
+                member=self.member,
+                waited_s=self._revoke_wait_s,
+            )
             self._drop(self._to_revoke)
             self._to_revoke.clear()
 
     def _assigned(self, partitions: set[TopicPartition]) -> None:
         self._to_assign |= partitions - self.assignment
+
+    def _joined(self) -> None:
+        """One line per member and generation: how tests and operators count rebalances."""
+        log.info(
+            "sink consumer group rebalanced",
+            group=self.group,
+            member=self.member,
+            generation=self._consumer._coordinator.generation,
+            partitions=len(self.assignment | self._to_assign),
+        )
 
     def _drop(self, partitions: set[TopicPartition]) -> None:
         self.assignment -= partitions
@@ -118,6 +154,7 @@ class KafkaSinkConsumer:
     async def poll_rebalance(self) -> tuple[set[TopicPartition], set[TopicPartition]] | None:
         if not self._to_revoke and not self._to_assign:
             return None
+        self._wake.clear()
         revoked, self._to_revoke = self._to_revoke, set()
         assigned, self._to_assign = self._to_assign, set()
         self._revoking |= revoked
@@ -135,7 +172,23 @@ class KafkaSinkConsumer:
 
     # -- data -------------------------------------------------------------------------------
     async def fetch(self, timeout: float) -> list[ConsumerRecord]:
-        batches = await self._consumer.getmany(timeout_ms=int(timeout * 1000))
+        """Records for the runner; empty after ``timeout``, or at once when a rebalance needs it."""
+        if self._to_revoke or self._to_assign:
+            return []
+        getter = asyncio.ensure_future(self._consumer.getmany(timeout_ms=int(timeout * 1000)))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({getter, waker}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waker.cancel()
+            if not getter.done():
+                # Waiting for the next assignment, or interrupted by a revocation: nothing was
+                # taken from the client's buffers yet, so cancelling loses no record.
+                getter.cancel()
+            await asyncio.gather(getter, return_exceptions=True)
+        if getter.cancelled():
+            return []
+        batches = getter.result()
         out: list[ConsumerRecord] = []
         for ktp, records in batches.items():
             tp = _ours(ktp)

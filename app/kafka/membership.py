@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 import structlog
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.coordinator.assignors.abstract import AbstractPartitionAssignor
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment, ConsumerProtocolMemberMetadata
 
@@ -102,6 +102,19 @@ class _ConnectAssignor(AbstractPartitionAssignor):  # type: ignore[misc]
         self._m.assigned(Assignment(data["leader"], data["leader_url"], load, data.get("error")))
 
 
+class _RebalanceStarts(ConsumerRebalanceListener):  # type: ignore[misc]
+    """No partitions are assigned here: "revoked" is the client saying a rebalance begins."""
+
+    def __init__(self, started: Callable[[], None]) -> None:
+        self._started = started
+
+    async def on_partitions_revoked(self, revoked: Iterable[Any]) -> None:
+        self._started()
+
+    async def on_partitions_assigned(self, assigned: Iterable[Any]) -> None:
+        return None
+
+
 class GroupMembership:
     def __init__(
         self,
@@ -112,6 +125,7 @@ class GroupMembership:
         current_load: Callable[[], Load],
         plan: Planner,
         on_assignment: Callable[[Assignment], None],
+        on_rebalance: Callable[[], None] = lambda: None,
     ) -> None:
         assert settings.group_id is not None
         self.group = settings.group_id
@@ -121,6 +135,7 @@ class GroupMembership:
         self.current_load = current_load
         self.plan = plan
         self._on_assignment = on_assignment
+        self._on_rebalance = on_rebalance
         self._consumer = AIOKafkaConsumer(
             **{
                 **client_kwargs(settings, "consumer"),
@@ -141,7 +156,7 @@ class GroupMembership:
 
     async def start(self) -> None:
         await self._consumer.start()
-        self._consumer.subscribe([self.config_topic])
+        self._consumer.subscribe([self.config_topic], listener=_RebalanceStarts(self._on_rebalance))
         self._loop = asyncio.create_task(self._keep_alive(), name="group-membership")
 
     async def _keep_alive(self) -> None:
