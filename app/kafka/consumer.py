@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import structlog
@@ -81,6 +82,8 @@ class KafkaSinkConsumer:
         self.member = member
         self._subscription = subscription
         self.assignment: set[TopicPartition] = set()
+        self.rebalances = 0
+        """Generations this member has been part of."""
         self._to_revoke: set[TopicPartition] = set()
         self._to_assign: set[TopicPartition] = set()
         self._revoking: set[TopicPartition] = set()
@@ -138,6 +141,7 @@ class KafkaSinkConsumer:
 
     def _joined(self) -> None:
         """One line per member and generation: how tests and operators count rebalances."""
+        self.rebalances += 1
         log.info(
             "sink consumer group rebalanced",
             group=self.group,
@@ -175,6 +179,7 @@ class KafkaSinkConsumer:
         """Records for the runner; empty after ``timeout``, or at once when a rebalance needs it."""
         if self._to_revoke or self._to_assign:
             return []
+        self._wake.clear()
         getter = asyncio.ensure_future(self._consumer.getmany(timeout_ms=int(timeout * 1000)))
         waker = asyncio.ensure_future(self._wake.wait())
         try:
@@ -182,10 +187,12 @@ class KafkaSinkConsumer:
         finally:
             waker.cancel()
             if not getter.done():
-                # Waiting for the next assignment, or interrupted by a revocation: nothing was
-                # taken from the client's buffers yet, so cancelling loses no record.
+                # Waiting for the next assignment, or interrupted by a revocation: nothing has
+                # been taken from the client's buffers yet, so cancelling loses no record.
                 getter.cancel()
-            await asyncio.gather(getter, return_exceptions=True)
+                await asyncio.gather(getter, return_exceptions=True)
+                if getter.cancelled():
+                    self._undo_fetch_count()
         if getter.cancelled():
             return []
         batches = getter.result()
@@ -208,6 +215,16 @@ class KafkaSinkConsumer:
             if records:
                 self._positions[tp] = records[-1].offset + 1
         return out
+
+    def _undo_fetch_count(self) -> None:
+        """aiokafka counts fetches in progress in a context manager that does not count a
+        cancelled one as ended; left so, the client would never see this consumer idle and
+        ``max.poll.interval.ms`` would stop applying to it."""
+        state = self._consumer._subscription
+        if getattr(state, "_fetch_count", 0) > 0:
+            state._fetch_count -= 1
+            if state._fetch_count == 0:
+                state._last_fetch_ended = time.monotonic()
 
     async def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
         mine = {
