@@ -240,7 +240,7 @@ def _standalone(settings: WorkerSettings, registry: PluginRegistry) -> Service:
 
 
 def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
-    from app.herder.distributed import DistributedHerder
+    from app.herder.distributed import JOINING, DistributedHerder
     from app.kafka.bus import KafkaBus
     from app.kafka.compacted_topic import CompactedTopic
     from app.kafka.membership import GroupMembership
@@ -317,6 +317,7 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
         if settings.exactly_once_source_support == "enabled":
             bus.exactly_once = (settings.offset_storage_topic or "", encode_offset, offsets.offsets.apply)
         herder.membership = membership
+        herder.not_ready_reason = JOINING  # requests wait for the group again, not fail with the last error
         await membership.start()
 
     closers: list[Closer] = [bus.close, *(t.close for t in topics.values()), membership.close]

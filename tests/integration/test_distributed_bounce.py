@@ -8,6 +8,7 @@ bounces workers; at the end every line must be in the sink file.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
@@ -15,7 +16,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from tests.support.cluster import KAFKA_ONLY
 from tests.support.server import ServerProcess, wait_until
@@ -63,6 +66,36 @@ class Feeder:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def unreported(bootstrap: str, topic: str, worker_id: str, stopped_at_ms: int) -> tuple[int, dict[str, str]]:
+    """(how many connectors and tasks ``worker_id`` ran when it was stopped at ``stopped_at_ms``,
+    those the status topic still shows in another state than UNASSIGNED from it)."""
+
+    async def read() -> list[tuple[str, int, str, str]]:
+        consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+        await consumer.start()
+        found: list[tuple[str, int, str, str]] = []
+        try:
+            idle = 0
+            while idle < 2:
+                batches = await consumer.getmany(timeout_ms=500)
+                idle = 0 if batches else idle + 1
+                for records in batches.values():
+                    for r in records:
+                        value = orjson.loads(r.value) if r.value else {}
+                        found.append(
+                            (r.key.decode(), r.timestamp, value.get("worker_id", ""), value.get("state", ""))
+                        )
+        finally:
+            await consumer.stop()
+        return found
+
+    records = sorted(asyncio.run(read()), key=lambda r: r[1])
+    before = {key: worker for key, at, worker, _ in records if at < stopped_at_ms}
+    owned = {key for key, worker in before.items() if worker == worker_id}
+    last = {key: state for key, at, worker, state in records if worker == worker_id and key in owned}
+    return len(owned), {key: state for key, state in last.items() if state != "UNASSIGNED"}
 
 
 def sink_lines(path: Path) -> list[str]:
@@ -190,7 +223,7 @@ def test_no_fault_no_rebalance_no_duplicate(
 
 
 def test_bounced_workers_lose_nothing_and_a_clean_stop_repeats_nothing(
-    server_factory: Any, testkit_path: Path, tmp_path: Path, cluster_id: str
+    server_factory: Any, testkit_path: Path, tmp_path: Path, cluster_id: str, kafka_bootstrap: str
 ) -> None:
     workers, source, sink = start_pipeline(server_factory, testkit_path, tmp_path, cluster_id)
     wait_until(lambda: settled(workers), timeout=60, message="sink group did not settle")
@@ -200,9 +233,14 @@ def test_bounced_workers_lose_nothing_and_a_clean_stop_repeats_nothing(
     dups: list[int] = []
 
     def clean_bounce(victim: ServerProcess) -> None:
-        began = time.monotonic()
+        began, began_ms = time.monotonic(), int(time.time() * 1000)
         assert victim.stop(timeout=30) in (0, -15)  # uvicorn re-raises SIGTERM after a clean exit
         stops.append(time.monotonic() - began)
+        # Before it left, it said that what it ran is no longer running there.
+        left_running = unreported(
+            kafka_bootstrap, f"{cluster_id}-status", victim.url[len("http://") :], began_ms
+        )
+        assert left_running == {}, left_running
         others = [w for w in workers if w is not victim]
         live = urls - {victim.url[len("http://") :]}
         wait_until(lambda: running(others[0], SINK, 3, live), timeout=60, message="sink not moved")
