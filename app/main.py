@@ -10,9 +10,10 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
-from app.api import errors
+from app.api import cluster, errors
 from app.api.json import JsonResponse
 from app.api.routes import connector_plugins, connectors, loggers, metrics, root
+from app.herder.distributed import DistributedHerder
 from app.logging import LoggerAdmin
 from app.plugins.registry import PluginRegistry
 from app.service import Mode, Service, check_mode_settings
@@ -22,7 +23,6 @@ DESCRIPTION = """Kafka Connect's REST API, served by Penstock. Paths, status cod
 match Apache Kafka Connect 3.9; deliberate differences are listed in docs/compatibility.md."""
 
 
-FORWARDED_HEADER = "x-penstock-forwarded"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -71,30 +71,13 @@ def create_app(
     ) -> Response:
         """Any worker accepts a config write; a follower passes it on to the group leader."""
         herder = getattr(request.app.state, "herder", None)
-        if herder is None or not _cluster_write(request.method, request.scope["path"]):
-            return await call_next(request)
-        if herder.not_ready_reason is not None:
+        path = request.scope["path"]
+        write = _cluster_write(request.method, path)
+        if isinstance(herder, DistributedHerder) and path.startswith("/connectors"):
+            return await cluster.route(request, call_next, herder, request.app.state.forwarder, write)
+        if herder is not None and write and herder.not_ready_reason is not None:
             return errors.error_response(503, herder.not_ready_reason)
-        target = herder.forward_url()
-        if target is None:
-            return await call_next(request)
-        if request.headers.get(FORWARDED_HEADER):
-            return errors.error_response(
-                409, "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
-            )
-        url = target + request.scope["path"] + (f"?{request.url.query}" if request.url.query else "")
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
-        try:
-            answer = await request.app.state.forwarder.request(
-                request.method, url, content=await request.body(), headers={**headers, FORWARDED_HEADER: "1"}
-            )
-        except httpx.HTTPError as exc:
-            return errors.error_response(
-                409,
-                f"Cannot complete request: the leader {target} is not reachable ({exc}); retry after the rebalance",
-            )
-        passed = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "location")}
-        return Response(answer.content, status_code=answer.status_code, headers=passed)
+        return await call_next(request)
 
     @app.middleware("http")
     async def strip_trailing_slash(

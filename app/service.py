@@ -36,6 +36,8 @@ from connectors.sdk.errors import ConfigError
 
 log = structlog.get_logger(__name__)
 CONNECT_BACKOFF_MAX_S = 30.0
+STATUS_DRAIN_S = 2.0
+"""Longest a stopping worker waits for its last statuses to reach the status topic."""
 
 
 class Mode(StrEnum):
@@ -57,6 +59,8 @@ class Service:
     connect: Callable[[Service], Awaitable[None]]
     """Opens the backend; retried with backoff until it succeeds (Kafka modes)."""
     closers: list[Closer] = field(default_factory=list)
+    drain: Closer | None = None
+    """Runs after the herder stopped and before background work is cancelled."""
     initial_connectors: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -128,11 +132,24 @@ class Service:
         self._background.append(supervision.spawn(work, name, on_failure=failed))
 
     async def close(self) -> None:
+        """Stop the work, tell the cluster (statuses, then leaving the groups), then disconnect.
+
+        The order matters in distributed mode: the tasks commit what they have written while
+        the worker is still a member, their last statuses (UNASSIGNED) are published before the
+        status writer goes away, and only then does the worker leave its group, so the others
+        take over from committed offsets and never list its tasks RUNNING after it is gone.
+        """
         for task in self._background:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            if task.get_name() == "connect":
+                await _cancel(task)
         await self.herder.stop()
+        if self.drain is not None:
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("publishing the last statuses failed")
+        for task in self._background:
+            await _cancel(task)
         await self.herder.ctx.providers.close()
         for close in reversed(self.closers):
             try:
@@ -140,6 +157,12 @@ class Service:
             except Exception:
                 log.exception("closing failed")
         log.info("worker stopped")
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def check_mode_settings(settings: WorkerSettings, mode: Mode) -> None:
@@ -275,7 +298,7 @@ def _standalone(settings: WorkerSettings, registry: PluginRegistry) -> Service:
 
 
 def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
-    from app.herder.distributed import DistributedHerder
+    from app.herder.distributed import JOINING, DistributedHerder
     from app.kafka.bus import KafkaBus
     from app.kafka.compacted_topic import CompactedTopic
     from app.kafka.membership import GroupMembership
@@ -322,6 +345,7 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
         herder.current_load,
         herder.plan,
         herder.on_assignment,
+        herder.on_rebalance,
     )
     outbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
     statuses.publish = lambda key, value: outbox.put_nowait((key, value))
@@ -335,6 +359,14 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
                 await topics["status"].send(key.encode(), None if value is None else orjson.dumps(value))
             except Exception as exc:
                 log.warning("status not published", key=key, error=str(exc))
+            finally:
+                outbox.task_done()
+
+    async def drain_statuses() -> None:
+        if topics["status"].started:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(STATUS_DRAIN_S):
+                    await outbox.join()
 
     async def connect(service: Service) -> None:
         await bus.start()
@@ -344,7 +376,8 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
         if settings.exactly_once_source_support == "enabled":
             bus.exactly_once = (settings.offset_storage_topic or "", encode_offset, offsets.offsets.apply)
         herder.membership = membership
+        herder.not_ready_reason = JOINING  # requests wait for the group again, not fail with the last error
         await membership.start()
 
     closers: list[Closer] = [bus.close, *(t.close for t in topics.values()), membership.close]
-    return Service(settings, Mode.DISTRIBUTED, herder, connect, closers)
+    return Service(settings, Mode.DISTRIBUTED, herder, connect, closers, drain=drain_statuses)

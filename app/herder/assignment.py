@@ -10,18 +10,11 @@ Connectors and tasks are balanced separately, as Kafka Connect does.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TypeVar
 
-from app.storage.base import TaskId
+from app.storage.base import Load, TaskId
 
 T = TypeVar("T", bound=Hashable)
-
-
-@dataclass(slots=True)
-class Load:
-    connectors: set[str] = field(default_factory=set)
-    tasks: set[TaskId] = field(default_factory=set)
 
 
 def assign(owned: Mapping[str, Load], connectors: Iterable[str], tasks: Iterable[TaskId]) -> dict[str, Load]:

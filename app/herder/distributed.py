@@ -11,19 +11,22 @@ their owner across a rebalance are never touched.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 import structlog
 
-from app.herder.assignment import Load, assign
+from app.herder.assignment import assign
 from app.herder.herder import Herder
 from app.runtime.context import RuntimeContext
 from app.runtime.worker import Worker
-from app.storage.base import State, Status, TargetState, TaskId
+from app.storage.base import Load, State, Status, TargetState, TaskId
+from app.supervision import spawn
 from connectors.sdk.errors import AlreadyExistsError, NotFoundError
 
 log = structlog.get_logger(__name__)
+JOINING = "Worker is joining its group"
 
 
 class ClusterConfigs(Protocol):
@@ -38,6 +41,7 @@ class ClusterConfigs(Protocol):
     async def put_task_configs(self, name: str, configs: list[dict[str, str]]) -> None: ...
     async def request_restart(self, name: str, request: dict[str, Any]) -> None: ...
     async def remove(self, name: str) -> None: ...
+    async def sync(self) -> None: ...
 
 
 class Membership(Protocol):
@@ -53,7 +57,11 @@ class DistributedHerder(Herder):
         self.assignment = Load()
         self.leader_id: str | None = None
         self.leader_url: str | None = None
-        self.not_ready_reason: str | None = "Worker is joining its group"
+        self.not_ready_reason: str | None = JOINING
+        self.generation = 0
+        """Assignments received so far: a request that found the leader gone waits for the next."""
+        self.rebalancing = False
+        self._changed = asyncio.Event()
         self._assigned_items: tuple[frozenset[str], frozenset[TaskId]] | None = None
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
@@ -65,18 +73,81 @@ class DistributedHerder(Herder):
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         """Starting happens on the first assignment; until then requests get a 503 with the reason."""
-        self._loop_task = asyncio.create_task(self._reconcile_loop(), name="herder-reconcile")
+        self._loop_task = spawn(self._reconcile_loop(), "herder-reconcile", on_failure=self._reconcile_failed)
+
+    def _reconcile_failed(self, error: BaseException) -> None:
+        """Without its reconcile loop this worker cannot follow the cluster: say so to REST."""
+        self.ready = False
+        self.not_ready_reason = f"The worker stopped following the cluster: {type(error).__name__}: {error}"
 
     async def stop(self) -> None:
+        """Stop everything running here and say so: its tasks and connectors become UNASSIGNED
+        until their next owner reports them, instead of staying RUNNING on a worker that left."""
         self.ready = False
+        self.not_ready_reason = "Worker is shutting down"
         if self._loop_task is not None:
             self._loop_task.cancel()
             await asyncio.gather(self._loop_task, return_exceptions=True)
+        connectors = list(self.worker.connectors)
         await super().stop()
+        for name in connectors:
+            entry = self.ctx.statuses.get(name)
+            if (
+                self.configs.get(name) is not None
+                and entry is not None
+                and entry.connector.worker_id == self.ctx.worker_id
+                and entry.connector.state in (State.RUNNING, State.PAUSED)
+            ):
+                self.ctx.statuses.put_connector(
+                    name, Status(State.UNASSIGNED, self.ctx.worker_id), self.connector_type(name)
+                )
 
     def forward_url(self) -> str | None:
         """Where this worker sends a config write: None when it is the leader itself."""
         return None if self.is_leader else self.leader_url
+
+    # -- reads ----------------------------------------------------------------------------------
+    def status(self, name: str) -> dict[str, Any]:
+        """A connector that exists but has not been reported by its owner yet is UNASSIGNED.
+
+        Kafka Connect answers 404 here for a few seconds after the create returned 201 and
+        clients trip on it; the config topic already says the connector exists.
+        """
+        if self.configs.get(name) is not None and self.ctx.statuses.get(name) is None:
+            unassigned = {"state": State.UNASSIGNED.value, "worker_id": ""}
+            return {"name": name, "connector": unassigned, "tasks": [], "type": self.connector_type(name)}
+        return super().status(name)
+
+    def task_status(self, name: str, task: int) -> dict[str, Any]:
+        record = self.configs.get(name)
+        if (
+            record is not None
+            and 0 <= task < len(record.task_configs)
+            and self.ctx.statuses.task(TaskId(name, task)) is None
+        ):
+            return {"id": task, "state": State.UNASSIGNED.value, "worker_id": ""}
+        return super().task_status(name, task)
+
+    # -- waiting for the group (REST requests that arrive while it forms) ----------------------
+    @property
+    def joining(self) -> bool:
+        """Not a member yet, or a rebalance runs: the leader may change, requests wait."""
+        return self.not_ready_reason == JOINING or (self.rebalancing and self.not_ready_reason is None)
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait_for_change(self, timeout: float) -> None:
+        """Return at the next membership change (joined, rebalance started or ended) or after ``timeout``."""
+        changed = self._changed
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(0.0, timeout)):
+                await changed.wait()
+
+    async def sync_configs(self) -> None:
+        """Read the config topic to its end: a write forwarded to the leader is visible here too."""
+        await self.cluster_configs.sync()
 
     # -- membership callbacks (called by the group client, must not block) ---------------------
     def current_load(self) -> Load:
@@ -94,8 +165,16 @@ class DistributedHerder(Herder):
         self._assigned_items = (frozenset(connectors), frozenset(tasks))
         return assign({w: m.load for w, m in members.items()}, connectors, tasks)
 
+    def on_rebalance(self) -> None:
+        """The group started a rebalance: writes wait for its outcome (the leader may change)."""
+        self.rebalancing = True
+        self._notify()
+
     def on_assignment(self, assignment: Any) -> None:
         self.leader_id, self.leader_url = assignment.leader, assignment.leader_url
+        self.generation += 1
+        self.rebalancing = False
+        self._notify()
         if assignment.error:
             self.not_ready_reason = assignment.error
             self.ready = False
@@ -116,9 +195,7 @@ class DistributedHerder(Herder):
     def on_config(self, kind: str, name: str, data: dict[str, Any] | None) -> None:
         """A config record was read: reconcile, and as leader rebalance when work appeared or went."""
         if kind == "restart" and data is not None:
-            task = asyncio.get_running_loop().create_task(self._handle_restart(name, data))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            spawn(self._handle_restart(name, data), f"restart-{name}", keep=self._background)
         self._wake.set()
 
     # -- the reconcile loop ---------------------------------------------------------------------

@@ -16,8 +16,10 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition as KafkaTopicPartition
 
+from app import supervision
 from app.kafka.bus import KafkaBus, kafka_call
 from app.kafka.client_config import client_kwargs
+from connectors.sdk.errors import ConnectError
 
 log = structlog.get_logger(__name__)
 
@@ -45,7 +47,12 @@ class CompactedTopic:
         self._positions: dict[KafkaTopicPartition, int] = {}
         self._progress = asyncio.Condition()
         self._follower: asyncio.Task[None] | None = None
+        self._error: BaseException | None = None
         self._clients_started = False
+
+    @property
+    def started(self) -> bool:
+        return self._follower is not None
 
     async def start(self) -> None:
         """Create the topic if missing, read it to the end, keep following; safe to call again."""
@@ -64,7 +71,7 @@ class CompactedTopic:
         self._assigned = [KafkaTopicPartition(self.topic, p) for p in sorted(partitions)]
         self._consumer.assign(self._assigned)
         await self._consumer.seek_to_beginning(*self._assigned)
-        self._follower = asyncio.create_task(self._follow(), name=f"follow-{self.topic}")
+        self._follower = supervision.spawn(self._follow(), f"follow-{self.topic}", on_failure=self._failed)
         await self.read_to_end()
 
     async def _follow(self) -> None:
@@ -90,12 +97,27 @@ class CompactedTopic:
                     self._positions[tp] = max(self._positions.get(tp, 0), await self._consumer.position(tp))
                 self._progress.notify_all()
 
+    def _failed(self, error: BaseException) -> None:
+        """The follower stopped for good: wake readers so they raise instead of waiting forever."""
+        self._error = error
+
+        async def wake() -> None:
+            async with self._progress:
+                self._progress.notify_all()
+
+        supervision.spawn(wake(), f"wake-{self.topic}")
+
     async def read_to_end(self, timeout: float = 60) -> None:
         ends = await kafka_call(f"Reading {self.topic}", self._consumer.end_offsets(self._assigned))
         async with asyncio.timeout(timeout), self._progress:
             await self._progress.wait_for(
-                lambda: all(self._positions.get(tp, 0) >= end for tp, end in ends.items())
+                lambda: (
+                    self._error is not None
+                    or all(self._positions.get(tp, 0) >= end for tp, end in ends.items())
+                )
             )
+        if self._error is not None:
+            raise ConnectError(f"Reading {self.topic} stopped: {self._error!r}") from self._error
 
     async def send(self, key: bytes, value: bytes | None) -> None:
         """Write one record and wait until the broker has it (not until it has been read back)."""

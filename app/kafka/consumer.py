@@ -4,6 +4,15 @@ Rebalances are handed to the runner instead of being handled inside the client's
 when partitions are revoked the callback waits until the runner has flushed the task,
 committed the partitions' offsets and released them, so the next owner starts exactly where
 this one stopped (the revoke-before-assign rule the embedded coordinator follows too).
+
+Two things keep that hand-over from deadlocking. aiokafka's ``getmany`` does not return while
+a reassignment is in progress (it waits for the next assignment, whatever its timeout), and
+the next assignment cannot come while the callback waits for the runner; so ``fetch`` never
+waits longer than its timeout and returns at once when a revocation needs the runner. And the
+group waits for a member's rejoin as long as ``rebalance.timeout.ms``, which aiokafka sets to
+the session timeout (10 s) by default: a put or flush in progress longer than that got the
+member evicted, and its rejoin started the next rebalance. As in the Java client, the
+rebalance timeout defaults to ``max.poll.interval.ms`` here.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
@@ -24,7 +34,10 @@ from app.storage.base import ConsumerRecord, Subscription
 from connectors.sdk.records import TopicPartition
 
 log = structlog.get_logger(__name__)
-REVOKE_WAIT_S = 30.0
+MAX_POLL_INTERVAL_MS = 300_000
+"""aiokafka's and Kafka's default: how long a put may keep the task from fetching."""
+REVOKE_MARGIN_S = 2.0
+"""A revocation callback gives up this long before the group would evict the member."""
 
 
 def _ours(tp: KafkaTopicPartition) -> TopicPartition:
@@ -40,6 +53,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: Iterable[KafkaTopicPartition]) -> None:
         self._owner._assigned({_ours(tp) for tp in assigned})
+        self._owner._joined()
 
 
 class KafkaSinkConsumer:
@@ -60,16 +74,25 @@ class KafkaSinkConsumer:
             **client_kwargs(settings, "consumer", config),
         }
         kwargs.update(group_id=group, enable_auto_commit=False, client_id=f"connector-consumer-{member}")
+        kwargs.setdefault("max_poll_interval_ms", MAX_POLL_INTERVAL_MS)
+        kwargs.setdefault("rebalance_timeout_ms", kwargs["max_poll_interval_ms"])
+        self._revoke_wait_s = max(1.0, kwargs["rebalance_timeout_ms"] / 1000 - REVOKE_MARGIN_S)
         self._consumer = AIOKafkaConsumer(**kwargs)
         self.group = group
         self.member = member
         self._subscription = subscription
         self.assignment: set[TopicPartition] = set()
+        self.rebalances = 0
+        """Generations this member has been part of."""
         self._to_revoke: set[TopicPartition] = set()
         self._to_assign: set[TopicPartition] = set()
         self._revoking: set[TopicPartition] = set()
         """Handed to the runner, not yet released: their offsets may still be committed."""
         self._released = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._getter: asyncio.Future[dict[Any, list[Any]]] | None = None
+        """The client's fetch in progress, kept across calls (see :meth:`fetch`)."""
+        """Set when a revocation waits for the runner: a fetch in progress returns at once."""
         self._active = True
         self.records_lost = 0
         self.commit_after_every_batch = False  # a broker round trip: offsets commit on the interval
@@ -79,6 +102,7 @@ class KafkaSinkConsumer:
         for topic in self._subscription.topics:  # as in embedded mode: subscribing creates the topic
             await self._ensure_topic(topic)
         await self._consumer.start()
+        log.info("sink consumer joining its group", group=self.group, member=self.member)
         listener = _Listener(self)
         if self._subscription.pattern is not None:
             self._consumer.subscribe(pattern=self._subscription.pattern.pattern, listener=listener)
@@ -87,7 +111,13 @@ class KafkaSinkConsumer:
 
     async def close(self) -> None:
         self._released.set()
+        self._wake.set()
+        if self._getter is not None:
+            self._getter.cancel()
+            await asyncio.gather(self._getter, return_exceptions=True)
+            self._getter = None
         await self._consumer.stop()
+        log.info("sink consumer left its group", group=self.group, member=self.member)
 
     def set_active(self, active: bool) -> None:
         self._active = active
@@ -102,15 +132,31 @@ class KafkaSinkConsumer:
             return
         self._released.clear()
         self._to_revoke |= partitions
+        self._wake.set()
         try:
-            await asyncio.wait_for(self._released.wait(), REVOKE_WAIT_S)
+            await asyncio.wait_for(self._released.wait(), self._revoke_wait_s)
         except TimeoutError:
-            log.warning("sink task did not release revoked partitions in time", member=self.member)
+            log.warning(
+                "sink task did not release revoked partitions in time; they will be read again",
+                member=self.member,
+                waited_s=self._revoke_wait_s,
+            )
             self._drop(self._to_revoke)
             self._to_revoke.clear()
 
     def _assigned(self, partitions: set[TopicPartition]) -> None:
         self._to_assign |= partitions - self.assignment
+
+    def _joined(self) -> None:
+        """One line per member and generation: how tests and operators count rebalances."""
+        self.rebalances += 1
+        log.info(
+            "sink consumer group rebalanced",
+            group=self.group,
+            member=self.member,
+            rebalances=self.rebalances,
+            partitions=len(self.assignment | self._to_assign),
+        )
 
     def _drop(self, partitions: set[TopicPartition]) -> None:
         self.assignment -= partitions
@@ -120,6 +166,7 @@ class KafkaSinkConsumer:
     async def poll_rebalance(self) -> tuple[set[TopicPartition], set[TopicPartition]] | None:
         if not self._to_revoke and not self._to_assign:
             return None
+        self._wake.clear()
         revoked, self._to_revoke = self._to_revoke, set()
         assigned, self._to_assign = self._to_assign, set()
         self._revoking |= revoked
@@ -137,7 +184,28 @@ class KafkaSinkConsumer:
 
     # -- data -------------------------------------------------------------------------------
     async def fetch(self, timeout: float) -> list[ConsumerRecord]:
-        batches = await self._consumer.getmany(timeout_ms=int(timeout * 1000))
+        """Records for the runner; empty after ``timeout``, or at once when a rebalance needs it.
+
+        The client's ``getmany`` waits for the next assignment while a rebalance runs, whatever
+        its timeout, and the rebalance waits for the runner to release the revoked partitions.
+        So ``getmany`` runs in a task of its own that is never cancelled (aiokafka's idle
+        accounting does not survive a cancelled fetch): this method waits for it, a revocation or
+        the timeout, and a result that arrives later is handed over at the next call.
+        """
+        if self._to_revoke or self._to_assign:
+            return []
+        if self._getter is None:
+            self._getter = asyncio.ensure_future(self._consumer.getmany(timeout_ms=int(timeout * 1000)))
+        self._wake.clear()
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({self._getter, waker}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waker.cancel()
+        if not self._getter.done():
+            return []
+        getter, self._getter = self._getter, None
+        batches = getter.result()
         out: list[ConsumerRecord] = []
         for ktp, records in batches.items():
             tp = _ours(ktp)
@@ -184,10 +252,9 @@ class KafkaSinkConsumer:
             return True
         except (CommitFailedError, IllegalStateError) as exc:
             log.warning("offset commit refused; the partitions moved and will be read again", error=str(exc))
-            return False
         except KafkaError as exc:
             log.warning("offset commit failed; retrying at the next flush", error=str(exc))
-            return False
+        return False
 
     def lag(self) -> int | None:
         total = 0

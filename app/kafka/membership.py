@@ -18,14 +18,14 @@ from typing import Any
 
 import orjson
 import structlog
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.coordinator.assignors.abstract import AbstractPartitionAssignor
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment, ConsumerProtocolMemberMetadata
 
-from app.herder.assignment import Load
+from app import supervision
 from app.kafka.client_config import client_kwargs
 from app.settings import WorkerSettings
-from app.storage.base import TaskId
+from app.storage.base import Load, TaskId
 
 log = structlog.get_logger(__name__)
 
@@ -102,6 +102,19 @@ class _ConnectAssignor(AbstractPartitionAssignor):  # type: ignore[misc]
         self._m.assigned(Assignment(data["leader"], data["leader_url"], load, data.get("error")))
 
 
+class _RebalanceStarts(ConsumerRebalanceListener):  # type: ignore[misc]
+    """No partitions are assigned here: "revoked" is the client saying a rebalance begins."""
+
+    def __init__(self, started: Callable[[], None]) -> None:
+        self._started = started
+
+    async def on_partitions_revoked(self, revoked: Iterable[Any]) -> None:
+        self._started()
+
+    async def on_partitions_assigned(self, assigned: Iterable[Any]) -> None:
+        return None
+
+
 class GroupMembership:
     def __init__(
         self,
@@ -112,6 +125,8 @@ class GroupMembership:
         current_load: Callable[[], Load],
         plan: Planner,
         on_assignment: Callable[[Assignment], None],
+        on_rebalance: Callable[[], None] = lambda: None,
+        on_failure: supervision.FailureHandler | None = None,
     ) -> None:
         assert settings.group_id is not None
         self.group = settings.group_id
@@ -121,6 +136,8 @@ class GroupMembership:
         self.current_load = current_load
         self.plan = plan
         self._on_assignment = on_assignment
+        self._on_rebalance = on_rebalance
+        self._on_failure = on_failure
         self._consumer = AIOKafkaConsumer(
             **{
                 **client_kwargs(settings, "consumer"),
@@ -141,8 +158,11 @@ class GroupMembership:
 
     async def start(self) -> None:
         await self._consumer.start()
-        self._consumer.subscribe([self.config_topic])
-        self._loop = asyncio.create_task(self._keep_alive(), name="group-membership")
+        self._subscribe()
+        self._loop = supervision.spawn(self._keep_alive(), "group-membership", on_failure=self._on_failure)
+
+    def _subscribe(self) -> None:
+        self._consumer.subscribe([self.config_topic], listener=_RebalanceStarts(self._on_rebalance))
 
     async def _keep_alive(self) -> None:
         """Fetching nothing keeps the client's poll clock running; heartbeats go in the background."""
@@ -154,8 +174,12 @@ class GroupMembership:
                 await asyncio.sleep(1)
 
     def request_rebalance(self) -> None:
-        """The leader saw connectors or tasks change: start a new round so they get owners."""
-        self._consumer._coordinator.request_rejoin()
+        """The leader saw connectors or tasks change: start a new round so they get owners.
+
+        Subscribing again is the client's public way to make it rejoin the group (a new
+        subscription has no assignment yet); the topic stays the same.
+        """
+        self._subscribe()
 
     async def close(self) -> None:
         if self._loop is not None:

@@ -123,6 +123,10 @@ class KafkaConfigStore:
         assert self.topic is not None
         await self.topic.read_to_end()
 
+    async def sync(self) -> None:
+        """Wait until every config written so far (by any worker) is applied here."""
+        await self._sync()
+
     async def put_config(self, name: str, config: dict[str, str], target_state: str | None = None) -> None:
         await self._send(f"connector-{name}", {"properties": config})
         if target_state is not None:  # after the connector record, so it applies to the new one

@@ -85,6 +85,14 @@ class ConnectorStatus:
     type: str = "unknown"
 
 
+@dataclass(slots=True)
+class Load:
+    """What one worker runs in a distributed cluster: its share of the group's assignment."""
+
+    connectors: set[str] = field(default_factory=set)
+    tasks: set[TaskId] = field(default_factory=set)
+
+
 class StatusListener(Protocol):
     """Told about every status change (the worker's metrics)."""
 

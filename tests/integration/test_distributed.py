@@ -13,7 +13,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from tests.support.cluster import KAFKA_ONLY
+from tests.support.cluster import KAFKA_ONLY, distributed_settings
 from tests.support.server import ServerProcess, wait_until
 
 pytestmark = [pytest.mark.integration, KAFKA_ONLY]
@@ -252,3 +252,48 @@ def test_lifecycle_calls_on_a_follower_reach_the_tasks_wherever_they_run(
     assert second.client.delete("/connectors/flaky").status_code == 204
     wait_until(lambda: first.client.get("/connectors/flaky/status").status_code == 404, timeout=30)
     assert second.client.get("/connectors").json() == []
+
+
+def test_writes_sent_while_the_workers_join_wait_and_succeed(
+    backend: str, kafka_bootstrap: str, testkit_path: Path, tmp_path: Path, cluster_id: str
+) -> None:
+    """Three workers started together each get a create as soon as they answer HTTP at all:
+    each create waits for the group and succeeds, and then every worker lists every connector."""
+    settings = {**distributed_settings(kafka_bootstrap, cluster_id), "plugin.path": str(testkit_path)}
+    workers = [ServerProcess(tmp_path / f"w{i}", settings, mode="distributed") for i in range(3)]
+    answers: dict[str, tuple[int, str]] = {}
+    right_after: dict[str, tuple[list[str], int]] = {}
+
+    def create(i: int, worker: ServerProcess) -> None:
+        worker.start(60, ready=False)  # /healthz answers: the worker has not joined its group yet
+        name = f"c{i}"
+        config = {
+            "connector.class": "FileStreamSink",
+            "topics": f"{cluster_id}-t{i}",
+            "file": str(tmp_path / name),
+        }
+        response = worker.client.post("/connectors", json={"name": name, "config": config}, timeout=100)
+        answers[name] = (response.status_code, response.text)
+        right_after[name] = (
+            worker.client.get("/connectors").json(),
+            worker.client.get(f"/connectors/{name}/status").status_code,
+        )
+
+    try:
+        creators = [threading.Thread(target=create, args=(i, w)) for i, w in enumerate(workers)]
+        for t in creators:
+            t.start()
+        for t in creators:
+            t.join()
+        assert {name: code for name, (code, _) in answers.items()} == {"c0": 201, "c1": 201, "c2": 201}, (
+            answers
+        )
+        for name, (listed, status_code) in right_after.items():
+            assert name in listed and status_code == 200, (name, listed, status_code)
+        for worker in workers:
+            wait_until(
+                lambda w=worker: sorted(w.client.get("/connectors").json()) == ["c0", "c1", "c2"], timeout=5
+            )
+    finally:
+        for worker in workers:
+            worker.close()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.herder.assignment import Load, assign
-from app.storage.base import TaskId
+from app.herder.assignment import assign
+from app.storage.base import Load, TaskId
 
 TASKS = [TaskId("c", i) for i in range(6)]
 
