@@ -49,10 +49,16 @@ def start_pipeline(
     source.touch()
     server.create(
         SOURCE,
-        {"connector.class": "FileStreamSource", "file": str(source), "topic": "lines", **(source_extra or {})},
+        {
+            "connector.class": "FileStreamSource",
+            "file": str(source),
+            "topic": "lines",
+            **(source_extra or {}),
+        },
     )
     server.create(
-        SINK, {"connector.class": "FileStreamSink", "file": str(sink), "topics": "lines", **(sink_extra or {})}
+        SINK,
+        {"connector.class": "FileStreamSink", "file": str(sink), "topics": "lines", **(sink_extra or {})},
     )
     server.wait_for_state(SOURCE, tasks=1)
     server.wait_for_state(SINK, tasks=1)
@@ -140,7 +146,9 @@ def test_no_line_is_written_once_the_sink_reads_paused(server_factory, tmp_path:
             while time.monotonic() < until:
                 assert sink_task(server)["state"] == "PAUSED"
                 samples.append(sink.stat().st_size)
-            assert set(samples) == {baseline}, f"cycle {cycle}: the file grew while PAUSED: {baseline} -> {max(samples)}"
+            assert set(samples) == {baseline}, (
+                f"cycle {cycle}: the file grew while PAUSED: {baseline} -> {max(samples)}"
+            )
             assert streamer.written < total, "the stream ended before the check; nothing would have been put"
             resume(server, SINK)
         streamer.stop()
