@@ -323,11 +323,13 @@ class DistributedHerder(Herder):
     async def put_config(self, name: str, config: dict[str, str]) -> tuple[bool, Any]:
         await self._check(config)
         async with self._lock:
-            created = self.configs.get(name) is None
-            await self.cluster_configs.put_config(
-                name, config, TargetState.STARTED.value if created else None
-            )
+            created = await self._put_config_locked(name, config)
         return created, self.info(name)
+
+    async def _put_config_locked(self, name: str, config: dict[str, str]) -> bool:
+        created = self.configs.get(name) is None
+        await self.cluster_configs.put_config(name, config, TargetState.STARTED.value if created else None)
+        return created
 
     async def delete(self, name: str) -> None:
         async with self._lock:

@@ -195,26 +195,35 @@ class Herder:
     async def put_config(self, name: str, config: dict[str, str]) -> tuple[bool, ConnectorInfo]:
         await self._check(config)
         async with self._lock:
-            created = self.configs.get(name) is None
-            if not created:
-                await self._stop_connector(name)
-            await self.configs.put_config(name, config)
-            await self._start_connector(name)
+            created = await self._put_config_locked(name, config)
         return created, self.info(name)
 
+    async def _put_config_locked(self, name: str, config: dict[str, str]) -> bool:
+        """Store and apply a validated config, under ``_lock``; True when it created the connector."""
+        created = self.configs.get(name) is None
+        if not created:
+            await self._stop_connector(name)
+        await self.configs.put_config(name, config)
+        await self._start_connector(name)
+        return created
+
     async def patch_config(self, name: str, patch: Mapping[str, str | None]) -> ConnectorInfo:
-        current = self.config(name)
-        for key, value in patch.items():
-            if value is None:
-                current.pop(key, None)
-            else:
-                current[key] = value
-        if current.get("name") is not None and current["name"] != name:
-            raise BadRequestError(
-                f"Connector name configuration ({current.get('name')}) doesn't match connector name in the URL ({name})"
-            )
-        _, info = await self.put_config(name, current)
-        return info
+        """Read, merge, validate and write under one lock: a PATCH racing a DELETE must not
+        bring the deleted connector back (it answers 404 instead)."""
+        async with self._lock:
+            current = self.config(name)
+            for key, value in patch.items():
+                if value is None:
+                    current.pop(key, None)
+                else:
+                    current[key] = value
+            if current.get("name") is not None and current["name"] != name:
+                raise BadRequestError(
+                    f"Connector name configuration ({current.get('name')}) doesn't match connector name in the URL ({name})"
+                )
+            await self._check(current)
+            await self._put_config_locked(name, current)
+        return self.info(name)
 
     async def delete(self, name: str) -> None:
         async with self._lock:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import structlog
@@ -16,16 +18,68 @@ if TYPE_CHECKING:
     from app.herder.herder import Herder
 
 log = structlog.get_logger(__name__)
-HEALTHY_RESET_S = 600.0
-"""A failure this long after the previous one starts the attempt count again."""
+HEALTHY_MIN_S = 60.0
+"""A target that ran this long after an automatic restart without failing (or longer, up to
+the policy's ``auto.restart.backoff.max.ms``) counts as recovered: its next failure starts at
+attempt 1 again, with the initial backoff."""
 
 Target = tuple[str, TaskId | None]
 
 
+def healthy_after_s(policy: RestartPolicy) -> float:
+    """How long a restarted target must run without failing to count as recovered: a minute,
+    or the longest backoff when that is longer, so a target that keeps failing sooner than
+    the backoff it earned keeps backing off instead of restarting at full speed forever."""
+    return max(HEALTHY_MIN_S, policy.max_backoff_s)
+
+
+@dataclass(slots=True)
+class _Count:
+    attempts: int
+    restarted_at: float | None = None
+    """When the last automatic restart ran (None: scheduled, not run yet)."""
+
+
+class AttemptCounter:
+    """The attempt count of each target, reset once the target recovered: pure bookkeeping,
+    driven by the times it is given."""
+
+    def __init__(self) -> None:
+        self._counts: dict[Target, _Count] = {}
+
+    def before_failure(self, target: Target, now: float, healthy_after: float) -> int:
+        """Restarts already made for this run of failures (0 after a recovery)."""
+        count = self._counts.get(target)
+        if count is None:
+            return 0
+        if count.restarted_at is not None and now - count.restarted_at >= healthy_after:
+            del self._counts[target]
+            return 0
+        return count.attempts
+
+    def scheduled(self, target: Target, attempts: int) -> None:
+        self._counts[target] = _Count(attempts)
+
+    def restarted(self, target: Target, now: float) -> None:
+        count = self._counts.get(target)
+        if count is not None:
+            count.restarted_at = now
+
+    def take(self, target: Target) -> _Count | None:
+        return self._counts.pop(target, None)
+
+    def put_back(self, target: Target, count: _Count) -> None:
+        self._counts[target] = count
+
+    def targets(self) -> list[Target]:
+        return list(self._counts)
+
+
 class AutoRestarter:
-    def __init__(self, herder: Herder) -> None:
+    def __init__(self, herder: Herder, clock: Callable[[], float] = time.monotonic) -> None:
         self._herder = herder
-        self._attempts: dict[Target, tuple[int, float]] = {}
+        self._clock = clock
+        self._attempts = AttemptCounter()
         self._pending: dict[Target, asyncio.TimerHandle] = {}
 
     def on_failure(self, connector: str, task: TaskId | None, error: BaseException) -> None:
@@ -34,10 +88,7 @@ class AutoRestarter:
         except ConnectError:  # deleted meanwhile, or a config that cannot be parsed: nothing to restart
             return
         target: Target = (connector, task)
-        attempts, last = self._attempts.get(target, (0, 0.0))
-        now = time.time()
-        if now - last > HEALTHY_RESET_S:
-            attempts = 0
+        attempts = self._attempts.before_failure(target, self._clock(), healthy_after_s(policy))
         status = self._status(target)
         if not policy.allows(error, attempts):
             if status is not None and attempts:
@@ -45,9 +96,9 @@ class AutoRestarter:
             return
         attempts += 1
         delay = policy.delay(attempts)
-        self._attempts[target] = (attempts, now)
+        self._attempts.scheduled(target, attempts)
         if status is not None:
-            status.auto_restart = AutoRestart(attempts, policy.max_attempts, now + delay)
+            status.auto_restart = AutoRestart(attempts, policy.max_attempts, time.time() + delay)
         log.warning(
             "scheduling automatic restart",
             connector=connector,
@@ -71,7 +122,7 @@ class AutoRestarter:
         self._pending.pop(target, None)
         connector, task = target
         herder = self._herder
-        attempts = self._attempts.get(target)
+        count = self._attempts.take(target)
         try:
             async with herder._lock:
                 if task is None:
@@ -80,16 +131,17 @@ class AutoRestarter:
                 else:
                     await herder._restart_task(task)
         finally:
-            if attempts is not None:  # _restart_* forget the target; keep counting across restarts
-                self._attempts[target] = attempts
+            if count is not None:  # _restart_* forget the target; keep counting across restarts
+                self._attempts.put_back(target, count)
+                self._attempts.restarted(target, self._clock())
 
     def forget(self, connector: str, task: TaskId | bool | None = True) -> None:
         """Drop the restart state of a connector (all targets) or of one target."""
-        targets = [t for t in list(self._attempts) + list(self._pending) if t[0] == connector]
+        targets = [t for t in self._attempts.targets() + list(self._pending) if t[0] == connector]
         if task is not True:
             targets = [t for t in targets if t[1] == task]
         for target in targets:
-            self._attempts.pop(target, None)
+            self._attempts.take(target)
             self._cancel(target)
 
     def _cancel(self, target: Target) -> None:

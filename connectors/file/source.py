@@ -3,13 +3,15 @@
 Compatible with ``org.apache.kafka.connect.file.FileStreamSourceConnector``: same settings,
 the same source partition ``{"filename": <file>}`` and offset ``{"position": <byte offset after
 the line>}``. Differences: ``position`` is always a byte offset (Java counts characters but
-seeks bytes, which only agree for ASCII), and an idle task looks for new data every 100 ms
-instead of every second, so appended lines arrive with far less latency.
+seeks bytes, which only agree for ASCII), and an idle task looks for new data after 100 ms,
+then backs off to twice a second (Java: always once a second), so lines appended to a busy
+file arrive with far less latency while thousands of idle tasks cost next to nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from typing import IO, Any
@@ -24,7 +26,9 @@ from connectors.sdk import (
 )
 from connectors.sdk.data import STRING_SCHEMA
 
-IDLE_WAIT_S = 0.1
+IDLE_WAIT_MIN_S = 0.1
+IDLE_WAIT_MAX_S = 0.5
+"""An idle task waits twice as long after each empty look, up to this (and ``poll_timeout``)."""
 READ_CHUNK = 1 << 20
 
 
@@ -57,26 +61,54 @@ class FileStreamSourceTask(SourceTask[FileStreamSourceConfig]):
                 self.position = int(stored.get("position", 0))
         self._stream: IO[bytes] | None = None
         self._buffer = b""
+        self._idle_wait = IDLE_WAIT_MIN_S
 
     async def poll(self) -> Sequence[SourceRecord]:
         if self._stream is None and not await self._open():
-            await asyncio.sleep(IDLE_WAIT_S)
+            await self._idle()
             return []
         records = self._take_lines()
+        if not records and self._grew():
+            chunk = await self.context.run_blocking(self._read)
+            if chunk:
+                self._buffer += chunk
+                records = self._take_lines()
         if records:
-            return records
-        chunk = await self.context.run_blocking(self._read)
-        if chunk:
-            self._buffer += chunk
-            records = self._take_lines()
-        if not records:
-            await asyncio.sleep(IDLE_WAIT_S)
+            self._idle_wait = IDLE_WAIT_MIN_S
+        else:
+            await self._idle()
         return records
+
+    def _grew(self) -> bool:
+        """Whether the file holds bytes not read yet. An ``fstat`` of the open descriptor is one
+        cheap system call, so an idle task skips the thread-pool round trip of a read."""
+        stream = self._stream
+        if stream is None or stream is sys.stdin.buffer:
+            return True
+        try:
+            return os.fstat(stream.fileno()).st_size > self.position + len(self._buffer)
+        except OSError:
+            return True  # the read reports the problem
+
+    async def _idle(self) -> None:
+        """Wait before the next look (backing off while nothing arrives), but return within
+        ``poll_timeout`` and at once when the task is stopping."""
+        wait = min(self._idle_wait, self.context.poll_timeout)
+        self._idle_wait = min(self._idle_wait * 2, IDLE_WAIT_MAX_S)
+        try:
+            async with asyncio.timeout(wait):
+                await self.context.stopping.wait()
+        except TimeoutError:
+            pass
 
     async def _open(self) -> bool:
         if self.filename is None:
             self._stream = sys.stdin.buffer
             return True
+        # One stat of a local path costs microseconds; the thread-pool round trip of a failing
+        # open() cost idle workers with thousands of waiting tasks a good part of a core.
+        if not os.path.exists(self.filename):  # noqa: ASYNC240
+            return False
         try:
             self._stream = await self.context.run_blocking(self._open_at, self.filename, self.position)
         except FileNotFoundError:

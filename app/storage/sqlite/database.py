@@ -9,6 +9,7 @@ second connection on a second thread, which WAL mode lets run beside the writer.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,23 @@ CREATE TABLE IF NOT EXISTS active_topics(
 """
 
 
+def _private_files(path: Path) -> None:
+    """The database holds connector configs, passwords included: only the worker's user may read it.
+
+    A new data directory is created 0700 and the database file 0600 before SQLite opens it;
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's mode. Files an older
+    version created readable by everyone are narrowed to 0600 too.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except FileNotFoundError:
+            pass
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     # Large pages and a ~40 MB checkpoint threshold: 1 KB records append about twice as fast
@@ -61,7 +79,7 @@ class Database:
         self._reader: sqlite3.Connection | None = None
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        await self._on(self._writer_pool, _private_files, self.path)
         self._writer = await self._on(self._writer_pool, _connect, self.path)
         await self._on(self._writer_pool, self._writer.executescript, SCHEMA)
         self._reader = await self._on(self._reader_pool, _connect, self.path)

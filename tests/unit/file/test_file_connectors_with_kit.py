@@ -16,7 +16,8 @@ from connectors.sdk.testing import InMemoryOffsetStore, SinkHarness, SourceHarne
 
 @pytest.fixture(autouse=True)
 def short_idle_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(source_module, "IDLE_WAIT_S", 0.01)
+    monkeypatch.setattr(source_module, "IDLE_WAIT_MIN_S", 0.01)
+    monkeypatch.setattr(source_module, "IDLE_WAIT_MAX_S", 0.01)
 
 
 async def test_source_resumes_from_its_committed_offset_after_a_restart(tmp_path: Path) -> None:

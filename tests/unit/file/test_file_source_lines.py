@@ -30,7 +30,8 @@ StartTask = Callable[..., Awaitable[FileStreamSourceTask]]
 
 @pytest.fixture(autouse=True)
 def no_idle_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(source_module, "IDLE_WAIT_S", 0)
+    monkeypatch.setattr(source_module, "IDLE_WAIT_MIN_S", 0)
+    monkeypatch.setattr(source_module, "IDLE_WAIT_MAX_S", 0)
 
 
 @pytest.fixture
