@@ -130,9 +130,9 @@ class LogConsumer:
         self._paused: set[TopicPartition] = set()
         self._next_partition = 0
         self.records_lost = 0
-        self.commit_after_every_batch = True
-        """A commit is one local SQLite write: after each put, a kill -9 repeats at most one batch."""
         """Records retention deleted before this consumer read them (the size cap was exceeded)."""
+        self.commit_after_every_batch = True
+        """A commit is one local write: after each put, a kill -9 repeats at most one batch."""
 
     async def start(self) -> None:
         for topic in self._subscription.topics:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.herder.restarts import HEALTHY_MIN_S, AttemptCounter, healthy_after_s
 from app.runtime.restart_policy import RestartPolicy
-from app.runtime.states import TaskId
+from app.storage.base import TaskId
 
 TARGET = ("c", TaskId("c", 0))
 POLICY = RestartPolicy(max_attempts=10, initial_backoff_s=1.0, max_backoff_s=60.0)
