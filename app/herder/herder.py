@@ -31,6 +31,7 @@ from app.herder.validation import (
 )
 from app.plugins.registry import PluginRegistry
 from app.runtime.context import RuntimeContext
+from app.runtime.restart_policy import RestartPolicy
 from app.runtime.worker import Worker
 from app.storage.base import ConfigStore, State, Status, TargetState, TaskId
 from app.supervision import spawn
@@ -68,7 +69,7 @@ class Herder:
         self.not_ready_reason: str | None = None
         """Why requests cannot be served yet (Kafka unreachable, refused by the group), for REST."""
         self.started_at = time.time()
-        self.restarter = AutoRestarter(self)
+        self.restarter = AutoRestarter(self._restart_policy, ctx.statuses, self._auto_restart)
         ctx.on_failure = self.restarter.on_failure
         ctx.on_reconfigure = self.request_reconfiguration
         ctx.on_reload = self.schedule_reload
@@ -121,6 +122,22 @@ class Herder:
         parsed = parse_connector_config(record.config, self.connector_type(name))
         self._parsed[name] = (record.config, parsed)
         return parsed
+
+    def _restart_policy(self, name: str) -> RestartPolicy | None:
+        try:
+            return RestartPolicy.from_config(self.framework_config(name))
+        except ConnectError:
+            return None
+
+    async def _auto_restart(self, target: tuple[str, TaskId | None]) -> None:
+        """What the restarter asks for: the connector instance (task None) or one task, again."""
+        connector, task = target
+        async with self._lock:
+            if task is None:
+                await self._stop_connector(connector)
+                await self._start_connector(connector)
+            else:
+                await self._restart_task(task)
 
     def info(self, name: str) -> ConnectorInfo:
         record = self._record(name)

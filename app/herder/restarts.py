@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import structlog
 
 from app.runtime.restart_policy import RestartPolicy
-from app.storage.base import AutoRestart, Status, TaskId
-from connectors.sdk.errors import ConnectError
-
-if TYPE_CHECKING:
-    from app.herder.herder import Herder
+from app.storage.base import AutoRestart, Status, StatusStore, TaskId
+from app.supervision import spawn
 
 log = structlog.get_logger(__name__)
 HEALTHY_MIN_S = 60.0
@@ -76,16 +72,30 @@ class AttemptCounter:
 
 
 class AutoRestarter:
-    def __init__(self, herder: Herder, clock: Callable[[], float] = time.monotonic) -> None:
-        self._herder = herder
+    """Decides on automatic restarts; the herder carries them out.
+
+    ``policy_of`` gives a connector's restart policy (None once it is gone), ``restart`` restarts
+    one target (the connector instance with ``task`` None, else one task) under the herder's lock.
+    """
+
+    def __init__(
+        self,
+        policy_of: Callable[[str], RestartPolicy | None],
+        statuses: StatusStore,
+        restart: Callable[[Target], Awaitable[None]],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._policy_of = policy_of
+        self._statuses = statuses
+        self._do_restart = restart
         self._clock = clock
         self._attempts = AttemptCounter()
         self._pending: dict[Target, asyncio.TimerHandle] = {}
+        self._running: set[asyncio.Task[None]] = set()
 
     def on_failure(self, connector: str, task: TaskId | None, error: BaseException) -> None:
-        try:
-            policy = RestartPolicy.from_config(self._herder.framework_config(connector))
-        except ConnectError:  # deleted meanwhile, or a config that cannot be parsed: nothing to restart
+        policy = self._policy_of(connector)
+        if policy is None:  # deleted meanwhile, or a config that cannot be parsed: nothing to restart
             return
         target: Target = (connector, task)
         attempts = self._attempts.before_failure(target, self._clock(), healthy_after_s(policy))
@@ -107,12 +117,13 @@ class AutoRestarter:
             delay_s=delay,
         )
         self._cancel(target)
-        loop = asyncio.get_running_loop()
-        self._pending[target] = loop.call_later(delay, lambda: loop.create_task(self._restart(target)))
+        self._pending[target] = asyncio.get_running_loop().call_later(
+            delay, lambda: spawn(self._restart(target), f"auto-restart-{connector}", keep=self._running)
+        )
 
     def _status(self, target: Target) -> Status | None:
         connector, task = target
-        statuses = self._herder.ctx.statuses
+        statuses = self._statuses
         if task is None:
             entry = statuses.get(connector)
             return entry.connector if entry else None
@@ -120,16 +131,9 @@ class AutoRestarter:
 
     async def _restart(self, target: Target) -> None:
         self._pending.pop(target, None)
-        connector, task = target
-        herder = self._herder
         count = self._attempts.take(target)
         try:
-            async with herder._lock:
-                if task is None:
-                    await herder._stop_connector(connector)
-                    await herder._start_connector(connector)
-                else:
-                    await herder._restart_task(task)
+            await self._do_restart(target)
         finally:
             if count is not None:  # _restart_* forget the target; keep counting across restarts
                 self._attempts.put_back(target, count)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from app.herder.restarts import HEALTHY_MIN_S, AttemptCounter, healthy_after_s
 from app.runtime.restart_policy import RestartPolicy
 from app.storage.base import TaskId
@@ -64,3 +66,34 @@ def test_targets_are_counted_apart() -> None:
     assert counter.before_failure(other, 0.0, 60.0) == 0
     assert counter.take(TARGET) is not None
     assert counter.before_failure(TARGET, 0.0, 60.0) == 0
+
+
+async def test_the_restarter_schedules_restarts_through_the_callback_it_was_given() -> None:
+    """No herder needed: a policy lookup, a status store and a restart coroutine."""
+    from app.herder.restarts import AutoRestarter
+    from app.storage.base import State, Status
+    from app.storage.memory import MemoryStatusStore
+    from connectors.sdk.errors import ConfigError, RetriableError
+
+    statuses = MemoryStatusStore()
+    statuses.put_connector("c", Status(State.RUNNING, "w"))
+    statuses.put_task(TaskId("c", 0), Status(State.FAILED, "w"))
+    restarted = asyncio.Event()
+    targets: list[object] = []
+
+    async def restart(target: object) -> None:
+        targets.append(target)
+        restarted.set()
+
+    quick = RestartPolicy(max_attempts=3, initial_backoff_s=0.01, max_backoff_s=0.05)
+    restarter = AutoRestarter(lambda name: quick if name == "c" else None, statuses, restart)
+    restarter.on_failure("c", TaskId("c", 0), RetriableError("database unreachable"))
+    status = statuses.task(TaskId("c", 0))
+    assert status is not None and status.auto_restart is not None and status.auto_restart.attempts == 1
+    await asyncio.wait_for(restarted.wait(), 2)
+    assert targets == [("c", TaskId("c", 0))]
+
+    restarter.on_failure("c", TaskId("c", 0), ConfigError("bad setting"))  # never retried
+    restarter.on_failure("gone", None, RetriableError("x"))  # a deleted connector: nothing to do
+    await asyncio.sleep(0.1)
+    assert targets == [("c", TaskId("c", 0))]
