@@ -18,7 +18,8 @@ import structlog
 
 from app import supervision
 from app.config.providers import ConfigProviders
-from app.herder.herder import Herder
+from app.herder.base import Herder
+from app.herder.standalone import StandaloneHerder
 from app.herder.validation import BadRequestError
 from app.metrics import WorkerMetrics
 from app.plugins.registry import PluginRegistry
@@ -236,7 +237,7 @@ async def _embedded(settings: WorkerSettings, registry: PluginRegistry) -> Servi
     ctx = _context(
         settings, registry, bus, SqliteOffsetStore(db), MemoryStatusStore(metrics), topics, metrics
     )
-    herder = Herder(ctx, configs, Worker(ctx))
+    herder = StandaloneHerder(ctx, configs, Worker(ctx))
 
     async def retention() -> None:
         interval = settings.log_retention_check_interval_ms / 1000
@@ -275,7 +276,7 @@ def memory_service(
     async def connect(_: Service) -> None:
         return None
 
-    return Service(settings, Mode.MEMORY, Herder(ctx, MemoryConfigStore(), Worker(ctx)), connect)
+    return Service(settings, Mode.MEMORY, StandaloneHerder(ctx, MemoryConfigStore(), Worker(ctx)), connect)
 
 
 def _standalone(settings: WorkerSettings, registry: PluginRegistry) -> Service:
@@ -287,7 +288,7 @@ def _standalone(settings: WorkerSettings, registry: PluginRegistry) -> Service:
     ctx = _context(
         settings, registry, bus, offsets, MemoryStatusStore(metrics), MemoryTopicTracker(), metrics
     )
-    herder = Herder(ctx, MemoryConfigStore(), Worker(ctx))
+    herder = StandaloneHerder(ctx, MemoryConfigStore(), Worker(ctx))
     herder.not_ready_reason = f"Connecting to Kafka at {settings.bootstrap_servers}"
 
     async def connect(_: Service) -> None:

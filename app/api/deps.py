@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.herder.herder import Herder
+from app.herder.base import Herder
 from app.logging import LoggerAdmin
 from app.settings import WorkerSettings
 

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.json import JsonResponse
-from app.herder.herder import ConflictError
+from app.herder.base import ConflictError
 from app.herder.validation import BadRequestError
 from connectors.sdk.errors import AlreadyExistsError, ConnectError, NotFoundError
 

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import structlog
 
 from app.herder.assignment import assign
-from app.herder.herder import Herder
+from app.herder.base import Herder
 from app.runtime.context import RuntimeContext
 from app.runtime.worker import Worker
 from app.storage.base import Load, State, Status, TargetState, TaskId

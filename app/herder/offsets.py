@@ -14,7 +14,7 @@ from connectors.sdk.errors import ConnectError, NotFoundError
 from connectors.sdk.records import TopicPartition
 
 if TYPE_CHECKING:
-    from app.herder.herder import Herder
+    from app.herder.base import Herder
 
 ALTERED = "The offsets for this connector have been altered successfully"
 ALTERED_FRAMEWORK = (

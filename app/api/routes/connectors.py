@@ -13,7 +13,7 @@ from app.api.deps import HerderDep, SettingsDep
 from app.api.errors import HttpError
 from app.api.json import JsonResponse
 from app.herder import offsets as offsets_api
-from app.herder.herder import TargetState
+from app.herder.base import TargetState
 from connectors.sdk.config import java_trim
 
 router = APIRouter(prefix="/connectors", tags=["connectors"])

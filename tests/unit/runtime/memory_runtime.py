@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from app.herder.herder import Herder
+from app.herder.base import Herder
 from app.plugins.registry import PluginRegistry
 from app.service import memory_service
 from app.settings import WorkerSettings

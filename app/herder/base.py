@@ -1,14 +1,14 @@
-"""The embedded herder: one process owns every connector (Kafka's StandaloneHerder, made durable).
+"""The herder's shared half: desired state read from a config store, validation, restarts.
 
-Config changes are serialised by one lock, validated before anything is written (so a bad
-request leaves no state behind), persisted, then applied to the worker. Connectors in the
-config store are started again when the worker starts.
+Config changes are serialised by one lock and validated before anything is written, so a bad
+request leaves no state behind.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +36,7 @@ from app.runtime.worker import Worker
 from app.storage.base import ConfigStore, State, Status, TargetState, TaskId
 from app.supervision import spawn
 from connectors.sdk.config import ConfigValueInfo
-from connectors.sdk.errors import AlreadyExistsError, ConnectError, NotFoundError
+from connectors.sdk.errors import ConnectError, NotFoundError
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +58,12 @@ class ConnectorInfo:
         return {"name": self.name, "config": self.config, "tasks": self.tasks, "type": self.type}
 
 
-class Herder:
+class Herder(ABC):
+    """What every herder shares: reads, validation, PATCH, pause/resume/stop, restart plans,
+    automatic restarts, task-config generation and reloads. Writes and where tasks run are the
+    subclass's: :class:`app.herder.standalone.StandaloneHerder` (one process owns everything)
+    and :class:`app.herder.distributed.DistributedHerder` (a Kafka group shares the work)."""
+
     def __init__(self, ctx: RuntimeContext, configs: ConfigStore, worker: Worker) -> None:
         self.ctx = ctx
         self.configs = configs
@@ -78,12 +83,6 @@ class Herder:
         self._reloads: dict[str, asyncio.TimerHandle] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
-    async def start(self) -> None:
-        async with self._lock:
-            for name in self.configs.names():
-                await self._start_connector(name)
-        self.ready = True
-
     async def stop(self) -> None:
         self.ready = False
         for pending in self._reloads.values():
@@ -198,32 +197,6 @@ class Herder:
             raise BadRequestError(invalid_config_message(infos))
 
     # -- config changes ---------------------------------------------------------------------
-    async def create(
-        self, name: str, config: dict[str, str], initial_state: TargetState | None
-    ) -> ConnectorInfo:
-        await self._check(config)
-        async with self._lock:
-            if self.configs.get(name) is not None:
-                raise AlreadyExistsError(f"Connector {name} already exists")
-            await self.configs.put_config(name, config, (initial_state or TargetState.STARTED).value)
-            await self._start_connector(name)
-        return self.info(name)
-
-    async def put_config(self, name: str, config: dict[str, str]) -> tuple[bool, ConnectorInfo]:
-        await self._check(config)
-        async with self._lock:
-            created = await self._put_config_locked(name, config)
-        return created, self.info(name)
-
-    async def _put_config_locked(self, name: str, config: dict[str, str]) -> bool:
-        """Store and apply a validated config, under ``_lock``; True when it created the connector."""
-        created = self.configs.get(name) is None
-        if not created:
-            await self._stop_connector(name)
-        await self.configs.put_config(name, config)
-        await self._start_connector(name)
-        return created
-
     async def patch_config(self, name: str, patch: Mapping[str, str | None]) -> ConnectorInfo:
         """Read, merge, validate and write under one lock: a PATCH racing a DELETE must not
         bring the deleted connector back (it answers 404 instead)."""
@@ -242,14 +215,6 @@ class Herder:
             await self._put_config_locked(name, current)
         return self.info(name)
 
-    async def delete(self, name: str) -> None:
-        async with self._lock:
-            self._record(name)
-            await self._stop_connector(name, remove_status=True)
-            await self.configs.remove(name)
-            self.ctx.statuses.remove(name)
-            self._parsed.pop(name, None)
-
     # -- target states ----------------------------------------------------------------------
     async def pause(self, name: str) -> None:
         await self._set_target(name, TargetState.PAUSED)
@@ -260,46 +225,7 @@ class Herder:
     async def stop_connector(self, name: str) -> None:
         await self._set_target(name, TargetState.STOPPED)
 
-    async def _set_target(self, name: str, target: TargetState) -> None:
-        async with self._lock:
-            record = self.configs.get(name)
-            if record is None:
-                raise NotFoundError(f"Unknown connector {name}")
-            previous = TargetState(record.target_state)
-            if previous is target:
-                return
-            await self.configs.put_target_state(name, target.value)
-            if target is TargetState.STOPPED:
-                await self._stop_connector(name, remove_status=False)
-                await self.configs.put_task_configs(name, [])
-                self.ctx.statuses.put_connector(
-                    name, Status(State.STOPPED, self.ctx.worker_id), self.connector_type(name)
-                )
-            elif previous is TargetState.STOPPED:
-                await self._start_connector(name)
-            else:
-                self.worker.apply_target_state(name, target)
-
     # -- restarts ---------------------------------------------------------------------------
-    async def restart_connector(
-        self, name: str, include_tasks: bool, only_failed: bool
-    ) -> dict[str, Any] | None:
-        """Kafka's KIP-745 restart; returns the plan as a status when a flag was given."""
-        async with self._lock:
-            plan, restart_connector, tasks = self._restart_plan(name, include_tasks, only_failed)
-            entry = self.ctx.statuses.get(name)
-            assert entry is not None
-            if restart_connector and tasks and len(tasks) == len(entry.tasks):
-                self.restarter.forget(name)
-                await self._stop_connector(name, remove_status=False)
-                await self._start_connector(name)
-            else:
-                if restart_connector:
-                    await self._restart_connector_instance(name)
-                for task_id in tasks:
-                    await self._restart_task(task_id)
-            return plan
-
     def _restart_plan(
         self, name: str, include_tasks: bool, only_failed: bool
     ) -> tuple[dict[str, Any] | None, bool, list[TaskId]]:
@@ -329,15 +255,6 @@ class Herder:
                     t["state"] = State.RESTARTING.value
         return plan, restart_connector, tasks
 
-    async def restart_task(self, name: str, task: int) -> None:
-        async with self._lock:
-            record = self.configs.get(name)
-            if record is None:
-                raise NotFoundError(f"Connector {name} not found")
-            if not 0 <= task < len(record.task_configs):
-                raise NotFoundError(f"Task {name}-{task} not found")
-            await self._restart_task(TaskId(name, task))
-
     async def _restart_task(self, task_id: TaskId) -> None:
         record = self.configs.get(task_id.connector)
         if record is None or task_id.task >= len(record.task_configs):
@@ -358,18 +275,6 @@ class Herder:
         await self._start_connector_instance(name)
 
     # -- internals --------------------------------------------------------------------------
-    async def _start_connector(self, name: str) -> None:
-        """Start the connector and (re)generate and start its tasks according to its target state."""
-        record = self.configs.get(name)
-        if record is None:
-            return
-        ctype = self.connector_type(name)
-        if record.target_state == TargetState.STOPPED.value:
-            self.ctx.statuses.put_connector(name, Status(State.STOPPED, self.ctx.worker_id), ctype)
-            return
-        if await self._start_connector_instance(name):
-            await self._apply_task_configs(name, restart_running=False)
-
     def _ask_task_configs(self, name: str) -> list[dict[str, str]] | None:
         """The running connector's task configs, merged over its config; None if it is not running
         here or failed to produce them (a connector bug fails the connector, not the worker)."""
@@ -384,24 +289,6 @@ class Herder:
         except Exception as exc:
             runner.fail(exc)
             return None
-
-    async def _apply_task_configs(self, name: str, *, restart_running: bool) -> None:
-        """Ask the running connector for task configs; store and (re)start tasks when they changed."""
-        record = self.configs.get(name)
-        configs = self._ask_task_configs(name)
-        if record is None or configs is None:
-            return
-        changed = configs != record.task_configs
-        if restart_running:
-            if not changed:
-                return
-            await self.worker.stop_tasks(self.worker.task_ids(name), None)
-        if changed:
-            await self.configs.put_task_configs(name, configs)
-        paused = record.target_state == TargetState.PAUSED.value
-        ctype = self.connector_type(name)
-        for i, config in enumerate(configs):
-            self.worker.start_task(TaskId(name, i), config, ctype, paused)
 
     def schedule_reload(self, name: str, ttl_ms: int) -> None:
         """A config provider's values expire in ``ttl_ms``: restart the connector and its tasks
@@ -491,16 +378,47 @@ class Herder:
             for task in raw
         ]
 
-    async def _stop_connector(self, name: str, remove_status: bool = False) -> None:
-        self.restarter.forget(name)
-        await self.worker.stop_tasks(self.worker.task_ids(name), None if remove_status else State.UNASSIGNED)
-        if remove_status:
-            self.ctx.statuses.remove(name)
-        else:
-            entry = self.ctx.statuses.get(name)
-            if entry:
-                entry.tasks.clear()
-        await self.worker.stop_connector(name)
+    # -- what each kind of herder does its own way -----------------------------------------------
+    @abstractmethod
+    async def start(self) -> None:
+        """Start the connectors this worker runs."""
+
+    @abstractmethod
+    async def create(
+        self, name: str, config: dict[str, str], initial_state: TargetState | None
+    ) -> ConnectorInfo: ...
+
+    @abstractmethod
+    async def put_config(self, name: str, config: dict[str, str]) -> tuple[bool, ConnectorInfo]: ...
+
+    @abstractmethod
+    async def _put_config_locked(self, name: str, config: dict[str, str]) -> bool:
+        """Store ``config`` (the lock is held); True when the connector was created."""
+
+    @abstractmethod
+    async def delete(self, name: str) -> None: ...
+
+    @abstractmethod
+    async def _set_target(self, name: str, target: TargetState) -> None: ...
+
+    @abstractmethod
+    async def restart_connector(
+        self, name: str, include_tasks: bool, only_failed: bool
+    ) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def restart_task(self, name: str, task: int) -> None: ...
+
+    @abstractmethod
+    async def _start_connector(self, name: str) -> None:
+        """Start the connector instance (and its tasks, where this herder starts them)."""
+
+    @abstractmethod
+    async def _stop_connector(self, name: str, remove_status: bool = False) -> None: ...
+
+    @abstractmethod
+    async def _apply_task_configs(self, name: str, *, restart_running: bool) -> None:
+        """Ask the running connector for its task configs and act on a change."""
 
 
 def _state_json(status: Status) -> dict[str, Any]:
