@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import struct
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
+from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment, ConsumerProtocolMemberMetadata
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import OffsetAndMetadata
 from aiokafka.structs import TopicPartition as KafkaTopicPartition
@@ -56,6 +59,42 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         self._owner._joined()
 
 
+_ROUND = struct.Struct(">q")
+
+
+class _CountingRoundRobin(RoundRobinPartitionAssignor):  # type: ignore[misc]
+    """Kafka's round-robin assignment, plus a group-wide round number in the assignment.
+
+    aiokafka keeps the group's generation private; operators (and the bounce tests) count
+    rebalances by it. The leader hands out the last round it saw itself plus one, so all members
+    of a round log the same number, growing while any member stays in the group (a leader is
+    always a member that took part in the previous round, unless every member is new). The
+    member metadata is left as plain round-robin's: a member whose metadata changed between two
+    joins would make the broker start yet another rebalance. It keeps the protocol name
+    ``roundrobin`` (offering two protocols made groups flap between generations): members
+    running plain round-robin, such as older workers, interoperate and simply carry no number.
+    """
+
+    name = "roundrobin"
+
+    def __init__(self) -> None:
+        self.round = 0
+
+    def assign(  # type: ignore[override]
+        self, cluster: Any, members: Mapping[str, ConsumerProtocolMemberMetadata]
+    ) -> dict[str, ConsumerProtocolMemberAssignment]:
+        plain = RoundRobinPartitionAssignor.assign(cluster, members)
+        stamp = _ROUND.pack(self.round + 1)
+        return {
+            member: ConsumerProtocolMemberAssignment(a.version, a.assignment, stamp)
+            for member, a in plain.items()
+        }
+
+    def on_assignment(self, assignment: ConsumerProtocolMemberAssignment) -> None:  # type: ignore[override]
+        if len(assignment.user_data or b"") == _ROUND.size:
+            self.round = _ROUND.unpack(assignment.user_data)[0]
+
+
 class KafkaSinkConsumer:
     def __init__(
         self,
@@ -77,6 +116,8 @@ class KafkaSinkConsumer:
         kwargs.setdefault("max_poll_interval_ms", MAX_POLL_INTERVAL_MS)
         kwargs.setdefault("rebalance_timeout_ms", kwargs["max_poll_interval_ms"])
         self._revoke_wait_s = max(1.0, kwargs["rebalance_timeout_ms"] / 1000 - REVOKE_MARGIN_S)
+        self._assignor = _CountingRoundRobin()
+        kwargs["partition_assignment_strategy"] = (self._assignor,)
         self._consumer = AIOKafkaConsumer(**kwargs)
         self.group = group
         self.member = member
@@ -154,7 +195,7 @@ class KafkaSinkConsumer:
             "sink consumer group rebalanced",
             group=self.group,
             member=self.member,
-            rebalances=self.rebalances,
+            generation=self._assignor.round,
             partitions=len(self.assignment | self._to_assign),
         )
 

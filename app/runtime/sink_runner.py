@@ -91,11 +91,20 @@ class SinkTaskRunner(TaskRunner):
     async def _loop(self, task: SinkTask[Any], context: SinkTaskContext, consumer: SinkConsumer) -> None:
         interval = self.ctx.settings.offset_flush_interval_ms / 1000
         next_commit = time.monotonic() + interval
-        held: list[ConsumerRecord] = []  # fetched just as a pause arrived: put after the resume
+        held: list[ConsumerRecord] = []  # fetched as a pause arrived: put after the resume
+        paused_here = False
+        """The pause is in effect: offsets committed, every partition paused in the consumer."""
         while not self.stopping.is_set():
-            if self.paused:
-                await self._pause(task, consumer, interval)
-                continue
+            if self.paused != paused_here:
+                paused_here = self.paused
+                if paused_here:
+                    await self._commit(task, consumer)  # what was put before the pause
+                    consumer.set_active(False)
+                    consumer.pause(consumer.assignment)
+                    self.paused_now()  # from here on nothing reaches the target
+                else:
+                    consumer.resume(consumer.assignment - self._paused_partitions)
+                    consumer.set_active(True)
             changes = await consumer.poll_rebalance()
             if changes is not None:
                 revoked, assigned = changes
@@ -109,15 +118,20 @@ class SinkTaskRunner(TaskRunner):
                     consumer.release(revoked)
                 context.set_assignment(consumer.assignment)
                 if assigned:
+                    if paused_here:
+                        consumer.pause(assigned)
                     await task.open(assigned)
-            self._apply_requests(context, consumer)
-            if held:
+            if not paused_here:
+                self._apply_requests(context, consumer)
+            if held and not self.paused:
                 fetched, held = held, []
             else:
+                # Paused, this still polls (fetching nothing), so a Kafka consumer stays in its
+                # group however long the pause lasts.
                 fetched = await consumer.fetch(max(0.0, min(0.5, next_commit - time.monotonic())))
             if fetched:
                 if self.paused:
-                    held = fetched
+                    held.extend(fetched)
                     continue
                 self.metrics.read(len(fetched))
                 self.batch_originals = {(r.topic, r.partition, r.offset): r for r in fetched}
@@ -133,20 +147,8 @@ class SinkTaskRunner(TaskRunner):
                     await self._commit(task, consumer)
                     next_commit = time.monotonic() + interval
             if context.take_commit_request() or time.monotonic() >= next_commit:
-                await self._commit(task, consumer)
+                await self._commit(task, consumer)  # also on the timer while paused
                 next_commit = time.monotonic() + interval
-
-    async def _pause(self, task: SinkTask[Any], consumer: SinkConsumer, interval: float) -> None:
-        """Commit what was put, report PAUSED, and keep committing on the timer until resumed."""
-        await self._commit(task, consumer)
-        consumer.set_active(False)
-        self.paused_now()
-        try:
-            while self.paused and not self.stopping.is_set():
-                await self.wait_unpaused(interval)
-                await self._commit(task, consumer)  # retries a commit that failed before the pause
-        finally:
-            consumer.set_active(True)
 
     def _apply_requests(self, context: SinkTaskContext, consumer: SinkConsumer) -> None:
         """The task's partition pauses and rewinds (``SinkTaskContext``), between two puts."""

@@ -220,3 +220,44 @@ def test_a_stalled_broker_delays_the_pipeline_and_loses_nothing(
         assert status["tasks"][0]["state"] == "RUNNING"
     finally:
         server.close()
+
+
+def test_a_sink_paused_longer_than_max_poll_interval_keeps_its_group_membership(
+    kafka_bootstrap: str, tmp_path: Path, cluster_id: str
+) -> None:
+    """A paused Kafka sink keeps polling (fetching nothing), as Kafka Connect does: a pause
+    longer than ``max.poll.interval.ms`` must not make the client leave the group."""
+    source, sink = tmp_path / "in.txt", tmp_path / "out.txt"
+    source.touch()
+    topic = f"{cluster_id}-long-pause"
+    server = ServerProcess(
+        tmp_path / "w",
+        {
+            "bootstrap.servers": kafka_bootstrap,
+            "offset.storage.file.filename": str(tmp_path / "connect.offsets"),
+            "consumer.max.poll.interval.ms": "3000",
+            "consumer.session.timeout.ms": "6000",
+        },
+        mode="standalone",
+    ).start(60)
+    try:
+        for name, config in (
+            ("src", {"connector.class": "FileStreamSource", "file": str(source), "topic": topic}),
+            ("snk", {"connector.class": "FileStreamSink", "file": str(sink), "topics": topic}),
+        ):
+            assert server.client.put(f"/connectors/{name}/config", json=config).status_code == 201
+            server.wait_for_state(name, tasks=1)
+        append(source, [f"before {i}" for i in range(100)])
+        wait_until(lambda: len(lines_of(sink)) == 100, timeout=30)
+        assert server.client.put("/connectors/snk/pause").status_code == 202
+        server.wait_for_state("snk", state="PAUSED", tasks=1)
+        joins_before = server.log().count("sink consumer group rebalanced")
+        append(source, [f"during {i}" for i in range(100)])
+        time.sleep(8)  # well past max.poll.interval.ms
+        assert len(lines_of(sink)) == 100
+        assert server.client.put("/connectors/snk/resume").status_code == 202
+        wait_until(lambda: len(lines_of(sink)) == 200, timeout=15)
+        rejoined = server.log().count("sink consumer group rebalanced") - joins_before
+        assert rejoined == 0, "the paused consumer left its group and joined again"
+    finally:
+        server.close()
