@@ -101,10 +101,13 @@ class SinkTaskRunner(TaskRunner):
                     await self._commit(task, consumer)  # what was put before the pause
                     consumer.set_active(False)
                     consumer.pause(consumer.assignment)
-                    self.paused_now()  # from here on nothing reaches the target
                 else:
                     consumer.resume(consumer.assignment - self._paused_partitions)
                     consumer.set_active(True)
+            if paused_here:
+                # From here on nothing reaches the target. Said on every pass: a resume and a new
+                # pause may both have come while the loop was fetching.
+                self.paused_now()
             changes = await consumer.poll_rebalance()
             if changes is not None:
                 revoked, assigned = changes

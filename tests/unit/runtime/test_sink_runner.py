@@ -243,3 +243,18 @@ async def _length(value: Any, expected: int) -> bool:
     return len(await value) == expected
 
 
+
+
+async def test_a_resume_and_a_new_pause_between_two_passes_still_read_paused() -> None:
+    reset()
+    async with memory_runtime(("sink", RecordingSink)) as rt:
+        await rt.herder.create("snk", sink_config(), None)
+        await eventually(lambda: rt.task_state("snk") == "RUNNING")
+        await rt.herder.pause("snk")
+        await eventually(lambda: rt.task_state("snk") == "PAUSED")
+        await rt.herder.resume("snk")  # the loop is inside a fetch: it sees neither change alone
+        await rt.herder.pause("snk")
+        await eventually(lambda: rt.task_state("snk") == "PAUSED", message="the second pause was never reported")
+        await rt.produce("in", [b"x"])
+        await asyncio.sleep(0.3)
+        assert put_values() == []
