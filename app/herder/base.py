@@ -36,7 +36,7 @@ from app.runtime.worker import Worker
 from app.storage.base import ConfigStore, State, Status, TargetState, TaskId
 from app.supervision import spawn
 from connectors.sdk.config import ConfigValueInfo
-from connectors.sdk.errors import ConnectError, NotFoundError
+from connectors.sdk.errors import AlreadyExistsError, ConnectError, NotFoundError
 
 log = structlog.get_logger(__name__)
 
@@ -197,6 +197,22 @@ class Herder(ABC):
             raise BadRequestError(invalid_config_message(infos))
 
     # -- config changes ---------------------------------------------------------------------
+    async def create(
+        self, name: str, config: dict[str, str], initial_state: TargetState | None
+    ) -> ConnectorInfo:
+        await self._check(config)
+        async with self._lock:
+            if self.configs.get(name) is not None:
+                raise AlreadyExistsError(f"Connector {name} already exists")
+            await self._create_locked(name, config, initial_state or TargetState.STARTED)
+        return self.info(name)
+
+    async def put_config(self, name: str, config: dict[str, str]) -> tuple[bool, ConnectorInfo]:
+        await self._check(config)
+        async with self._lock:
+            created = await self._put_config_locked(name, config)
+        return created, self.info(name)
+
     async def patch_config(self, name: str, patch: Mapping[str, str | None]) -> ConnectorInfo:
         """Read, merge, validate and write under one lock: a PATCH racing a DELETE must not
         bring the deleted connector back (it answers 404 instead)."""
@@ -384,12 +400,8 @@ class Herder(ABC):
         """Start the connectors this worker runs."""
 
     @abstractmethod
-    async def create(
-        self, name: str, config: dict[str, str], initial_state: TargetState | None
-    ) -> ConnectorInfo: ...
-
-    @abstractmethod
-    async def put_config(self, name: str, config: dict[str, str]) -> tuple[bool, ConnectorInfo]: ...
+    async def _create_locked(self, name: str, config: dict[str, str], initial_state: TargetState) -> None:
+        """Store and apply a new, validated connector (the lock is held, the name is free)."""
 
     @abstractmethod
     async def _put_config_locked(self, name: str, config: dict[str, str]) -> bool:

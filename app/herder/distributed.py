@@ -23,7 +23,7 @@ from app.runtime.context import RuntimeContext
 from app.runtime.worker import Worker
 from app.storage.base import Load, State, Status, TargetState, TaskId
 from app.supervision import spawn
-from connectors.sdk.errors import AlreadyExistsError, NotFoundError
+from connectors.sdk.errors import NotFoundError
 
 log = structlog.get_logger(__name__)
 JOINING = "Worker is joining its group"
@@ -312,19 +312,8 @@ class DistributedHerder(Herder):
         await self.worker.stop_connector(name)
 
     # -- writes (run on the leader; the REST layer forwards them here) --------------------------
-    async def create(self, name: str, config: dict[str, str], initial_state: TargetState | None) -> Any:
-        await self._check(config)
-        async with self._lock:
-            if self.configs.get(name) is not None:
-                raise AlreadyExistsError(f"Connector {name} already exists")
-            await self.cluster_configs.put_config(name, config, (initial_state or TargetState.STARTED).value)
-        return self.info(name)
-
-    async def put_config(self, name: str, config: dict[str, str]) -> tuple[bool, Any]:
-        await self._check(config)
-        async with self._lock:
-            created = await self._put_config_locked(name, config)
-        return created, self.info(name)
+    async def _create_locked(self, name: str, config: dict[str, str], initial_state: TargetState) -> None:
+        await self.cluster_configs.put_config(name, config, initial_state.value)
 
     async def _put_config_locked(self, name: str, config: dict[str, str]) -> bool:
         created = self.configs.get(name) is None

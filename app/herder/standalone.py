@@ -11,9 +11,9 @@ from typing import Any
 
 import structlog
 
-from app.herder.base import ConnectorInfo, Herder
+from app.herder.base import Herder
 from app.storage.base import State, Status, TargetState, TaskId
-from connectors.sdk.errors import AlreadyExistsError, NotFoundError
+from connectors.sdk.errors import NotFoundError
 
 log = structlog.get_logger(__name__)
 
@@ -25,22 +25,9 @@ class StandaloneHerder(Herder):
                 await self._start_connector(name)
         self.ready = True
 
-    async def create(
-        self, name: str, config: dict[str, str], initial_state: TargetState | None
-    ) -> ConnectorInfo:
-        await self._check(config)
-        async with self._lock:
-            if self.configs.get(name) is not None:
-                raise AlreadyExistsError(f"Connector {name} already exists")
-            await self.configs.put_config(name, config, (initial_state or TargetState.STARTED).value)
-            await self._start_connector(name)
-        return self.info(name)
-
-    async def put_config(self, name: str, config: dict[str, str]) -> tuple[bool, ConnectorInfo]:
-        await self._check(config)
-        async with self._lock:
-            created = await self._put_config_locked(name, config)
-        return created, self.info(name)
+    async def _create_locked(self, name: str, config: dict[str, str], initial_state: TargetState) -> None:
+        await self.configs.put_config(name, config, initial_state.value)
+        await self._start_connector(name)
 
     async def _put_config_locked(self, name: str, config: dict[str, str]) -> bool:
         """Store and apply a validated config, under ``_lock``; True when it created the connector."""

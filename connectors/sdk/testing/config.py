@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Self, TypeVar
 
 from connectors.sdk.connector import Connector
 from connectors.sdk.converter import Converter, HeaderConverter
@@ -38,3 +40,22 @@ def configured_header_converter(cls: type[HV], props: Mapping[str, str]) -> HV:
     converter = cls()
     converter.configure(cls.config_model.parse(props))
     return converter
+
+
+class Harness(ABC):
+    """``async with`` a harness starts it and stops it, whatever happens in between."""
+
+    @abstractmethod
+    async def start(self) -> Any: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from connectors.sdk.connector import SinkConnector
 from connectors.sdk.data import Schema
 from connectors.sdk.errors import ConfigError, RetriableError
 from connectors.sdk.records import SinkRecord, TopicPartition
 from connectors.sdk.sink import SinkTask, SinkTaskContext
-from connectors.sdk.testing.config import check_config
+from connectors.sdk.testing.config import Harness, check_config
 from connectors.sdk.testing.source import _ConnectorContext
 
 
@@ -59,7 +58,7 @@ def sink_records(
     ]
 
 
-class SinkHarness:
+class SinkHarness(Harness):
     """Runs one sink task the way the runtime does.
 
     ``put`` retries a batch after ``RetriableError`` (recording the backoff the runtime would
@@ -98,15 +97,6 @@ class SinkHarness:
     def errant(self) -> list[tuple[SinkRecord, BaseException]]:
         """Records the task handed to ``context.errant_record_reporter``, with their errors."""
         return self.reporter.reports
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     async def start(self, partitions: Collection[TopicPartition] | None = None) -> SinkTask[Any]:
         """Validate and start the connector and its first task, then ``open`` the partitions.

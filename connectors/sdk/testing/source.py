@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable, Mapping
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from connectors.sdk.connector import ConnectorContext, SourceConnector
 from connectors.sdk.errors import ConfigError, ConnectError, RetriableError
 from connectors.sdk.records import RecordMetadata, SourceRecord
 from connectors.sdk.source import CommittedOffsets, SourceTask, SourceTaskContext, partition_key
-from connectors.sdk.testing.config import check_config
+from connectors.sdk.testing.config import Harness, check_config
 
 
 class InMemoryOffsetStore:
@@ -57,7 +56,7 @@ class _ConnectorContext(ConnectorContext):
         self.errors.append(error)
 
 
-class SourceHarness:
+class SourceHarness(Harness):
     """Runs a source connector's tasks the way the runtime does, with in-memory offsets.
 
     Every record a poll returns counts as written: ``commit_record`` is called for it with
@@ -91,15 +90,6 @@ class SourceHarness:
         """``RetriableError``s raised by ``poll``; the harness polled again, as the runtime does."""
         self._pending: dict[int, dict[str, tuple[dict[str, Any], dict[str, Any] | None]]] = {}
         self._written = 0
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     async def start(self) -> list[dict[str, str]]:
         """Validate, start the connector and return its task configs (``ConfigError`` if invalid)."""
