@@ -81,10 +81,12 @@ class Herder(ABC):
         self._background: set[asyncio.Task[None]] = set()
         self._parsed: dict[str, tuple[Mapping[str, str], ConnectorConfig]] = {}
         self._reloads: dict[str, asyncio.TimerHandle] = {}
+        self._stopping = False
 
     # -- lifecycle --------------------------------------------------------------------------
     async def stop(self) -> None:
         self.ready = False
+        self._stopping = True  # restarts, reloads and reconfigurations queued behind the lock do nothing
         for pending in self._reloads.values():
             pending.cancel()
         self.restarter.cancel_all()
@@ -132,6 +134,8 @@ class Herder(ABC):
         """What the restarter asks for: the connector instance (task None) or one task, again."""
         connector, task = target
         async with self._lock:
+            if self._stopping:
+                return
             if task is None:
                 await self._stop_connector(connector)
                 await self._start_connector(connector)
@@ -327,6 +331,8 @@ class Herder(ABC):
         )
 
     async def _reload_now(self, name: str) -> None:
+        if self._stopping:
+            return
         try:
             await self.restart_connector(name, include_tasks=True, only_failed=False)
             log.info("connector restarted: config provider values expired", connector=name)
@@ -355,7 +361,7 @@ class Herder(ABC):
     async def _reconfigure(self, name: str) -> None:
         async with self._lock:
             record = self.configs.get(name)
-            if record is not None and record.target_state != TargetState.STOPPED.value:
+            if not self._stopping and record is not None and record.target_state != TargetState.STOPPED.value:
                 await self._apply_task_configs(name, restart_running=True)
 
     async def _start_connector_instance(self, name: str) -> bool:

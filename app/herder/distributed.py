@@ -88,19 +88,19 @@ class DistributedHerder(Herder):
         if self._loop_task is not None:
             self._loop_task.cancel()
             await asyncio.gather(self._loop_task, return_exceptions=True)
-        connectors = list(self.worker.connectors)
         await super().stop()
-        for name in connectors:
+        # Whatever still reads as running here (also a task a cancelled reconcile pass had
+        # already let go of) is reported UNASSIGNED until its next owner reports it.
+        me, live = self.ctx.worker_id, (State.RUNNING, State.PAUSED)
+        for name in self.configs.names():
             entry = self.ctx.statuses.get(name)
-            if (
-                self.configs.get(name) is not None
-                and entry is not None
-                and entry.connector.worker_id == self.ctx.worker_id
-                and entry.connector.state in (State.RUNNING, State.PAUSED)
-            ):
-                self.ctx.statuses.put_connector(
-                    name, Status(State.UNASSIGNED, self.ctx.worker_id), self.connector_type(name)
-                )
+            if entry is None:
+                continue
+            if entry.connector.worker_id == me and entry.connector.state in live:
+                self.ctx.statuses.put_connector(name, Status(State.UNASSIGNED, me), self.connector_type(name))
+            for index, status in list(entry.tasks.items()):
+                if status.worker_id == me and status.state in live:
+                    self.ctx.statuses.put_task(TaskId(name, index), Status(State.UNASSIGNED, me))
 
     def forward_url(self) -> str | None:
         """Where this worker sends a config write: None when it is the leader itself."""

@@ -63,15 +63,19 @@ class Worker:
         ``keep_status`` is for tasks moving to another worker: their next owner reports them.
         """
         runners = [r for t in task_ids if (r := self.tasks.pop(t, None)) is not None]
-        await asyncio.gather(*(r.stop(self.grace_s) for r in runners))
-        for runner in runners:
-            runner.metrics.close()
-            if keep_status:
-                continue
-            if final_state is None:
-                self.ctx.statuses.remove_task(runner.id)
-            elif runner.state is not State.FAILED:
-                runner.set_state(final_state)
+        try:
+            await asyncio.gather(*(r.stop(self.grace_s) for r in runners))
+        finally:
+            # Also when the caller is cancelled halfway (a shutdown during a rebalance): these
+            # runners are no longer tracked, so their statuses must be settled here or never.
+            for runner in runners:
+                runner.metrics.close()
+                if keep_status:
+                    continue
+                if final_state is None:
+                    self.ctx.statuses.remove_task(runner.id)
+                elif runner.state is not State.FAILED:
+                    runner.set_state(final_state)
 
     def apply_target_state(self, connector: str, target: TargetState) -> None:
         """Pause or resume a running connector and its tasks in place."""
