@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BeforeValidator, PrivateAttr, field_validator
 
+from app.config.parsing import with_prefix
 from app.config.topic_creation import TopicCreationRules, topic_creation_rules
 from connectors.sdk.config import CommaList, ConfigType, Importance, PluginConfig, Width, setting
 
@@ -43,7 +44,7 @@ class CommonConnectorConfig(PluginConfig):
 
     def with_prefix(self, prefix: str) -> dict[str, str]:
         """Raw keys under ``prefix``, with the prefix removed (``transforms.a.``, ``consumer.override.``)."""
-        return {k[len(prefix) :]: v for k, v in self._raw.items() if k.startswith(prefix)}
+        return with_prefix(self._raw, prefix)
 
     name: str = setting(
         doc="Globally unique name to use for this connector.",

@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from app.config.parsing import split_list
 from connectors.sdk.config import java_trim
 from connectors.sdk.errors import ConfigError
 
@@ -78,15 +79,9 @@ class TopicCreationRules:
         return next((g.settings for g in self.groups if g.matches(topic)), self.default)
 
 
-def _split_list(value: str | None) -> list[str]:
-    """Connect's LIST type: comma-separated, blanks around items dropped (so ``a{1,3}`` splits, as in Kafka)."""
-    text = (value or "").strip()
-    return [item.strip() for item in text.split(",")] if text else []
-
-
 def _groups(connector_config: Mapping[str, str]) -> list[str]:
     """Named groups in order, without ``default`` (Kafka drops it: the default group always exists)."""
-    return [g for g in dict.fromkeys(_split_list(connector_config.get(GROUPS_KEY))) if g != DEFAULT_GROUP]
+    return [g for g in dict.fromkeys(split_list(connector_config.get(GROUPS_KEY))) if g != DEFAULT_GROUP]
 
 
 def _check_count(key: str, raw: str, kind: str, rule: str, errors: dict[str, list[str]]) -> None:
@@ -101,7 +96,7 @@ def _check_count(key: str, raw: str, kind: str, rule: str, errors: dict[str, lis
 
 
 def _check_regexes(key: str, raw: str | None, errors: dict[str, list[str]]) -> None:
-    for pattern in _split_list(raw):
+    for pattern in split_list(raw):
         try:
             re.compile(pattern)
         except re.error as exc:
@@ -124,7 +119,7 @@ def validate_topic_creation(connector_config: Mapping[str, str]) -> dict[str, li
     errors: dict[str, list[str]] = {}
     if not uses_topic_creation(connector_config):
         return errors
-    aliases = _split_list(connector_config.get(GROUPS_KEY))
+    aliases = split_list(connector_config.get(GROUPS_KEY))
     if len(aliases) != len(set(aliases)):
         errors[GROUPS_KEY] = [
             f"Invalid value {connector_config[GROUPS_KEY]} for configuration {GROUPS_KEY}: Duplicate alias provided."
@@ -179,8 +174,8 @@ def topic_creation_rules(connector_config: Mapping[str, str]) -> TopicCreationRu
         groups.append(
             TopicCreationGroup(
                 name=group,
-                include=tuple(map(re.compile, _split_list(connector_config.get(prefix + _INCLUDE)))),
-                exclude=tuple(map(re.compile, _split_list(connector_config.get(prefix + _EXCLUDE)))),
+                include=tuple(map(re.compile, split_list(connector_config.get(prefix + _INCLUDE)))),
+                exclude=tuple(map(re.compile, split_list(connector_config.get(prefix + _EXCLUDE)))),
                 settings=NewTopicSettings(
                     int(java_trim(connector_config.get(prefix + _PARTITIONS, str(partitions)))),
                     int(java_trim(connector_config.get(prefix + _REPLICATION, str(replication)))),

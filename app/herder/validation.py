@@ -12,11 +12,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from app.config.connector_config import SinkConnectorConfig, SourceConnectorConfig
+from app.config.parsing import split_list, with_prefix
 from app.config.providers import keys_with_placeholders
 from app.config.secrets import HIDDEN, is_secret_key, mask_config, mask_text, secret_values
 from app.config.topic_creation import validate_topic_creation
 from app.plugins.registry import PluginDesc, PluginRegistry
-from app.runtime.pipeline import split_list, with_prefix
 from connectors.sdk.config import ConfigKeyInfo, ConfigType, ConfigValueInfo, Importance, PluginConfig, Width
 from connectors.sdk.errors import ConnectError, NotFoundError
 

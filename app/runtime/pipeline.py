@@ -23,14 +23,6 @@ from connectors.sdk.records import ConnectRecord
 from connectors.sdk.transform import Predicate, Transformation
 
 
-def with_prefix(config: Mapping[str, str], prefix: str) -> dict[str, str]:
-    return {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
-
-
-def split_list(value: str | None) -> list[str]:
-    return [part.strip() for part in value.split(",")] if value and value.strip() else []
-
-
 @dataclass(slots=True)
 class Converters:
     key: Converter

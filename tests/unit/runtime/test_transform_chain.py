@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from app.runtime.pipeline import TransformChain, _Step, split_list, with_prefix
+from app.config.parsing import split_list, with_prefix
+from app.runtime.pipeline import TransformChain, _Step
 from connectors.sdk.records import ConnectRecord
 from connectors.sdk.transform import Predicate, Transformation
 
