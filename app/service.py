@@ -100,9 +100,18 @@ class Service:
                 await self.connect(self)
                 break
             except Exception as exc:
+                # A setting the cluster cannot meet (a replication factor above the broker count)
+                # is not a connection problem: its message says what to change. It is retried
+                # all the same, as brokers may still be registering while a cluster starts.
+                hint = (
+                    ""
+                    if isinstance(exc, ConfigError)
+                    else "; check bootstrap.servers and that the brokers are up"
+                )
                 reason = (
-                    f"Cannot start on Kafka at {self.settings.bootstrap_servers}: {type(exc).__name__}: {exc}. "
-                    f"Retrying in {delay:.0f}s; check bootstrap.servers and that the brokers are up."
+                    f"Cannot start on Kafka at {self.settings.bootstrap_servers}: "
+                    f"{type(exc).__name__}: {str(exc).rstrip('.')}. "
+                    f"Retrying in {delay:.0f}s{hint}."
                 )
                 self.herder.not_ready_reason = reason
                 log.error("cannot start the worker yet", reason=reason)
@@ -321,6 +330,7 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
             settings.offset_storage_partitions,
             settings.offset_storage_replication_factor,
             offsets.on_record,
+            "offset.storage.replication.factor",
         ),
         "status": CompactedTopic(
             bus,
@@ -328,6 +338,7 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
             settings.status_storage_partitions,
             settings.status_storage_replication_factor,
             statuses.on_record,
+            "status.storage.replication.factor",
         ),
         "config": CompactedTopic(
             bus,
@@ -335,6 +346,7 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
             1,
             settings.config_storage_replication_factor,
             configs.on_record,
+            "config.storage.replication.factor",
         ),
     }
     offsets.topic, statuses.topic, configs.topic = topics["offsets"], topics["status"], topics["config"]
