@@ -16,10 +16,35 @@ from app.main import create_app
 from app.service import Mode
 from app.settings import SettingsError, WorkerSettings, load_settings, read_properties
 
-cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Penstock: Kafka Connect for Python.")
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+cli = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    context_settings=CONTEXT,
+    help="Penstock: Kafka Connect for Python.",
+    epilog="Example: penstock run   (then open http://localhost:8083/docs; penstock COMMAND -h for more)",
+)
 
 HostOption = Annotated[str | None, typer.Option(help="Interface for the REST API (default: listeners)")]
 PortOption = Annotated[int | None, typer.Option(help="Port for the REST API (default: listeners, 8083)")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"penstock {__version__}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_print_version, is_eager=True, help="Print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Penstock: Kafka Connect for Python."""
 
 
 def _fail(message: str) -> typer.Exit:
@@ -62,7 +87,9 @@ def _serve(
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
 
 
-@cli.command()
+@cli.command(
+    epilog="Examples:\n\npenstock run\n\npenstock run worker.properties --port 8084 --data-dir ./data"
+)
 def run(
     properties: Annotated[Path | None, typer.Argument(help="Optional worker .properties file")] = None,
     host: HostOption = None,
@@ -75,7 +102,7 @@ def run(
     _serve(_settings(properties, {"data.dir": data_dir}), host, port, Mode.EMBEDDED)
 
 
-@cli.command()
+@cli.command(epilog="Example:\n\npenstock standalone worker.properties file-source.json file-sink.properties")
 def standalone(
     properties: Annotated[Path, typer.Argument(help="Worker .properties file (bootstrap.servers, ...)")],
     connector_files: Annotated[
@@ -95,7 +122,7 @@ def standalone(
     _serve(settings, host, port, Mode.STANDALONE, connectors)
 
 
-@cli.command()
+@cli.command(epilog="Example:\n\npenstock distributed connect-distributed.properties --port 8083")
 def distributed(
     properties: Annotated[
         Path, typer.Argument(help="Worker .properties file (group.id, *.storage.topic, ...)")
@@ -126,14 +153,14 @@ def read_connector_file(path: Path) -> tuple[str, dict[str, str]]:
     return str(name), {**config, "name": str(name)}
 
 
-@cli.command()
+@cli.command(epilog="Example:\n\npenstock version   (the same as penstock --version)")
 def version() -> None:
     """Print the Penstock version."""
     typer.echo(f"penstock {__version__}")
 
 
 def main() -> None:
-    sys.exit(cli())
+    sys.exit(cli(prog_name="penstock"))
 
 
 if __name__ == "__main__":

@@ -3,11 +3,15 @@
 import subprocess
 import sys
 
+import pytest
+
 from app import __version__
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_version_prints_the_package_version() -> None:
@@ -29,3 +33,22 @@ def test_run_rejects_invalid_settings_with_a_clear_message(tmp_path) -> None:
     result = run("run", str(properties), "--data-dir", str(tmp_path / "data"))
     assert result.returncode == 2
     assert "listeners" in result.stderr and "is not a listener" in result.stderr
+
+
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_short_and_long_help_work_for_the_command_and_every_subcommand(flag: str) -> None:
+    top = run(flag)
+    assert top.returncode == 0, top.stderr
+    assert "Usage: penstock" in top.stdout and "Example" in top.stdout
+    for command in ("run", "standalone", "distributed", "version"):
+        result = run(command, flag)
+        assert result.returncode == 0, result.stderr
+        assert f"Usage: penstock {command}" in result.stdout
+        assert "Example" in result.stdout and f"penstock {command}" in result.stdout.split("Example")[1]
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_flag_prints_the_version(flag: str) -> None:
+    result = run(flag)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"penstock {__version__}"
