@@ -18,6 +18,7 @@ import structlog
 
 from app import supervision
 from app.config.providers import ConfigProviders
+from app.config.worker_plugins import load_worker_plugins
 from app.herder.base import Herder
 from app.herder.standalone import StandaloneHerder
 from app.herder.validation import BadRequestError
@@ -33,7 +34,6 @@ from app.storage.memory import MemoryConfigStore, MemoryLog, MemoryStatusStore, 
 from app.storage.sqlite.database import Database
 from app.storage.sqlite.log import EmbeddedLog
 from app.storage.sqlite.stores import SqliteConfigStore, SqliteOffsetStore, SqliteTopicTracker
-from connectors.sdk.errors import ConfigError
 
 log = structlog.get_logger(__name__)
 CONNECT_BACKOFF_MAX_S = 30.0
@@ -72,16 +72,20 @@ class Service:
         registry: PluginRegistry | None = None,
         mode: Mode = Mode.EMBEDDED,
         connectors: list[tuple[str, dict[str, str]]] | None = None,
+        providers: ConfigProviders | None = None,
     ) -> Service:
-        registry = registry or PluginRegistry(p.strip() for p in settings.plugin_path.split(","))
+        """``providers``: the worker's config providers when the caller already built them
+        (:func:`check_worker_settings` does, before the event loop starts)."""
+        registry = registry or worker_registry(settings)
+        providers = providers or load_worker_plugins(settings, registry)
         if mode is Mode.EMBEDDED:
-            service = await _embedded(settings, registry)
+            service = await _embedded(settings, registry, providers)
         elif mode is Mode.MEMORY:
-            service = memory_service(settings, registry)
+            service = memory_service(settings, registry, providers=providers)
         elif mode is Mode.STANDALONE:
-            service = _standalone(settings, registry)
+            service = _standalone(settings, registry, providers)
         else:
-            service = _distributed(settings, registry)
+            service = _distributed(settings, registry, providers)
         service.initial_connectors = list(connectors or [])
         return service
 
@@ -166,6 +170,19 @@ async def _cancel(task: asyncio.Task[None]) -> None:
         await task
 
 
+def worker_registry(settings: WorkerSettings) -> PluginRegistry:
+    """The plugins installed in this environment plus those on ``plugin.path``."""
+    return PluginRegistry(p.strip() for p in settings.plugin_path.split(","))
+
+
+def check_worker_settings(settings: WorkerSettings, mode: Mode, registry: PluginRegistry) -> ConfigProviders:
+    """Everything a worker cannot start without, checked before it starts (as Kafka Connect
+    does): the mode's required keys, then the worker-wide converters and config providers.
+    Raises SettingsError; returns the config providers, built once, for :meth:`Service.open`."""
+    check_mode_settings(settings, mode)
+    return load_worker_plugins(settings, registry)
+
+
 def check_mode_settings(settings: WorkerSettings, mode: Mode) -> None:
     """Settings a mode cannot start without, named the way Kafka Connect names them."""
     if mode is not Mode.DISTRIBUTED:
@@ -191,18 +208,13 @@ def check_mode_settings(settings: WorkerSettings, mode: Mode) -> None:
 def _context(
     settings: WorkerSettings,
     registry: PluginRegistry,
+    providers: ConfigProviders,
     bus: Any,
     offsets: Any,
     statuses: StatusStore,
     topics: TopicTracker,
     metrics: WorkerMetrics,
 ) -> RuntimeContext:
-    try:
-        providers = ConfigProviders.from_worker_config(
-            registry, settings.config_providers, settings.with_prefix("config.providers.")
-        )
-    except ConfigError as exc:
-        raise SettingsError(f"Invalid worker settings: {exc}") from None
     return RuntimeContext(
         settings=settings,
         registry=registry,
@@ -217,7 +229,9 @@ def _context(
     )
 
 
-async def _embedded(settings: WorkerSettings, registry: PluginRegistry) -> Service:
+async def _embedded(
+    settings: WorkerSettings, registry: PluginRegistry, providers: ConfigProviders
+) -> Service:
     data_dir = settings.data_dir.expanduser().resolve()
     db = Database(data_dir / "penstock.db")
     await db.open()
@@ -235,7 +249,7 @@ async def _embedded(settings: WorkerSettings, registry: PluginRegistry) -> Servi
     bus = LogBus(topic_log, settings.consumer_max_poll_records)
     metrics = WorkerMetrics(settings.worker_id)
     ctx = _context(
-        settings, registry, bus, SqliteOffsetStore(db), MemoryStatusStore(metrics), topics, metrics
+        settings, registry, providers, bus, SqliteOffsetStore(db), MemoryStatusStore(metrics), topics, metrics
     )
     herder = StandaloneHerder(ctx, configs, Worker(ctx))
 
@@ -259,7 +273,10 @@ async def _embedded(settings: WorkerSettings, registry: PluginRegistry) -> Servi
 
 
 def memory_service(
-    settings: WorkerSettings, registry: PluginRegistry, log: MemoryLog | None = None
+    settings: WorkerSettings,
+    registry: PluginRegistry,
+    log: MemoryLog | None = None,
+    providers: ConfigProviders | None = None,
 ) -> Service:
     """The embedded worker on the in-memory backend; ``log`` lets a test choose its writer."""
     topic_log = log or MemoryLog(
@@ -270,7 +287,14 @@ def memory_service(
     bus = LogBus(topic_log, settings.consumer_max_poll_records)
     metrics = WorkerMetrics(settings.worker_id)
     ctx = _context(
-        settings, registry, bus, topic_log.offsets, MemoryStatusStore(metrics), MemoryTopicTracker(), metrics
+        settings,
+        registry,
+        providers or load_worker_plugins(settings, registry),
+        bus,
+        topic_log.offsets,
+        MemoryStatusStore(metrics),
+        MemoryTopicTracker(),
+        metrics,
     )
 
     async def connect(_: Service) -> None:
@@ -279,14 +303,14 @@ def memory_service(
     return Service(settings, Mode.MEMORY, StandaloneHerder(ctx, MemoryConfigStore(), Worker(ctx)), connect)
 
 
-def _standalone(settings: WorkerSettings, registry: PluginRegistry) -> Service:
+def _standalone(settings: WorkerSettings, registry: PluginRegistry, providers: ConfigProviders) -> Service:
     from app.kafka.bus import KafkaBus
 
     bus = KafkaBus(settings)
     offsets = FileOffsetStore(settings.offset_storage_file_filename.expanduser())
     metrics = WorkerMetrics(settings.worker_id)
     ctx = _context(
-        settings, registry, bus, offsets, MemoryStatusStore(metrics), MemoryTopicTracker(), metrics
+        settings, registry, providers, bus, offsets, MemoryStatusStore(metrics), MemoryTopicTracker(), metrics
     )
     herder = StandaloneHerder(ctx, MemoryConfigStore(), Worker(ctx))
     herder.not_ready_reason = f"Connecting to Kafka at {settings.bootstrap_servers}"
@@ -298,7 +322,7 @@ def _standalone(settings: WorkerSettings, registry: PluginRegistry) -> Service:
     return Service(settings, Mode.STANDALONE, herder, connect, closers=[bus.close])
 
 
-def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
+def _distributed(settings: WorkerSettings, registry: PluginRegistry, providers: ConfigProviders) -> Service:
     from app.herder.distributed import JOINING, DistributedHerder
     from app.kafka.bus import KafkaBus
     from app.kafka.compacted_topic import CompactedTopic
@@ -310,7 +334,7 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
     bus = KafkaBus(settings)
     metrics = WorkerMetrics(settings.worker_id)
     configs, offsets, statuses = KafkaConfigStore(), KafkaOffsetStore(), KafkaStatusStore(metrics)
-    ctx = _context(settings, registry, bus, offsets, statuses, MemoryTopicTracker(), metrics)
+    ctx = _context(settings, registry, providers, bus, offsets, statuses, MemoryTopicTracker(), metrics)
     url = f"http://{settings.worker_id}"
     herder = DistributedHerder(ctx, configs, Worker(ctx), url)
     configs.listener = herder.on_config

@@ -52,6 +52,10 @@ class AmbiguousPluginError(NotFoundError):
     pass
 
 
+class UnknownPluginError(NotFoundError):
+    """No installed plugin of the wanted types answers to the name."""
+
+
 class PluginRegistry:
     def __init__(self, extra_paths: Iterable[str] = ()) -> None:
         for path in extra_paths:
@@ -92,7 +96,7 @@ class PluginRegistry:
         matches = [p for t in wanted for p in self._plugins.get(t, []) if name in p.names]
         unique = {id(p.cls): p for p in matches}
         if not unique:
-            raise NotFoundError(self._not_found(name, wanted))
+            raise UnknownPluginError(self._not_found(name, wanted))
         if len(unique) > 1:
             classes = ", ".join(sorted(p.class_name for p in unique.values()))
             raise AmbiguousPluginError(
