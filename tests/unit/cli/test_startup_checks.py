@@ -111,3 +111,13 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "key.converter: Class Nope" in result.stderr
     assert "config.providers.vault.class" in result.stderr
+
+
+def test_a_plugin_path_of_jars_is_warned_about_when_the_worker_starts(tmp_path: Path) -> None:
+    jar = tmp_path / "connect-plugins" / "confluentinc-kafka-connect-jdbc" / "lib" / "kafka-connect-jdbc.jar"
+    jar.parent.mkdir(parents=True)
+    jar.touch()
+    result = start(tmp_path, "run", {"plugin.path": str(tmp_path / "connect-plugins")})
+    assert result.returncode != 2 and "address already in use" in result.stderr  # past the checks
+    assert result.stderr.count("plugin.path entry holds Java jars") == 1
+    assert "Python packages" in result.stderr and "pip install <package>" in result.stderr
