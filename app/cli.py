@@ -47,9 +47,17 @@ def _main(
     """Penstock: Kafka Connect for Python."""
 
 
-def _fail(message: str) -> typer.Exit:
+EXIT_SETTINGS = 2
+"""Worker settings that cannot work (Kafka Connect: "Stopping due to error", exit 2)."""
+EXIT_CONNECTOR = 3
+"""A connector file given to ``standalone`` is unreadable or refused (connect-standalone: exit 3)."""
+EXIT_STARTUP_FAILED = 3
+"""The server could not start (uvicorn's code, e.g. the port is taken)."""
+
+
+def _fail(message: str, code: int = EXIT_SETTINGS) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
+    return typer.Exit(code)
 
 
 def _settings(properties: Path | None, overrides: dict[str, Any]) -> WorkerSettings:
@@ -80,11 +88,24 @@ def _serve(
             }
         )
     configure(settings.log_level, settings.log_format)
+    fatal: list[str] = []
+
+    def stop(reason: str) -> None:
+        fatal.append(reason)
+        server.should_exit = True
+
     try:
-        app = create_app(settings, mode=mode, initial_connectors=connectors)
+        app = create_app(settings, mode=mode, initial_connectors=connectors, on_fatal=stop)
     except SettingsError as exc:
         raise _fail(str(exc)) from None
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+    )
+    server.run()
+    if fatal:
+        raise _fail(fatal[0], EXIT_CONNECTOR)
+    if not server.started:
+        raise typer.Exit(EXIT_STARTUP_FAILED)
 
 
 @cli.command(
@@ -118,7 +139,7 @@ def standalone(
         try:
             connectors.append(read_connector_file(path))
         except (OSError, ValueError) as exc:
-            raise _fail(f"{path}: {exc}") from None
+            raise _fail(f"Connector file {path}: {exc}", EXIT_CONNECTOR) from None
     _serve(settings, host, port, Mode.STANDALONE, connectors)
 
 

@@ -36,13 +36,17 @@ def create_app(
     registry: PluginRegistry | None = None,
     mode: Mode = Mode.EMBEDDED,
     initial_connectors: list[tuple[str, dict[str, str]]] | None = None,
+    on_fatal: Callable[[str], None] | None = None,
 ) -> FastAPI:
+    """``on_fatal(reason)``: the worker cannot go on (see :attr:`Service.on_fatal`)."""
     registry = registry or worker_registry(settings)
     providers = check_worker_settings(settings, mode, registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = await Service.open(settings, registry, mode, initial_connectors, providers)
+        if on_fatal is not None:
+            service.on_fatal = on_fatal
         app.state.service = service
         app.state.herder = service.herder
         app.state.metrics = service.metrics

@@ -63,6 +63,10 @@ class Service:
     drain: Closer | None = None
     """Runs after the herder stopped and before background work is cancelled."""
     initial_connectors: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    on_fatal: Callable[[str], None] | None = None
+    """Called when the worker must stop (a connector given on the command line was refused);
+    the CLI shuts the server down and exits non-zero with ``reason``, as connect-standalone does.
+    Unset: the refusal is logged and the worker goes on."""
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -119,7 +123,12 @@ class Service:
             try:
                 await self.herder.put_config(name, config)
             except (BadRequestError, ValueError) as exc:
-                log.error("connector from the command line refused", connector=name, error=str(exc))
+                if self.on_fatal is None:
+                    log.error("connector from the command line refused", connector=name, error=str(exc))
+                    continue
+                log.error("stopping after connector error", connector=name, error=str(exc))
+                self.on_fatal(f"Connector {name} from the command line was refused: {exc}")
+                return
         log.info("worker started", mode=self.mode.value, bootstrap_servers=self.settings.bootstrap_servers)
 
     @property

@@ -52,3 +52,31 @@ def test_version_flag_prints_the_version(flag: str) -> None:
     result = run(flag)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"penstock {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("missing.json", None, "No such file or directory"),
+        ("broken.json", '{"name": "x", "config": {', "unexpected end of data"),
+        (
+            "nameless.json",
+            '{"config": {"connector.class": "FileStreamSink"}}',
+            'the connector needs a "name"',
+        ),
+        ("nameless.properties", "connector.class=FileStreamSink\n", 'the connector needs a "name"'),
+        ("list.json", "[1, 2]", "expected a JSON object"),
+    ],
+)
+def test_standalone_exits_3_when_a_connector_file_cannot_be_read(
+    tmp_path, name: str, content: str | None, reason: str
+) -> None:
+    properties = tmp_path / "worker.properties"
+    properties.write_text("bootstrap.servers=127.0.0.1:1\n")  # never reached: files are read first
+    connector = tmp_path / name
+    if content is not None:
+        connector.write_text(content)
+    result = run("standalone", str(properties), str(connector))
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.startswith(f"error: Connector file {connector}: ")
+    assert reason in result.stderr
