@@ -27,6 +27,7 @@ from app.plugins.registry import PluginRegistry
 from app.runtime.context import RuntimeContext
 from app.runtime.worker import Worker
 from app.settings import SettingsError, WorkerSettings
+from app.storage import cluster_id
 from app.storage.base import StatusStore, TopicTracker
 from app.storage.file_offsets import FileOffsetStore
 from app.storage.log_bus import LogBus
@@ -261,6 +262,7 @@ async def _embedded(
         settings, registry, providers, bus, SqliteOffsetStore(db), MemoryStatusStore(metrics), topics, metrics
     )
     herder = StandaloneHerder(ctx, configs, Worker(ctx))
+    herder.kafka_cluster_id = cluster_id.load_or_create(data_dir)
 
     async def retention() -> None:
         interval = settings.log_retention_check_interval_ms / 1000
@@ -309,7 +311,9 @@ def memory_service(
     async def connect(_: Service) -> None:
         return None
 
-    return Service(settings, Mode.MEMORY, StandaloneHerder(ctx, MemoryConfigStore(), Worker(ctx)), connect)
+    herder = StandaloneHerder(ctx, MemoryConfigStore(), Worker(ctx))
+    herder.kafka_cluster_id = cluster_id.new_cluster_id()  # nothing survives the process, nor does the id
+    return Service(settings, Mode.MEMORY, herder, connect)
 
 
 def _standalone(settings: WorkerSettings, registry: PluginRegistry, providers: ConfigProviders) -> Service:
@@ -327,6 +331,7 @@ def _standalone(settings: WorkerSettings, registry: PluginRegistry, providers: C
     async def connect(_: Service) -> None:
         await offsets.open()
         await bus.start()
+        herder.kafka_cluster_id = await bus.cluster_id()
 
     return Service(settings, Mode.STANDALONE, herder, connect, closers=[bus.close])
 
@@ -404,6 +409,7 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry, providers: 
 
     async def connect(service: Service) -> None:
         await bus.start()
+        herder.kafka_cluster_id = await bus.cluster_id()
         for topic in topics.values():
             await topic.start()
         service.spawn(publish_statuses(), "status-publisher")
