@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -101,7 +102,8 @@ def _serve(
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
     )
-    server.run()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: a clean stop, as with uvicorn.run
+        server.run()
     if fatal:
         raise _fail(fatal[0], EXIT_CONNECTOR)
     if not server.started:
