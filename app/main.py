@@ -16,7 +16,7 @@ from app.api.routes import connector_plugins, connectors, loggers, metrics, root
 from app.herder.distributed import DistributedHerder
 from app.logging import LoggerAdmin
 from app.plugins.registry import PluginRegistry
-from app.service import Mode, Service, check_mode_settings
+from app.service import Mode, Service, check_worker_settings, worker_registry
 from app.settings import WorkerSettings
 
 DESCRIPTION = """Kafka Connect's REST API, served by Penstock. Paths, status codes and JSON shapes
@@ -36,12 +36,17 @@ def create_app(
     registry: PluginRegistry | None = None,
     mode: Mode = Mode.EMBEDDED,
     initial_connectors: list[tuple[str, dict[str, str]]] | None = None,
+    on_fatal: Callable[[str], None] | None = None,
 ) -> FastAPI:
-    check_mode_settings(settings, mode)
+    """``on_fatal(reason)``: the worker cannot go on (see :attr:`Service.on_fatal`)."""
+    registry = registry or worker_registry(settings)
+    providers = check_worker_settings(settings, mode, registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = await Service.open(settings, registry, mode, initial_connectors)
+        service = await Service.open(settings, registry, mode, initial_connectors, providers)
+        if on_fatal is not None:
+            service.on_fatal = on_fatal
         app.state.service = service
         app.state.herder = service.herder
         app.state.metrics = service.metrics

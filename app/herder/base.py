@@ -73,6 +73,8 @@ class Herder(ABC):
         self.ready = False
         self.not_ready_reason: str | None = None
         """Why requests cannot be served yet (Kafka unreachable, refused by the group), for REST."""
+        self.kafka_cluster_id: str | None = None
+        """``GET /``'s ``kafka_cluster_id``: the broker's, or the embedded worker's own; None until known."""
         self.started_at = time.time()
         self.restarter = AutoRestarter(self._restart_policy, ctx.statuses, self._auto_restart)
         ctx.on_failure = self.restarter.on_failure

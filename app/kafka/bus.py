@@ -205,6 +205,12 @@ class KafkaBus:
                 raise
             self.producer = producer
 
+    async def cluster_id(self) -> str | None:
+        """The Kafka cluster's id (``GET /`` reports it, as Kafka Connect does)."""
+        metadata = await kafka_call("Describing the Kafka cluster", self.admin.describe_cluster())
+        cluster_id = metadata.get("cluster_id")
+        return str(cluster_id) if cluster_id else None
+
     async def close(self) -> None:
         if self.producer is not None:
             await self.producer.stop()

@@ -233,6 +233,56 @@ def test_distributed_without_group_id_exits_with_a_clear_error(tmp_path: Path) -
     assert '"offset.storage.topic"' in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("config", "reason"),
+    [
+        (
+            {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "topics": "t"},
+            "Failed to find any class that implements Connector and which name matches "
+            "io.confluent.connect.jdbc.JdbcSinkConnector",
+        ),
+        (
+            {"connector.class": "FileStreamSink", "file": "out.txt"},
+            "Must configure one of topics or topics.regex",
+        ),
+    ],
+)
+def test_standalone_exits_when_a_connector_file_is_refused(
+    kafka_bootstrap: str, tmp_path: Path, cluster_id: str, config: dict[str, str], reason: str
+) -> None:
+    """As connect-standalone: "Stopping after connector error", exit code 3, even after a good file."""
+    good = tmp_path / "good.json"
+    good.write_text(
+        json.dumps(
+            {
+                "name": f"{cluster_id}-good",
+                "config": {
+                    "connector.class": "FileStreamSink",
+                    "file": str(tmp_path / "good.txt"),
+                    "topics": f"{cluster_id}-good",
+                },
+            }
+        )
+    )
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"name": f"{cluster_id}-bad", "config": config}))
+    properties = tmp_path / "worker.properties"
+    properties.write_text(
+        f"bootstrap.servers={kafka_bootstrap}\noffset.storage.file.filename={tmp_path / 'offsets'}\n"
+    )
+    listen = ["--host", "127.0.0.1", "--port", str(free_port())]
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "standalone", str(properties), str(good), str(bad), *listen],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3, result.stderr
+    error = result.stderr.split("\nerror: ", 1)[1]
+    assert error.startswith(f"Connector {cluster_id}-bad from the command line was refused: ")
+    assert reason in error
+
+
 def broker_process(bootstrap: str) -> psutil.Process:
     """The broker ``scripts/services`` started (its record names the pid), to make it stall."""
     state = Path(os.environ.get("PENSTOCK_SERVICES_DIR") or Path(__file__).resolve().parents[2] / ".services")
