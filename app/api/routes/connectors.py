@@ -8,7 +8,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 
 from app.api import entities as e
-from app.api.body import config_map, json_body, json_object, query_flag, reject_unknown_fields
+from app.api.body import (
+    config_map,
+    flat_config_map,
+    json_body,
+    json_object,
+    query_flag,
+    reject_unknown_fields,
+)
 from app.api.deps import HerderDep, SettingsDep
 from app.api.errors import HttpError
 from app.api.json import JsonResponse
@@ -100,18 +107,18 @@ async def create_connector(request: Request, herder: HerderDep, forward: str | N
     return _created(request, name, info.as_json())
 
 
-@router.get("/{name}", summary="Connector info", responses=e.responses(e.ConnectorInfo, 404))
+@router.get("/{name:segment}", summary="Connector info", responses=e.responses(e.ConnectorInfo, 404))
 async def get_connector(name: str, herder: HerderDep) -> Any:
     return JsonResponse(herder.info(name).as_json())
 
 
-@router.get("/{name}/config", summary="Connector config", responses=e.responses(None, 404))
+@router.get("/{name:segment}/config", summary="Connector config", responses=e.responses(None, 404))
 async def get_config(name: str, herder: HerderDep) -> Any:
     return JsonResponse(herder.config(name))
 
 
 @router.put(
-    "/{name}/config",
+    "/{name:segment}/config",
     summary="Create or replace a connector's config",
     responses=e.responses(e.ConnectorInfo, 400),
     openapi_extra=e.json_body_doc(
@@ -120,7 +127,7 @@ async def get_config(name: str, herder: HerderDep) -> Any:
 )
 async def put_config(name: str, request: Request, herder: HerderDep, forward: str | None = FORWARD) -> Any:
     """201 when this created the connector, 200 when it replaced the config (target state unchanged)."""
-    config = config_map(await json_body(request))
+    config = flat_config_map(await json_body(request), "PUT /connectors/{name}/config")
     if config.get("name") is not None and config["name"] != name:
         raise HttpError(
             400,
@@ -134,7 +141,7 @@ async def put_config(name: str, request: Request, herder: HerderDep, forward: st
 
 
 @router.patch(
-    "/{name}/config",
+    "/{name:segment}/config",
     summary="Patch a connector's config",
     responses=e.responses(e.ConnectorInfo, 400, 404),
     openapi_extra=e.json_body_doc({"type": "object"}, {"tasks.max": "2", "batch.size": None}),
@@ -147,14 +154,16 @@ async def patch_config(name: str, request: Request, herder: HerderDep, forward: 
 
 
 @router.get(
-    "/{name}/status", summary="Connector and task states", responses=e.responses(e.ConnectorStateInfo, 404)
+    "/{name:segment}/status",
+    summary="Connector and task states",
+    responses=e.responses(e.ConnectorStateInfo, 404),
 )
 async def get_status(name: str, herder: HerderDep) -> Any:
     return JsonResponse(herder.status(name))
 
 
 @router.post(
-    "/{name}/restart",
+    "/{name:segment}/restart",
     summary="Restart a connector (and optionally its tasks)",
     responses={**e.responses(e.ConnectorStateInfo, 404, status=202), 204: {"description": "Restarted"}},
 )
@@ -172,7 +181,7 @@ async def restart_connector(
 
 
 @router.put(
-    "/{name}/pause",
+    "/{name:segment}/pause",
     status_code=202,
     summary="Pause a connector and its tasks",
     responses=e.responses(None, 404),
@@ -183,7 +192,7 @@ async def pause(name: str, herder: HerderDep) -> Response:
 
 
 @router.put(
-    "/{name}/resume",
+    "/{name:segment}/resume",
     status_code=202,
     summary="Resume a paused or stopped connector",
     responses=e.responses(None, 404),
@@ -194,7 +203,7 @@ async def resume(name: str, herder: HerderDep) -> Response:
 
 
 @router.put(
-    "/{name}/stop",
+    "/{name:segment}/stop",
     status_code=204,
     summary="Stop a connector (shuts down its tasks)",
     responses=e.responses(None, 404),
@@ -204,33 +213,35 @@ async def stop(name: str, herder: HerderDep, forward: str | None = FORWARD) -> R
     return Response(status_code=204)
 
 
-@router.delete("/{name}", status_code=204, summary="Delete a connector", responses=e.responses(None, 404))
+@router.delete(
+    "/{name:segment}", status_code=204, summary="Delete a connector", responses=e.responses(None, 404)
+)
 async def delete_connector(name: str, herder: HerderDep, forward: str | None = FORWARD) -> Response:
     await herder.delete(name)
     return Response(status_code=204)
 
 
-@router.get("/{name}/tasks", summary="Task configs", responses=e.responses(None, 404))
+@router.get("/{name:segment}/tasks", summary="Task configs", responses=e.responses(None, 404))
 async def get_tasks(name: str, herder: HerderDep) -> Any:
     configs = herder.task_configs(name)
     return JsonResponse([{"id": {"connector": name, "task": i}, "config": c} for i, c in enumerate(configs)])
 
 
-@router.get("/{name}/tasks-config", summary="Task configs by task id (deprecated)", deprecated=True)
+@router.get("/{name:segment}/tasks-config", summary="Task configs by task id (deprecated)", deprecated=True)
 async def get_tasks_config(name: str, herder: HerderDep) -> Any:
     configs = herder.task_configs(name)
     return JsonResponse({f"{name}-{i}": c for i, c in enumerate(configs)})
 
 
 @router.get(
-    "/{name}/tasks/{task}/status", summary="One task's state", responses=e.responses(e.TaskState, 404)
+    "/{name:segment}/tasks/{task}/status", summary="One task's state", responses=e.responses(e.TaskState, 404)
 )
 async def get_task_status(name: str, task: str, herder: HerderDep) -> Any:
     return JsonResponse(herder.task_status(name, _task_number(task)))
 
 
 @router.post(
-    "/{name}/tasks/{task}/restart",
+    "/{name:segment}/tasks/{task}/restart",
     status_code=204,
     summary="Restart one task",
     responses=e.responses(None, 404),
@@ -240,14 +251,16 @@ async def restart_task(name: str, task: str, herder: HerderDep, forward: str | N
     return Response(status_code=204)
 
 
-@router.get("/{name}/topics", summary="Topics the connector has used")
+@router.get("/{name:segment}/topics", summary="Topics the connector has used")
 async def get_topics(name: str, herder: HerderDep, settings: SettingsDep) -> Any:
     if not settings.topic_tracking_enable:
         raise HttpError(403, "Topic tracking is disabled.")
     return JsonResponse({name: {"topics": herder.topics(name)}})
 
 
-@router.put("/{name}/topics/reset", status_code=202, summary="Forget the topics the connector has used")
+@router.put(
+    "/{name:segment}/topics/reset", status_code=202, summary="Forget the topics the connector has used"
+)
 async def reset_topics(name: str, herder: HerderDep, settings: SettingsDep) -> Response:
     if not settings.topic_tracking_enable:
         raise HttpError(403, "Topic tracking is disabled.")
@@ -257,14 +270,16 @@ async def reset_topics(name: str, herder: HerderDep, settings: SettingsDep) -> R
     return Response(status_code=202)
 
 
-@router.get("/{name}/offsets", summary="Committed offsets", responses=e.responses(e.ConnectorOffsets, 404))
+@router.get(
+    "/{name:segment}/offsets", summary="Committed offsets", responses=e.responses(e.ConnectorOffsets, 404)
+)
 async def get_offsets(name: str, herder: HerderDep) -> Any:
     herder.config(name)
     return JsonResponse({"offsets": await offsets_api.get_offsets(herder, name)})
 
 
 @router.patch(
-    "/{name}/offsets",
+    "/{name:segment}/offsets",
     summary="Alter offsets of a stopped connector",
     responses=e.responses(e.Message, 400, 404),
     openapi_extra=e.json_body_doc(
@@ -293,7 +308,7 @@ async def alter_offsets(name: str, request: Request, herder: HerderDep, forward:
 
 
 @router.delete(
-    "/{name}/offsets",
+    "/{name:segment}/offsets",
     summary="Reset offsets of a stopped connector",
     responses=e.responses(e.Message, 400, 404),
 )
