@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from urllib.parse import quote
 
+import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from tests.api.api_helpers import assert_error, assert_untouched, names, path, sink_config, uid
-from tests.support.server import ServerProcess
+from tests.support.cluster import KAFKA_ONLY
+from tests.support.server import ServerProcess, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -91,3 +95,39 @@ def test_existing_connectors_with_such_names_can_be_managed(
     assert server.client.delete(url).status_code == 204
     assert bad not in names(server)
     assert_error(server.client.get(url), 404, f"Connector {bad} not found")
+
+
+async def _write_config_record(bootstrap: str, topic: str, name: str, config: dict[str, str]) -> None:
+    """A connector in the config topic, as an older Penstock (or Kafka Connect) wrote it."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topic, orjson.dumps({"properties": config}), key=f"connector-{name}".encode()
+        )
+        await producer.send_and_wait(
+            topic, orjson.dumps({"state": "STARTED"}), key=f"target-state-{name}".encode()
+        )
+    finally:
+        await producer.stop()
+
+
+@KAFKA_ONLY
+def test_such_connectors_in_the_config_topic_can_be_managed_from_any_worker(
+    server_factory: Callable[..., ServerProcess], kafka_bootstrap: str, cluster_id: str, tmp_path: Path
+) -> None:
+    """A follower forwards writes to the leader with the name still encoded, and the leader does not
+    mistake the forwarded request for a cross-site one (the browser's Origin stays behind)."""
+    workers = [server_factory(), server_factory()]
+    bad = f"legacy/{cluster_id}"
+    config = {**sink_config(tmp_path / "o.txt", f"{cluster_id}-t"), "name": bad}
+    asyncio.run(_write_config_record(kafka_bootstrap, f"{cluster_id}-configs", bad, config))
+    wait_until(lambda: all(bad in names(w) for w in workers), timeout=60, message=f"{bad} never listed")
+    url = encoded(bad)
+    for worker in workers:  # one of them is a follower
+        assert worker.client.get(url + "/config").json() == config
+        paused = worker.client.put(url + "/pause", headers={"origin": worker.url})
+        assert paused.status_code == 202, paused.text
+    deleted = workers[1].client.delete(url, headers={"origin": workers[1].url})
+    assert deleted.status_code == 204, deleted.text
+    wait_until(lambda: all(bad not in names(w) for w in workers), timeout=30, message=f"{bad} still listed")
