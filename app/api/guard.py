@@ -62,7 +62,9 @@ class AllowedOrigins:
     def __init__(self, setting: str) -> None:
         self.entries = [o.strip() for o in setting.split(",") if o.strip()]
         self.any = "*" in self.entries
-        patterns = [re.escape(o).replace(r"\*", "[^/]*") for o in self.entries if "*" in o and o != "*"]
+        patterns = [
+            re.escape(o).replace(r"\*", "[A-Za-z0-9.-]*") for o in self.entries if "*" in o and o != "*"
+        ]
         self.regex = "|".join(patterns) or None
 
     def allows(self, origin: str) -> bool:
