@@ -44,14 +44,20 @@ def _serve(
     listen_host, listen_port = settings.listener
     host = host or listen_host
     port = port if port is not None else listen_port
-    advertised_host = settings.rest_advertised_host_name or (host if host not in ("0.0.0.0", "::") else None)
-    settings = settings.model_copy(  # the app checks Host headers against where it really listens
-        update={
-            "listeners": f"http://{f'[{host}]' if ':' in host else host}:{port}",
-            "rest_advertised_port": settings.rest_advertised_port or port,
-            "rest_advertised_host_name": advertised_host,
-        }
+    # the app checks Host headers against where it really listens
+    settings = settings.model_copy(
+        update={"listeners": f"http://{f'[{host}]' if ':' in host else host}:{port}"}
     )
+    if settings.rest_advertised_port is None or settings.rest_advertised_host_name is None:
+        advertised_host = settings.rest_advertised_host_name or (
+            host if host not in ("0.0.0.0", "::") else None
+        )
+        settings = settings.model_copy(
+            update={
+                "rest_advertised_port": settings.rest_advertised_port or port,
+                "rest_advertised_host_name": advertised_host,
+            }
+        )
     configure(settings.log_level, settings.log_format)
     try:
         app = create_app(settings, mode=mode, initial_connectors=connectors)

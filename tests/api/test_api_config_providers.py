@@ -28,9 +28,7 @@ def every_answer(server: ServerProcess, names: list[str]) -> str:
     return "\n".join(server.client.get(url).text for url in urls)
 
 
-def test_file_source_and_sink_use_paths_from_a_properties_file(
-    server_factory: Factory, tmp_path: Path
-) -> None:
+def test_file_source_and_sink_use_paths_from_a_properties_file(server_factory: Factory, tmp_path: Path) -> None:
     secrets = tmp_path / "secrets"
     secrets.mkdir()
     data_in, data_out = tmp_path / "in-3c81.txt", tmp_path / "out-3c81.txt"

@@ -101,21 +101,14 @@ def test_secret_values_never_leak(server: ServerProcess, tmp_path: Path) -> None
         seen.append(response.text)
     validated = server.client.put(
         "/connector-plugins/FileStreamSink/config/validate",
-        json={
-            **leaky,
-            "connector.class": FILE_SINK,
-            "file": f"${{file:{props}:password}}",
-            "tasks.max": SECRET,
-        },
+        json={**leaky, "connector.class": FILE_SINK, "file": f"${{file:{props}:password}}", "tasks.max": SECRET},
     )
     assert validated.status_code == 200
     seen.append(validated.text)
     values = {c["value"]["name"]: c["value"] for c in validated.json()["configs"] if c["value"]}
     assert values["file"]["value"] == f"${{file:{props}:password}}"
     assert values["tasks.max"]["value"] == "[hidden]"  # it holds the password's value
-    assert values["tasks.max"]["errors"] == [
-        "Invalid value [hidden] for configuration tasks.max: Not a number of type INT"
-    ]
+    assert values["tasks.max"]["errors"] == ["Invalid value [hidden] for configuration tasks.max: Not a number of type INT"]
 
     for text in [*seen, server.log()]:
         assert SECRET not in text

@@ -28,8 +28,7 @@ def committed_lines(backend: str, data: Path, topic: str, group: str) -> int:
     if backend == "embedded":
         with closing(sqlite3.connect(data / "penstock.db")) as conn:
             row = conn.execute(
-                "SELECT next_offset FROM group_offsets WHERE grp=? AND topic=? AND partition=0",
-                (group, topic),
+                "SELECT next_offset FROM group_offsets WHERE grp=? AND topic=? AND partition=0", (group, topic)
             ).fetchone()
         return int(row[0]) if row else 0  # one partition, no control records: offset = line number
     return asyncio.run(_kafka_committed_records(topic, group))
@@ -41,10 +40,7 @@ async def _kafka_committed_records(topic: str, group: str) -> int:
     bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
     tp = KafkaTopicPartition(topic, 0)
     reader = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=group,
-        enable_auto_commit=False,
-        isolation_level="read_committed",
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, isolation_level="read_committed"
     )
     await reader.start()
     try:

@@ -74,9 +74,7 @@ class RegistryConverter(Converter[RegistryConverterConfig]):
             await writer.wait_closed()
 
     async def prepare_from_connect(self, records: Sequence[tuple[str, Schema | None, Any]]) -> None:
-        missing = sorted(
-            {schema.type.value for _, schema, _ in records if schema is not None} - self.ids.keys()
-        )
+        missing = sorted({schema.type.value for _, schema, _ in records if schema is not None} - self.ids.keys())
         if missing:
             self.ids.update(await self._ask("REGISTER " + ",".join(missing)))
 

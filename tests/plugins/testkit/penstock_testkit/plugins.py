@@ -29,9 +29,7 @@ class SequenceConfig(PluginConfig):
     count: int = setting(1_000_000, doc="Records to produce in all")
     payload_bytes: int = setting(1024, doc="Size of each record's value")
     batch_size: int = setting(500, doc="Records per poll")
-    task_index: int = setting(
-        0, doc="Set by the connector: this task writes numbers i with i % task.count == task.index"
-    )
+    task_index: int = setting(0, doc="Set by the connector: this task writes numbers i with i % task.count == task.index")
     task_count: int = setting(1, doc="Set by the connector: how many tasks share the sequence")
     start_log: str = setting("", doc="If set, each task start appends '<task.index> <pid>' to this file")
 
