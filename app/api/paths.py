@@ -4,8 +4,10 @@ ASGI servers decode the path before routing, so ``/connectors/a%2Fb`` arrives as
 ``/connectors/a/b`` and no route matches: a connector named ``a/b`` (Kafka Connect allows the
 name; older Penstock versions did too) could never be read or deleted. Routing therefore uses
 the raw path: :func:`route_path` decodes every segment but keeps ``/`` and ``%`` encoded
-inside it, and the ``segment`` convertor (``/{name:segment}``) decodes those two in the
-parameter. Paths without ``%2F`` or ``%25`` route exactly as before.
+inside it, and the convertor of plain ``{param}`` path parameters (Starlette's ``str``,
+replaced here) decodes those two in the parameter. Paths without ``%2F`` or ``%25`` route
+exactly as before. Importing this module (``app.api.routes`` does, before any route is
+declared) installs the convertor.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def _segment(raw: bytes) -> str:
 
 
 class SegmentConvertor(Convertor[str]):
-    """One path segment of any text: ``%2F`` and ``%25`` (kept by :func:`route_path`) decoded."""
+    """One path segment of any text: ``%2F`` and ``%25`` (kept by :func:`route_path`) decoded.
+    Replaces Starlette's ``str`` convertor, the one ``{name}`` uses."""
 
     regex: ClassVar[str] = "[^/]+"
 
@@ -44,4 +47,4 @@ class SegmentConvertor(Convertor[str]):
         return quote(value, safe="")
 
 
-register_url_convertor("segment", SegmentConvertor())
+register_url_convertor("str", SegmentConvertor())

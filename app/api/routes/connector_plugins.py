@@ -38,9 +38,7 @@ async def list_plugins(
     return JsonResponse(plugins)
 
 
-@router.get(
-    "/{plugin:segment}/config", summary="A plugin's settings", responses=e.responses(e.ConfigKeyInfo, 404)
-)
+@router.get("/{plugin}/config", summary="A plugin's settings", responses=e.responses(e.ConfigKeyInfo, 404))
 async def plugin_config(plugin: str, herder: HerderDep) -> Any:
     desc = herder.registry.find(plugin)
     if desc is None or desc.cls is None:
@@ -55,7 +53,7 @@ async def plugin_config(plugin: str, herder: HerderDep) -> Any:
 
 
 @router.put(
-    "/{plugin:segment}/config/validate",
+    "/{plugin}/config/validate",
     summary="Validate a connector config",
     responses=e.responses(e.ConfigInfos, 400),
     openapi_extra=e.json_body_doc(

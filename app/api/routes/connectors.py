@@ -107,18 +107,18 @@ async def create_connector(request: Request, herder: HerderDep, forward: str | N
     return _created(request, name, info.as_json())
 
 
-@router.get("/{name:segment}", summary="Connector info", responses=e.responses(e.ConnectorInfo, 404))
+@router.get("/{name}", summary="Connector info", responses=e.responses(e.ConnectorInfo, 404))
 async def get_connector(name: str, herder: HerderDep) -> Any:
     return JsonResponse(herder.info(name).as_json())
 
 
-@router.get("/{name:segment}/config", summary="Connector config", responses=e.responses(None, 404))
+@router.get("/{name}/config", summary="Connector config", responses=e.responses(None, 404))
 async def get_config(name: str, herder: HerderDep) -> Any:
     return JsonResponse(herder.config(name))
 
 
 @router.put(
-    "/{name:segment}/config",
+    "/{name}/config",
     summary="Create or replace a connector's config",
     responses=e.responses(e.ConnectorInfo, 400),
     openapi_extra=e.json_body_doc(
@@ -141,7 +141,7 @@ async def put_config(name: str, request: Request, herder: HerderDep, forward: st
 
 
 @router.patch(
-    "/{name:segment}/config",
+    "/{name}/config",
     summary="Patch a connector's config",
     responses=e.responses(e.ConnectorInfo, 400, 404),
     openapi_extra=e.json_body_doc({"type": "object"}, {"tasks.max": "2", "batch.size": None}),
@@ -154,7 +154,7 @@ async def patch_config(name: str, request: Request, herder: HerderDep, forward: 
 
 
 @router.get(
-    "/{name:segment}/status",
+    "/{name}/status",
     summary="Connector and task states",
     responses=e.responses(e.ConnectorStateInfo, 404),
 )
@@ -163,7 +163,7 @@ async def get_status(name: str, herder: HerderDep) -> Any:
 
 
 @router.post(
-    "/{name:segment}/restart",
+    "/{name}/restart",
     summary="Restart a connector (and optionally its tasks)",
     responses={**e.responses(e.ConnectorStateInfo, 404, status=202), 204: {"description": "Restarted"}},
 )
@@ -181,7 +181,7 @@ async def restart_connector(
 
 
 @router.put(
-    "/{name:segment}/pause",
+    "/{name}/pause",
     status_code=202,
     summary="Pause a connector and its tasks",
     responses=e.responses(None, 404),
@@ -192,7 +192,7 @@ async def pause(name: str, herder: HerderDep) -> Response:
 
 
 @router.put(
-    "/{name:segment}/resume",
+    "/{name}/resume",
     status_code=202,
     summary="Resume a paused or stopped connector",
     responses=e.responses(None, 404),
@@ -203,7 +203,7 @@ async def resume(name: str, herder: HerderDep) -> Response:
 
 
 @router.put(
-    "/{name:segment}/stop",
+    "/{name}/stop",
     status_code=204,
     summary="Stop a connector (shuts down its tasks)",
     responses=e.responses(None, 404),
@@ -213,35 +213,33 @@ async def stop(name: str, herder: HerderDep, forward: str | None = FORWARD) -> R
     return Response(status_code=204)
 
 
-@router.delete(
-    "/{name:segment}", status_code=204, summary="Delete a connector", responses=e.responses(None, 404)
-)
+@router.delete("/{name}", status_code=204, summary="Delete a connector", responses=e.responses(None, 404))
 async def delete_connector(name: str, herder: HerderDep, forward: str | None = FORWARD) -> Response:
     await herder.delete(name)
     return Response(status_code=204)
 
 
-@router.get("/{name:segment}/tasks", summary="Task configs", responses=e.responses(None, 404))
+@router.get("/{name}/tasks", summary="Task configs", responses=e.responses(None, 404))
 async def get_tasks(name: str, herder: HerderDep) -> Any:
     configs = herder.task_configs(name)
     return JsonResponse([{"id": {"connector": name, "task": i}, "config": c} for i, c in enumerate(configs)])
 
 
-@router.get("/{name:segment}/tasks-config", summary="Task configs by task id (deprecated)", deprecated=True)
+@router.get("/{name}/tasks-config", summary="Task configs by task id (deprecated)", deprecated=True)
 async def get_tasks_config(name: str, herder: HerderDep) -> Any:
     configs = herder.task_configs(name)
     return JsonResponse({f"{name}-{i}": c for i, c in enumerate(configs)})
 
 
 @router.get(
-    "/{name:segment}/tasks/{task}/status", summary="One task's state", responses=e.responses(e.TaskState, 404)
+    "/{name}/tasks/{task}/status", summary="One task's state", responses=e.responses(e.TaskState, 404)
 )
 async def get_task_status(name: str, task: str, herder: HerderDep) -> Any:
     return JsonResponse(herder.task_status(name, _task_number(task)))
 
 
 @router.post(
-    "/{name:segment}/tasks/{task}/restart",
+    "/{name}/tasks/{task}/restart",
     status_code=204,
     summary="Restart one task",
     responses=e.responses(None, 404),
@@ -251,16 +249,14 @@ async def restart_task(name: str, task: str, herder: HerderDep, forward: str | N
     return Response(status_code=204)
 
 
-@router.get("/{name:segment}/topics", summary="Topics the connector has used")
+@router.get("/{name}/topics", summary="Topics the connector has used")
 async def get_topics(name: str, herder: HerderDep, settings: SettingsDep) -> Any:
     if not settings.topic_tracking_enable:
         raise HttpError(403, "Topic tracking is disabled.")
     return JsonResponse({name: {"topics": herder.topics(name)}})
 
 
-@router.put(
-    "/{name:segment}/topics/reset", status_code=202, summary="Forget the topics the connector has used"
-)
+@router.put("/{name}/topics/reset", status_code=202, summary="Forget the topics the connector has used")
 async def reset_topics(name: str, herder: HerderDep, settings: SettingsDep) -> Response:
     if not settings.topic_tracking_enable:
         raise HttpError(403, "Topic tracking is disabled.")
@@ -270,16 +266,14 @@ async def reset_topics(name: str, herder: HerderDep, settings: SettingsDep) -> R
     return Response(status_code=202)
 
 
-@router.get(
-    "/{name:segment}/offsets", summary="Committed offsets", responses=e.responses(e.ConnectorOffsets, 404)
-)
+@router.get("/{name}/offsets", summary="Committed offsets", responses=e.responses(e.ConnectorOffsets, 404))
 async def get_offsets(name: str, herder: HerderDep) -> Any:
     herder.config(name)
     return JsonResponse({"offsets": await offsets_api.get_offsets(herder, name)})
 
 
 @router.patch(
-    "/{name:segment}/offsets",
+    "/{name}/offsets",
     summary="Alter offsets of a stopped connector",
     responses=e.responses(e.Message, 400, 404),
     openapi_extra=e.json_body_doc(
@@ -308,7 +302,7 @@ async def alter_offsets(name: str, request: Request, herder: HerderDep, forward:
 
 
 @router.delete(
-    "/{name:segment}/offsets",
+    "/{name}/offsets",
     summary="Reset offsets of a stopped connector",
     responses=e.responses(e.Message, 400, 404),
 )

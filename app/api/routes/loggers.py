@@ -21,9 +21,7 @@ async def all_loggers(loggers: LoggersDep) -> Any:
     return JsonResponse(loggers.all())
 
 
-@router.get(
-    "/{logger:segment}", summary="One logger's effective level", responses=e.responses(e.LoggerLevel, 404)
-)
+@router.get("/{logger}", summary="One logger's effective level", responses=e.responses(e.LoggerLevel, 404))
 async def get_logger(logger: str, loggers: LoggersDep) -> Any:
     level = loggers.get(logger)
     if level is None:
@@ -32,7 +30,7 @@ async def get_logger(logger: str, loggers: LoggersDep) -> Any:
 
 
 @router.put(
-    "/{logger:segment}",
+    "/{logger}",
     summary="Set a logger's level (and its children's)",
     openapi_extra=e.json_body_doc(
         {"type": "object", "properties": {"level": {"type": "string"}}}, {"level": "DEBUG"}
