@@ -78,6 +78,10 @@ def _serve(
     listen_host, listen_port = settings.listener
     host = host or listen_host
     port = port if port is not None else listen_port
+    # the app checks Host headers against where it really listens
+    settings = settings.model_copy(
+        update={"listeners": f"http://{f'[{host}]' if ':' in host else host}:{port}"}
+    )
     if settings.rest_advertised_port is None or settings.rest_advertised_host_name is None:
         advertised_host = settings.rest_advertised_host_name or (
             host if host not in ("0.0.0.0", "::") else None
@@ -121,8 +125,13 @@ def run(
         Path | None, typer.Option("--data-dir", help="Where the embedded database lives")
     ] = None,
 ) -> None:
-    """Run a worker in embedded mode: no Kafka, everything in one SQLite file."""
-    _serve(_settings(properties, {"data.dir": data_dir}), host, port, Mode.EMBEDDED)
+    """Run a worker in embedded mode: no Kafka, everything in one SQLite file.
+
+    It listens on 127.0.0.1 (this machine only) unless --host or ``listeners`` says otherwise."""
+    settings = _settings(properties, {"data.dir": data_dir})
+    if host is None and "listeners" not in settings.model_fields_set:
+        host = "127.0.0.1"
+    _serve(settings, host, port, Mode.EMBEDDED)
 
 
 @cli.command(epilog="Example:\n\npenstock standalone worker.properties file-source.json file-sink.properties")

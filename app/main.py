@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.api import cluster, errors
+from app.api.guard import WRITES, AllowedOrigins, RequestGuard
 from app.api.json import JsonResponse
 from app.api.routes import connector_plugins, connectors, loggers, metrics, root
 from app.herder.distributed import DistributedHerder
@@ -21,9 +22,6 @@ from app.settings import WorkerSettings
 
 DESCRIPTION = """Kafka Connect's REST API, served by Penstock. Paths, status codes and JSON shapes
 match Apache Kafka Connect 3.9; deliberate differences are listed in docs/compatibility.md."""
-
-
-WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _cluster_write(method: str, path: str) -> bool:
@@ -94,13 +92,10 @@ def create_app(
             request.scope["path"] = path.rstrip("/") or "/"
         return await call_next(request)
 
-    if settings.access_control_allow_origin.strip():
-        methods = [m.strip() for m in (settings.access_control_allow_methods or "GET,POST,HEAD").split(",")]
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=[settings.access_control_allow_origin.strip()],
-            allow_methods=methods,
-        )
+    app.add_middleware(RequestGuard, settings=settings)
+    origins = AllowedOrigins(settings.access_control_allow_origin)
+    if origins.entries:
+        app.add_middleware(CORSMiddleware, **origins.cors_options(settings.access_control_allow_methods))
 
     app.include_router(root.router)
     app.include_router(connectors.router)

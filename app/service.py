@@ -35,6 +35,7 @@ from app.storage.memory import MemoryConfigStore, MemoryLog, MemoryStatusStore, 
 from app.storage.sqlite.database import Database
 from app.storage.sqlite.log import EmbeddedLog
 from app.storage.sqlite.stores import SqliteConfigStore, SqliteOffsetStore, SqliteTopicTracker
+from connectors.sdk.errors import ConfigError
 
 log = structlog.get_logger(__name__)
 CONNECT_BACKOFF_MAX_S = 30.0

@@ -46,8 +46,15 @@ class WorkerSettings(BaseModel):
     admin_listeners: str | None = Field(
         None, description="Unset: /admin/loggers on the main listener; empty: disabled"
     )
-    access_control_allow_origin: str = Field("", description="CORS allowed origin; empty disables CORS")
+    access_control_allow_origin: str = Field(
+        "",
+        description="Origins (comma-separated, * for any) whose web pages may call the API (CORS) and "
+        "change state; empty: only the worker's own pages",
+    )
     access_control_allow_methods: str = Field("", description="CORS allowed methods (default GET,POST,HEAD)")
+    rest_request_max_bytes: int = Field(
+        4_194_304, ge=1024, description="Largest request body the REST API reads; a longer one gets 413"
+    )
     topic_tracking_enable: bool = Field(True, description="Serve /connectors/{c}/topics")
     topic_tracking_allow_reset: bool = Field(True, description="Allow PUT /connectors/{c}/topics/reset")
 

@@ -10,6 +10,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from app.api.json import JsonResponse
 from app.herder.base import ConflictError
@@ -71,6 +72,12 @@ def install(app: FastAPI) -> None:
     async def _invalid(_: Request, exc: RequestValidationError) -> JsonResponse:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         return error_response(400, f"Invalid request: {problems}")
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_: Request, __: ClientDisconnect) -> JsonResponse:
+        """Nobody reads this answer: the client hung up (or its body passed the size limit, and it
+        has its 413 already). ``app.api.guard`` logs it, in one line."""
+        return error_response(400, "The client disconnected before sending the whole request body")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JsonResponse:

@@ -22,6 +22,7 @@ from typing import Any
 
 import structlog
 
+from app.plugins.kafka_catalogue import known_connector
 from connectors.sdk.errors import NotFoundError
 
 log = structlog.get_logger(__name__)
@@ -117,6 +118,13 @@ class PluginRegistry:
     def _not_found(self, name: str, types: tuple[str, ...]) -> str:
         kind = "Connector" if set(types) <= {"source", "sink"} else "/".join(types)
         available = ", ".join(p.class_name for t in types for p in self._plugins.get(t, []))
+        known = known_connector(name) if kind == "Connector" else None
+        if known is not None:
+            full, what = known
+            return (
+                f"{full} is a Kafka Connect plugin ({what}) that Penstock does not provide yet (Penstock "
+                f"runs connectors written in Python); the connectors installed here are: {available or 'none'}"
+            )
         return (
             f"Failed to find any class that implements {kind} and which name matches {name}, "
             f"available {'connectors' if kind == 'Connector' else 'plugins'} are: {available}"

@@ -1,10 +1,9 @@
 """Worker-level endpoints and HTTP conventions: ``/``, health probes, 404/405, trailing slashes,
-Content-Type handling, and the OpenAPI document (reference §1, §2.1, §2.2)."""
+and the OpenAPI document (reference §1, §2.1, §2.2). Content-Type handling: test_api_safety."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from tests.api.api_helpers import assert_error, assert_untouched, names, path, sink_config, uid
+from tests.api.api_helpers import assert_error, names, path, sink_config, uid
 from tests.support.cluster import KAFKA_ONLY
 from tests.support.server import ServerProcess
 
@@ -117,31 +116,6 @@ def test_trailing_slashes_are_accepted(api: ServerProcess, tmp_path: Path) -> No
     assert status.json()["name"] == name
     assert api.client.get(path(name) + "/config/").json()["name"] == name
     assert api.client.delete(path(name) + "/").status_code == 204
-
-
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
-def test_bodies_are_read_as_json_whatever_the_content_type(
-    api: ServerProcess, tmp_path: Path, content_type: str | None
-) -> None:
-    """Deliberate difference: no 415, the body is parsed as JSON."""
-    name = uid("ctype")
-    body = json.dumps({"name": name, "config": sink_config(tmp_path / "o.txt", uid("t"))}).encode()
-    headers = {"content-type": content_type} if content_type else {}
-    response = api.client.post("/connectors", content=body, headers=headers)
-    assert response.status_code == 201, response.text
-    assert response.json()["name"] == name
-    assert api.client.delete(path(name)).status_code == 204
-
-
-def test_form_body_is_a_400_pointing_at_the_json(api: ServerProcess) -> None:
-    before = names(api)
-    response = api.client.post(
-        "/connectors",
-        content=b"name=x&config=y",
-        headers={"content-type": "application/x-www-form-urlencoded"},
-    )
-    assert_error(response, 400, startswith="Malformed JSON in request body")
-    assert_untouched(api, before)
 
 
 def test_swagger_ui_is_served(api: ServerProcess) -> None:

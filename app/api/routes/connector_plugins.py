@@ -8,12 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from app.api import entities as e
-from app.api.body import config_map, json_body, query_flag
+from app.api.body import flat_config_map, json_body, query_flag
 from app.api.deps import HerderDep
 from app.api.errors import HttpError
 from app.api.json import JsonResponse
 from app.config.connector_config import SinkConnectorConfig, SourceConnectorConfig
-from app.herder.validation import BadRequestError
+from app.herder.validation import BadRequestError, case_hint
 from app.plugins.registry import PLUGIN_TYPES
 from connectors.sdk.config import PluginConfig
 
@@ -63,11 +63,12 @@ async def plugin_config(plugin: str, herder: HerderDep) -> Any:
 )
 async def validate(plugin: str, request: Request, herder: HerderDep) -> Any:
     """Every setting with its value and errors; problems are in the body, not the status code."""
-    config = config_map(await json_body(request))
+    config = flat_config_map(await json_body(request), "PUT /connector-plugins/{plugin}/config/validate")
     declared = (config.get("connector.class") or "").strip()
     if not declared:
         raise BadRequestError(
             f'The config must contain \'connector.class\'; for example {{"connector.class": "{plugin}", ...}}'
+            + case_hint(config, "connector.class")
         )
     if not declared.removesuffix("Connector").endswith(plugin.removesuffix("Connector")):
         raise HttpError(400, f"Included connector type {declared} does not match request type {plugin}")

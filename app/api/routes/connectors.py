@@ -8,7 +8,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 
 from app.api import entities as e
-from app.api.body import config_map, json_body, json_object, query_flag, reject_unknown_fields
+from app.api.body import (
+    config_map,
+    flat_config_map,
+    json_body,
+    json_object,
+    query_flag,
+    reject_unknown_fields,
+)
 from app.api.deps import HerderDep, SettingsDep
 from app.api.errors import HttpError
 from app.api.json import JsonResponse
@@ -120,7 +127,7 @@ async def get_config(name: str, herder: HerderDep) -> Any:
 )
 async def put_config(name: str, request: Request, herder: HerderDep, forward: str | None = FORWARD) -> Any:
     """201 when this created the connector, 200 when it replaced the config (target state unchanged)."""
-    config = config_map(await json_body(request))
+    config = flat_config_map(await json_body(request), "PUT /connectors/{name}/config")
     if config.get("name") is not None and config["name"] != name:
         raise HttpError(
             400,
@@ -147,7 +154,9 @@ async def patch_config(name: str, request: Request, herder: HerderDep, forward: 
 
 
 @router.get(
-    "/{name}/status", summary="Connector and task states", responses=e.responses(e.ConnectorStateInfo, 404)
+    "/{name}/status",
+    summary="Connector and task states",
+    responses=e.responses(e.ConnectorStateInfo, 404),
 )
 async def get_status(name: str, herder: HerderDep) -> Any:
     return JsonResponse(herder.status(name))

@@ -11,7 +11,7 @@ from app.api.body import json_body, json_object
 from app.api.deps import LoggersDep
 from app.api.errors import HttpError
 from app.api.json import JsonResponse
-from app.logging import LEVELS
+from app.logging import LEVELS, TooManyLoggersError
 
 router = APIRouter(prefix="/admin/loggers", tags=["admin"])
 
@@ -45,7 +45,10 @@ async def set_logger(
         raise HttpError(400, "Desired 'level' parameter was not specified in request.")
     if not isinstance(level, str) or level.upper() not in LEVELS:
         raise HttpError(404, f"invalid log level '{level}'.")
-    changed = loggers.set(logger, level)
+    try:
+        changed = loggers.set(logger, level)
+    except TooManyLoggersError as exc:
+        raise HttpError(400, str(exc)) from None
     if scope is not None and scope.strip().lower() == "cluster":
         return Response(status_code=204)
     return JsonResponse(changed)
