@@ -1,19 +1,28 @@
-"""``/docs`` (Swagger UI) and ``/redoc`` served from files installed with Penstock.
+"""``/openapi.json``, and ``/docs`` (Swagger UI) and ``/redoc`` served from files installed with Penstock.
 
 FastAPI's default pages load their JavaScript and CSS from a CDN, so on a machine without
 internet they stay blank. The ``fastapi-offline`` package ships those files; they are mounted
 under ``/docs/static`` and the pages point at them, so nothing is fetched beyond this worker.
+
+The document FastAPI generates is finished here: bodies are parsed by :mod:`app.api.body`,
+so FastAPI's 422 validation answer is never sent, and the body models' schemas join the
+document's components so their references resolve.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic.json_schema import models_json_schema
+
+from app.api.entities import BODY_MODELS
 
 STATIC_URL = "/docs/static"
 ASSETS = Path(str(files("fastapi_offline") / "static"))
@@ -29,7 +38,8 @@ CONTENT_SECURITY_POLICY = (
 
 
 def install(app: FastAPI) -> None:
-    """Serve the assets and both pages; create the app with ``docs_url=None, redoc_url=None``."""
+    """Serve the document, the assets and both pages; create the app with ``docs_url=None, redoc_url=None``."""
+    app.openapi = _finished(app.openapi)  # type: ignore[method-assign]
     app.mount(STATIC_URL, StaticFiles(directory=ASSETS), name="docs-static")
     openapi_url = app.openapi_url or "/openapi.json"
     redirect_url = "/docs/oauth2-redirect"
@@ -70,3 +80,31 @@ def install(app: FastAPI) -> None:
 def _self_only(page: HTMLResponse) -> HTMLResponse:
     page.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     return page
+
+
+def _finished(generate: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    done: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        if not done:
+            done.update(_finish(generate()))
+        return done
+
+    return openapi
+
+
+def _finish(document: dict[str, Any]) -> dict[str, Any]:
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            answers = operation.get("responses", {})
+            answers.pop("422", None)
+            operation["responses"] = dict(sorted(answers.items()))
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    _, bodies = models_json_schema(
+        [(model, "validation") for model in BODY_MODELS], ref_template="#/components/schemas/{model}"
+    )
+    for name, schema in bodies.get("$defs", {}).items():
+        schemas.setdefault(name, schema)
+    return document

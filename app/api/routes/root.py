@@ -15,7 +15,7 @@ router = APIRouter(tags=["worker"])
 KAFKA_COMPAT_VERSION = "3.9.0"
 
 
-@router.get("/", summary="Worker version", responses=e.responses(e.ServerInfo))
+@router.get("/", summary="Worker version", responses=e.ok(e.ServerInfo))
 async def server_info() -> Any:
     """``version`` is the Kafka Connect version whose REST API this worker speaks."""
     return JsonResponse(
@@ -23,7 +23,11 @@ async def server_info() -> Any:
     )
 
 
-@router.get("/health", summary="Worker health (Kafka Connect 3.9)", responses=e.responses(e.WorkerStatus))
+@router.get(
+    "/health",
+    summary="Worker health (Kafka Connect 3.9)",
+    responses={**e.ok(e.WorkerStatus), **e.ok(e.WorkerStatus, 503, "The worker is still starting")},
+)
 async def health(herder: HerderDep) -> Any:
     if not herder.ready:
         message = herder.not_ready_reason or "Worker is still starting up."
@@ -33,12 +37,16 @@ async def health(herder: HerderDep) -> Any:
     )
 
 
-@router.get("/healthz", summary="Liveness: the process answers")
+@router.get("/healthz", summary="Liveness: the process answers", responses=e.ok(e.Liveness))
 async def healthz() -> Any:
     return JsonResponse({"status": "ok"})
 
 
-@router.get("/readyz", summary="Readiness: connectors have been started")
+@router.get(
+    "/readyz",
+    summary="Readiness: connectors have been started",
+    responses={**e.ok(e.Readiness), **e.ok(e.NotReady, 503, "The worker is still starting")},
+)
 async def readyz(herder: HerderDep) -> Any:
     if not herder.ready:
         return JsonResponse(
