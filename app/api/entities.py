@@ -33,9 +33,11 @@ class ErrorMessage(Shape):
 
 
 class ServerInfo(Shape):
-    version: str = Field(description="The Kafka Connect version whose REST API this worker speaks")
-    commit: str
-    kafka_cluster_id: str | None
+    version: str = Field(
+        examples=["3.9.0"], description="The Kafka Connect version whose REST API this worker speaks"
+    )
+    commit: str = Field(examples=["penstock-0.1.0"])
+    kafka_cluster_id: str | None = Field(examples=["MkU3OEVBNTcwNTJENDM2Qk"])
 
 
 class WorkerStatus(Shape):
@@ -245,6 +247,8 @@ _ERRORS = {
     403: "Topic tracking (or resetting it) is disabled on this worker",
     404: "No such connector, task, plugin or logger",
     409: "The connector already exists, or a rebalance or another operation got in the way; retry",
+    413: "The request body is too large",
+    415: "The body is not JSON (send Content-Type: application/json)",
     503: "The worker is starting or has not joined its group yet",
 }
 
