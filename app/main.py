@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
-from app.api import cluster, errors
+from app.api import cluster, docs, errors
 from app.api.guard import WRITES, AllowedOrigins, RequestGuard
 from app.api.json import JsonResponse
 from app.api.routes import connector_plugins, connectors, loggers, metrics, root
@@ -63,7 +63,10 @@ def create_app(
         lifespan=lifespan,
         default_response_class=JsonResponse,
         redirect_slashes=False,
+        docs_url=None,
+        redoc_url=None,
     )
+    docs.install(app)
     app.state.settings = settings
     app.state.loggers = LoggerAdmin()
     errors.install(app)

@@ -27,7 +27,7 @@ def _plugin_json(desc: Any) -> dict[str, Any]:
     return data
 
 
-@router.get("", summary="Installed plugins", responses=e.responses(e.PluginInfo))
+@router.get("", summary="Installed plugins", responses=e.ok(list[e.PluginInfo]))
 async def list_plugins(
     herder: HerderDep, connectors_only: str | None = Query(None, alias="connectorsOnly")
 ) -> Any:
@@ -38,7 +38,11 @@ async def list_plugins(
     return JsonResponse(plugins)
 
 
-@router.get("/{plugin}/config", summary="A plugin's settings", responses=e.responses(e.ConfigKeyInfo, 404))
+@router.get(
+    "/{plugin}/config",
+    summary="A plugin's settings",
+    responses={**e.ok(list[e.ConfigKeyInfo]), **e.errors(404)},
+)
 async def plugin_config(plugin: str, herder: HerderDep) -> Any:
     desc = herder.registry.find(plugin)
     if desc is None or desc.cls is None:
@@ -55,10 +59,9 @@ async def plugin_config(plugin: str, herder: HerderDep) -> Any:
 @router.put(
     "/{plugin}/config/validate",
     summary="Validate a connector config",
-    responses=e.responses(e.ConfigInfos, 400),
-    openapi_extra=e.json_body_doc(
-        {"type": "object", "additionalProperties": {"type": "string"}},
-        {"connector.class": "FileStreamSink", "topics": "lines", "file": "/tmp/out.txt"},
+    responses={**e.ok(e.ConfigInfos), **e.errors(400)},
+    openapi_extra=e.json_body(
+        e.CONNECTOR_CONFIG, {"connector.class": "FileStreamSink", "topics": "lines", "file": "/tmp/out.txt"}
     ),
 )
 async def validate(plugin: str, request: Request, herder: HerderDep) -> Any:

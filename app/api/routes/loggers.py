@@ -16,12 +16,14 @@ from app.logging import LEVELS, TooManyLoggersError
 router = APIRouter(prefix="/admin/loggers", tags=["admin"])
 
 
-@router.get("", summary="Loggers with an explicit level, and root")
+@router.get("", summary="Loggers with an explicit level, and root", responses=e.ok(dict[str, e.LoggerLevel]))
 async def all_loggers(loggers: LoggersDep) -> Any:
     return JsonResponse(loggers.all())
 
 
-@router.get("/{logger}", summary="One logger's effective level", responses=e.responses(e.LoggerLevel, 404))
+@router.get(
+    "/{logger}", summary="One logger's effective level", responses={**e.ok(e.LoggerLevel), **e.errors(404)}
+)
 async def get_logger(logger: str, loggers: LoggersDep) -> Any:
     level = loggers.get(logger)
     if level is None:
@@ -32,9 +34,13 @@ async def get_logger(logger: str, loggers: LoggersDep) -> Any:
 @router.put(
     "/{logger}",
     summary="Set a logger's level (and its children's)",
-    openapi_extra=e.json_body_doc(
-        {"type": "object", "properties": {"level": {"type": "string"}}}, {"level": "DEBUG"}
-    ),
+    responses={
+        **e.ok(list[str], description="The loggers whose level changed"),
+        **e.empty(204, "Changed (scope=cluster)"),
+        **e.errors(400),
+        404: {"model": e.ErrorMessage, "description": "Not a log level (Kafka Connect answers 404)"},
+    },
+    openapi_extra=e.json_body(e.LoggerLevelRequest, {"level": "DEBUG"}),
 )
 async def set_logger(
     logger: str, request: Request, loggers: LoggersDep, scope: str | None = Query(None)
