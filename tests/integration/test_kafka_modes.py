@@ -238,8 +238,7 @@ def test_distributed_without_group_id_exits_with_a_clear_error(tmp_path: Path) -
     [
         (
             {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "topics": "t"},
-            "Failed to find any class that implements Connector and which name matches "
-            "io.confluent.connect.jdbc.JdbcSinkConnector",
+            "io.confluent.connect.jdbc.JdbcSinkConnector is a Kafka Connect plugin",
         ),
         (
             {"connector.class": "FileStreamSink", "file": "out.txt"},
