@@ -31,6 +31,16 @@ from pydantic.fields import FieldInfo
 from connectors.sdk.errors import ConfigError
 
 
+class SettingError(ValueError):
+    """Raised by a config model's cross-field check (a pydantic ``model_validator``) to report a
+    problem against one key, so ``/config/validate`` shows it on that key, in Kafka's wording."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
 class ConfigType(StrEnum):
     BOOLEAN = "BOOLEAN"
     STRING = "STRING"
@@ -316,7 +326,15 @@ class PluginConfig(BaseModel):
             key = str(loc[0])
             info = by_alias.get(key)
             kind = error.get("type", "")
-            if kind == "missing":
+            cause = (error.get("ctx") or {}).get("error")
+            if isinstance(cause, SettingError):
+                key = cause.key
+                info = by_alias.get(key)
+                shown = props.get(key)
+                if info is not None and config_type_of(info) is ConfigType.PASSWORD:
+                    shown = "[hidden]"
+                text = f"Invalid value {shown} for configuration {key}: {cause.message}"
+            elif kind == "missing":
                 text = f'Missing required configuration "{key}" which has no default value.'
             else:
                 config_type = config_type_of(info) if info else ConfigType.STRING
