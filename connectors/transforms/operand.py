@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from connectors.sdk.data import Schema, Struct
 from connectors.sdk.errors import DataError
@@ -23,6 +23,7 @@ from connectors.sdk.schema_builder import SchemaBuilder
 from connectors.sdk.transform import Transformation
 
 R = TypeVar("R", bound=ConnectRecord)
+D = TypeVar("D")
 
 KAFKA_TRANSFORMS = "org.apache.kafka.connect.transforms."
 """Package of Kafka Connect's built-in transforms; their aliases start with it."""
@@ -103,8 +104,9 @@ def field_value(struct: Struct, name: str, replace_null_with_default: bool) -> A
     return value
 
 
-class SchemaCache:
-    """Derived schemas by input schema, least recently used dropped first.
+class DerivedCache(Generic[D]):
+    """Values derived from a schema (a derived schema, a compiled plan), by input schema, least
+    recently used dropped first.
 
     Keyed by identity: schemas hold dicts (parameters, defaults) and are not hashable, and records
     of one topic share the same schema object once a converter has cached it.
@@ -112,9 +114,9 @@ class SchemaCache:
 
     def __init__(self, size: int = 16) -> None:
         self._size = size
-        self._entries: OrderedDict[int, tuple[Schema, Schema]] = OrderedDict()
+        self._entries: OrderedDict[int, tuple[Schema, D]] = OrderedDict()
 
-    def get(self, schema: Schema, build: Callable[[Schema], Schema]) -> Schema:
+    def get(self, schema: Schema, build: Callable[[Schema], D]) -> D:
         key = id(schema)
         entry = self._entries.get(key)
         if entry is not None and entry[0] is schema:
@@ -125,6 +127,10 @@ class SchemaCache:
         if len(self._entries) > self._size:
             self._entries.popitem(last=False)
         return derived
+
+
+class SchemaCache(DerivedCache[Schema]):
+    """Derived schemas by input schema (see :class:`DerivedCache`)."""
 
 
 def struct_builder_like(schema: Schema) -> SchemaBuilder:
