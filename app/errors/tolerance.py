@@ -199,9 +199,13 @@ class ErrorHandler:
         self.errors_total += 1
         if self.metrics is not None:
             self.metrics.error(stage)
+        executing = _executing_name(fn)
         if not self.tolerate_all:
-            raise ToleranceExceeded(f"Tolerance exceeded in error handler at stage {stage}: {exc}") from exc
-        self._report(stage, exc, original, shown, _executing_name(fn))
+            where = f" in {executing}" if stage is Stage.TRANSFORMATION else ""
+            raise ToleranceExceeded(
+                f"Tolerance exceeded in error handler at stage {stage}{where}: {exc}"
+            ) from exc
+        self._report(stage, exc, original, shown, executing)
         return SKIP
 
     def _report(
@@ -250,6 +254,9 @@ def _qualified(cls: type) -> str:
 def _executing_name(fn: Callable[..., Any]) -> str:
     """The converter or transformation class that ran (Kafka's ``class.name`` header)."""
     owner = getattr(fn, "__self__", None)
+    failed = getattr(owner, "failed_class", None)  # a transform chain names its failing step
+    if isinstance(failed, str):
+        return failed
     if owner is not None:
         return _qualified(type(owner))
     return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
