@@ -449,4 +449,6 @@ def _state_json(status: Status) -> dict[str, Any]:
         data["consumer_lag"] = status.consumer_lag
     if status.records_lost:
         data["records_lost"] = status.records_lost
+    if status.dead_lettered:
+        data["dead_lettered"] = status.dead_lettered
     return data

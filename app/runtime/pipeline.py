@@ -43,7 +43,7 @@ class Converters:
         to_connect: bool,
         keys: Sequence[Any],
         values: Sequence[Any],
-        records: Sequence[tuple[ConsumerRecord | None, Any]],
+        records: Sequence[tuple[ConsumerRecord | None, Any, Any]],
         sleep: Callable[[float], Awaitable[None]],
     ) -> bool:
         """Await the key and value converters' batch hooks once for the batch; False when a hook

@@ -62,6 +62,8 @@ class SinkTaskRunner(TaskRunner):
         self._converters = build_converters(self.ctx.registry, self.ctx.settings, framework)
         self._transforms = build_transforms(self.ctx.registry, framework)
         self.errors = ErrorHandler.from_config(self.id.connector, self.id.task, framework, self.metrics)
+        if self.errors.dlq_topic:
+            await self.ensure_dead_letter_topic()
         self.batch_originals: dict[tuple[str, int, int], ConsumerRecord] = {}
         subscription = Subscription(tuple(framework.topics), framework.topics_pattern)
         consumer = self.ctx.bus.sink_consumer(framework.group_id, str(self.id), subscription, self.config)
@@ -173,7 +175,7 @@ class SinkTaskRunner(TaskRunner):
             to_connect=True,
             keys=[(cr.topic, cr.key) for cr in fetched],
             values=[(cr.topic, cr.value) for cr in fetched],
-            records=[(cr, cr) for cr in fetched],
+            records=[(cr, cr, None) for cr in fetched],
             sleep=self.sleep,
         ):
             return out  # the whole batch failed at a converter and was tolerated
@@ -260,7 +262,7 @@ class SinkTaskRunner(TaskRunner):
         letters = self.errors.take_dead_letters()
         if letters:
             await self.ctx.bus.send_batch(letters)
-            self.metrics.dead_lettered(len(letters))
+            self.count_dead_letters(len(letters))
 
     async def _commit(
         self, task: SinkTask[Any], consumer: SinkConsumer, only: set[TopicPartition] | None = None
