@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Self
 from pydantic import model_validator
 
 from connectors.sdk.config import Importance, PluginConfig, SettingError, setting
-from connectors.sdk.data import Schema, Struct
+from connectors.sdk.data import Field, Schema, Struct
 from connectors.sdk.errors import DataError
 from connectors.sdk.records import ConnectRecord
 from connectors.transforms.field_path import (
@@ -25,6 +25,7 @@ from connectors.transforms.field_path import (
 )
 from connectors.transforms.operand import (
     KAFKA_TRANSFORMS,
+    DerivedCache,
     OperandTransformation,
     Side,
     require_map,
@@ -60,6 +61,7 @@ class ExtractField(OperandTransformation[ConnectRecord]):
         assert isinstance(config, ExtractFieldConfig)
         self._path = FieldPath.parse(config.field, config.field_syntax_version)
         self._replace_null = config.replace_null_with_default
+        self._members: DerivedCache[Field | None] = DerivedCache()
 
     def transform(self, record: ConnectRecord, schema: Schema | None, value: Any) -> ConnectRecord:
         if schema is None:
@@ -67,7 +69,7 @@ class ExtractField(OperandTransformation[ConnectRecord]):
                 return self.updated(record, None, None)
             return self.updated(record, None, self._path.value_in_map(require_map(value, PURPOSE)))
         struct: Struct | None = None if value is None else require_struct(value, PURPOSE)
-        member = self._path.field_in(schema)
+        member = self._members.get(schema, self._path.field_in)
         if member is None:
             raise DataError(f"Unknown field: {self._path.text}")
         if struct is None:

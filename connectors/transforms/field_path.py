@@ -1,9 +1,9 @@
-"""Field paths into Structs and Maps, with Kafka's ``field.syntax.version`` (KIP-821, Kafka 3.8+).
+r"""Field paths into Structs and Maps, with Kafka's ``field.syntax.version`` (KIP-821, Kafka 3.8+).
 
-``V1`` (the default) names one top-level field, whatever characters it holds. ``V2`` reads a
-dotted path into nested structs or maps (``address.city``); a step that itself contains dots is
-wrapped in backticks (```order.id`.value``), and a backtick inside a wrapped step that would
-otherwise close it is escaped with a backslash (```a\\`.b`.c`` is the steps ``a`.b`` and ``c``).
+V1 (the default) names one top-level field, whatever characters it holds. V2 reads a dotted
+path into nested structs or maps, e.g. address.city. A step that itself contains dots is wrapped
+in backticks: `order.id`.value is the steps "order.id" and "value". A backtick that would close a
+wrapped step too early is escaped with a backslash: `a\`.b`.c is the steps "a`.b" and "c".
 
 The parsing follows Kafka's ``SingleFieldPath`` exactly, quirks included, because a path that
 works on Kafka Connect must address the same field here: a backslash is only an escape right

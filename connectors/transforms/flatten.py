@@ -132,7 +132,7 @@ def _copy(struct: Struct, steps: tuple[_Step, ...], out: dict[str, Any]) -> None
         if flat_name is not None:
             out[flat_name] = item
         elif item is not None:
-            _copy(item, inner, out)
+            _copy(require_struct(item, PURPOSE), inner, out)
 
 
 class FlattenKey(Flatten):

@@ -20,10 +20,9 @@ from connectors.sdk.errors import DataError
 from connectors.sdk.records import ConnectRecord
 from connectors.transforms.operand import (
     KAFKA_TRANSFORMS,
+    DerivedCache,
     OperandTransformation,
-    SchemaCache,
     Side,
-    field_value,
 )
 
 PURPOSE = "updating schema metadata"
@@ -52,26 +51,36 @@ class SetSchemaMetadata(OperandTransformation[ConnectRecord]):
         self._name = config.schema_name
         self._version = config.schema_version
         self._replace_null = config.replace_null_with_default
-        self._schemas = SchemaCache()
+        self._plans: DerivedCache[tuple[Schema, tuple[tuple[str, Any], ...]]] = DerivedCache()
 
     def transform(self, record: ConnectRecord, schema: Schema | None, value: Any) -> ConnectRecord:
         if schema is None:
             if value is None:
                 return record
             raise DataError(f"Schema required for [{PURPOSE}]")
-        updated = self._schemas.get(schema, self._renamed)
+        updated, defaults = self._plans.get(schema, self._plan)
         if isinstance(value, Struct):
-            replace_null = self._replace_null
-            values = {f.name: field_value(value, f.name, replace_null) for f in updated.fields}
+            values = dict(value.values)
+            for name, default in defaults:
+                if values.get(name) is None:
+                    values[name] = default
             value = Struct(updated, values)
         return self.updated(record, updated, value)
 
-    def _renamed(self, schema: Schema) -> Schema:
-        return replace(
+    def _plan(self, schema: Schema) -> tuple[Schema, tuple[tuple[str, Any], ...]]:
+        """The renamed schema, and the fields whose null a Struct copy replaces by their default
+        (none when ``replace.null.with.default`` is off), so a copy is one dict copy."""
+        updated = replace(
             schema,
             name=self._name if self._name is not None else schema.name,
             version=self._version if self._version is not None else schema.version,
         )
+        defaults = tuple(
+            (f.name, f.schema.default)
+            for f in schema.fields
+            if self._replace_null and f.schema.default is not None
+        )
+        return updated, defaults
 
 
 class SetSchemaMetadataKey(SetSchemaMetadata):
