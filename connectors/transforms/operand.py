@@ -12,10 +12,14 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
+from pydantic import AfterValidator
+
+from connectors.sdk.config import CommaList
 from connectors.sdk.data import Schema, Struct
 from connectors.sdk.errors import DataError
 from connectors.sdk.records import ConnectRecord, SinkRecord, SourceRecord
@@ -27,6 +31,16 @@ D = TypeVar("D")
 
 KAFKA_TRANSFORMS = "org.apache.kafka.connect.transforms."
 """Package of Kafka Connect's built-in transforms; their aliases start with it."""
+
+
+def _non_empty(value: list[str]) -> list[str]:
+    if not value:
+        raise ValueError("Empty list")
+    return value
+
+
+NonEmptyList = Annotated[CommaList, AfterValidator(_non_empty)]
+"""A LIST setting that must name something (Kafka's ``NonEmptyListValidator``: "Empty list")."""
 
 
 class Side(StrEnum):
@@ -67,6 +81,8 @@ def java_class_name(value: Any) -> str:
         (float, "java.lang.Double"),
         (str, "java.lang.String"),
         (bytes, "[B"),
+        (date, "java.util.Date"),
+        (time, "java.util.Date"),
         (Decimal, "java.math.BigDecimal"),
         (dict, "java.util.HashMap"),
         (list, "java.util.ArrayList"),
