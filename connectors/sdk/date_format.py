@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
+from connectors.sdk.errors import DataError
+
 __all__ = ["DateFormatError", "SimpleDateFormat"]
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -123,7 +125,10 @@ class SimpleDateFormat:
 
     def format(self, millis: int) -> str:
         """The instant ``millis`` (epoch milliseconds) written with the pattern, in UTC."""
-        moment = _EPOCH + timedelta(milliseconds=millis)
+        try:
+            moment = _EPOCH + timedelta(milliseconds=millis)
+        except OverflowError:
+            raise DataError(f"Timestamp {millis} is out of the range a date can be written in") from None
         return "".join(write(moment) for write in self._formatters)
 
     def parse(self, text: str) -> int:

@@ -30,9 +30,19 @@ class TopicNameMatches(Predicate[ConnectRecord]):
     def configure(self, config: PluginConfig) -> None:
         assert isinstance(config, TopicNameMatchesConfig)
         self._pattern = compile_java(config.pattern)
+        self._answers: dict[str, bool] = {}  # per topic: records of a topic share the answer
 
     def test(self, record: ConnectRecord) -> bool:
-        return record.topic is not None and self._pattern.fullmatch(record.topic) is not None
+        topic = record.topic
+        if topic is None:
+            return False
+        answer = self._answers.get(topic)
+        if answer is None:
+            answer = self._pattern.fullmatch(topic) is not None
+            if len(self._answers) >= 1024:
+                self._answers.clear()
+            self._answers[topic] = answer
+        return answer
 
 
 class HasHeaderKeyConfig(PluginConfig):

@@ -9,7 +9,7 @@ group) is refused when the config is validated, with a message that says how to 
 
 from __future__ import annotations
 
-from typing import ClassVar, Self
+from typing import ClassVar, Final, Self
 
 from pydantic import model_validator
 
@@ -20,6 +20,8 @@ from connectors.sdk.transform import Transformation
 from connectors.transforms.checks import JavaRegex
 from connectors.transforms.java_regex import JavaReplacement, ReplacementError, compile_java
 from connectors.transforms.operand import KAFKA_TRANSFORMS
+
+_ROUTES_KEPT: Final = 1024
 
 
 class RegexRouterConfig(PluginConfig):
@@ -50,14 +52,27 @@ class RegexRouter(Transformation[ConnectRecord]):
         assert isinstance(config, RegexRouterConfig)
         self._regex = compile_java(config.regex)
         self._replacement = JavaReplacement.parse(config.replacement, self._regex)
+        self._routes: dict[str, str | None] = {}
 
     def apply(self, record: ConnectRecord) -> ConnectRecord | None:
-        if self._regex.fullmatch(record.topic) is None:
-            return record
-        # Kafka checks matches() then calls replaceFirst(), which replaces the first match found
-        # by a search (the same span unless the pattern is lazy)
+        topic = record.topic
         try:
-            topic = self._regex.sub(self._replacement.expand, record.topic, count=1)
+            routed = self._routes[topic]
+        except KeyError:
+            routed = self._route(topic)
+            if len(self._routes) >= _ROUTES_KEPT:
+                self._routes.clear()
+            self._routes[topic] = routed
+        return record if routed is None else record.new_record(topic=routed)
+
+    def _route(self, topic: str) -> str | None:
+        """The new name of ``topic``, or None to leave it; records of a topic share the answer,
+        which is kept so the regex runs once per topic, not per record."""
+        if self._regex.fullmatch(topic) is None:
+            return None
+        # Kafka checks matches() then calls replaceFirst(), which replaces the first match a
+        # search finds (the same span unless alternation or laziness prefers a shorter one)
+        try:
+            return self._regex.sub(self._replacement.expand, topic, count=1)
         except ReplacementError as exc:
             raise ReplacementFailed(exc) from None
-        return record.new_record(topic=topic)

@@ -54,6 +54,8 @@ def route(props: dict[str, str], topic: str) -> str:
         # must match the whole topic: a partial match leaves it alone
         ("order", "x", "orders", "orders"),
         ("(.*)", "$12", "orders", "orders2"),
+        # matches() then replaceFirst(): the replaced span is the first one a search finds
+        ("a|ab", "X", "ab", "Xb"),
     ],
 )
 def test_regex_router_renames_on_whole_topic_match(
@@ -73,6 +75,12 @@ def test_regex_router_keeps_everything_but_the_topic_with_and_without_schema() -
     assert router.apply(schemaless) == schemaless.new_record(topic="new-t")
 
 
+def test_regex_router_gives_each_record_of_a_topic_the_same_route() -> None:
+    router = configured(RegexRouter, {"regex": "db\\.(.*)", "replacement": "$1"})
+    topics = [router.apply(record(t)) for t in ("db.a", "db.b", "db.a", "other", "db.b")]
+    assert [r.topic for r in topics if r is not None] == ["a", "b", "a", "other", "b"]
+
+
 def test_regex_router_on_source_records() -> None:
     source = SourceRecord(topic="db.orders", value="v", source_partition={"p": 1}, source_offset={"o": 2})
     out = configured(RegexRouter, {"regex": "db\\.(.*)", "replacement": "$1"}).apply(source)
@@ -86,10 +94,11 @@ def test_regex_router_unchanged_record_is_the_same_object() -> None:
 
 def test_trailing_backslash_fails_each_matching_record_like_kafka() -> None:
     router = configured(RegexRouter, {"regex": "orders", "replacement": "x\\"})
-    with pytest.raises(ReplacementFailed) as caught:
-        router.apply(record("orders"))
-    assert str(caught.value) == "character to be escaped is missing"
-    assert caught.value.java_class == "java.lang.IllegalArgumentException"
+    for _ in range(2):  # every matching record, not only the first
+        with pytest.raises(ReplacementFailed) as caught:
+            router.apply(record("orders"))
+        assert str(caught.value) == "character to be escaped is missing"
+        assert caught.value.java_class == "java.lang.IllegalArgumentException"
     untouched = record("other")
     assert router.apply(untouched) is untouched  # only matching records fail
 
