@@ -149,6 +149,8 @@ class _Translator:
         if src.startswith("(?<", start) and start + 3 < len(src) and src[start + 3] not in "=!":
             end = src.find(">", start + 3)
             name = src[start + 3 : end] if end != -1 else ""
+            if not name[:1].isascii() or not name[:1].isalpha():
+                raise self.fail("capturing group name does not start with a Latin letter", start + 3)
             if end == -1 or not _GROUP_NAME.fullmatch(name):
                 raise self.fail("named capturing group is missing trailing '>'", start + 3)
             self.emit(f"(?P<{name}>", start)
@@ -312,7 +314,10 @@ def compile_java(pattern: str) -> re.Pattern[str]:
         return re.compile(translated, flags)
     except re.error as exc:
         index = _source_index(translator, exc.pos)
-        raise JavaRegexError(exc.msg, pattern, index) from None
+        description = exc.msg
+        if description in ("nothing to repeat", "multiple repeat") and index < len(pattern):
+            description = f"Dangling meta character '{pattern[index]}'"  # Java's words
+        raise JavaRegexError(description, pattern, index) from None
 
 
 def _source_index(translator: _Translator, position: int | None) -> int:

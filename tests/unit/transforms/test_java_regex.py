@@ -52,7 +52,10 @@ def test_upper_z_allows_a_final_line_terminator_and_lower_z_does_not() -> None:
         ("[a-z&&[^b]]", "Character class intersection (&&) is not supported", 4),
         ("\\p{Nope}", "Unknown character property name {Nope}", 8),
         ("\\y", "Illegal/unsupported escape sequence", 1),
-        ("(?<1a>x)", "named capturing group is missing trailing '>'", 3),
+        ("(?<1a>x)", "capturing group name does not start with a Latin letter", 3),
+        ("(?<a-b>x)", "named capturing group is missing trailing '>'", 3),
+        ("*a", "Dangling meta character '*'", 0),
+        ("a{,3}", "Illegal repetition", 1),
     ],
 )
 def test_invalid_patterns_are_refused_with_java_wording(pattern: str, description: str, index: int) -> None:
