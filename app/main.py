@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app import __version__
 from app.api import cluster, errors
 from app.api.json import JsonResponse
-from app.api.routes import connector_plugins, connectors, loggers, metrics, root
+from app.api.routes import connector_plugins, connectors, loggers, metrics, preview, root
 from app.herder.distributed import DistributedHerder
 from app.logging import LoggerAdmin
 from app.plugins.registry import PluginRegistry
@@ -101,6 +101,7 @@ def create_app(
     app.include_router(connectors.router)
     app.include_router(connector_plugins.router)
     app.include_router(metrics.router)
+    app.include_router(preview.router)
     if settings.admin_listeners is None:
         app.include_router(loggers.router)
     return app

@@ -14,13 +14,13 @@ from typing import Any
 import orjson
 import structlog
 
+from app.plugins.connect_json import connect_json_converter
 from app.plugins.registry import PluginRegistry
 from app.storage.base import ConsumerRecord
 from connectors.sdk.records import Header, SourceRecord
 
 log = structlog.get_logger(__name__)
 
-JSON_CONVERTER = "org.apache.kafka.connect.json.JsonConverter"
 SOURCE_PARTITION_HEADER = "__connect.errors.source.partition"
 SOURCE_OFFSET_HEADER = "__connect.errors.source.offset"
 _CONTEXT_PREFIX = "__connect.errors."
@@ -28,12 +28,8 @@ _CONTEXT_PREFIX = "__connect.errors."
 
 class SourceDeadLetters:
     def __init__(self, registry: PluginRegistry) -> None:
-        desc = registry.resolve(JSON_CONVERTER, ("converter",))
-        self._key = desc.new()
-        self._value = desc.new()
-        config = self._key.config_model.parse({"schemas.enable": "true"})
-        self._key.configure(config, is_key=True)
-        self._value.configure(config, is_key=False)
+        self._key = connect_json_converter(registry, is_key=True)
+        self._value = connect_json_converter(registry, is_key=False)
 
     def encode(self, record: SourceRecord) -> ConsumerRecord:
         """The dead letter's bytes; a part that cannot be encoded is kept as its ``repr`` (logged),

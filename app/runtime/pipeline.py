@@ -100,12 +100,14 @@ class TransformChain:
 
     When a step raises, :attr:`failed_class` names the transform (or its predicate) that did, so
     the error handler reports that class (Kafka's ``__connect.errors.class.name``) rather than the
-    chain: a user with five transforms needs to know which one broke.
+    chain: a user with five transforms needs to know which one broke. :attr:`failed_alias` is the
+    step's alias in ``transforms=...``.
     """
 
     def __init__(self, steps: list[_Step]) -> None:
         self._steps = steps
         self.failed_class: str | None = None
+        self.failed_alias: str | None = None
 
     def __bool__(self) -> bool:
         return bool(self._steps)
@@ -119,12 +121,12 @@ class TransformChain:
                 if step.predicate is not None and step.predicate.test(current) == step.negate:
                     continue
             except Exception:
-                self.failed_class = plugin_class_name(step.predicate)
+                self.failed_class, self.failed_alias = plugin_class_name(step.predicate), step.alias
                 raise
             try:
                 current = step.transform.apply(current)
             except Exception:
-                self.failed_class = plugin_class_name(step.transform)
+                self.failed_class, self.failed_alias = plugin_class_name(step.transform), step.alias
                 raise
         return current
 
