@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,15 +17,48 @@ from app.main import create_app
 from app.service import Mode
 from app.settings import SettingsError, WorkerSettings, load_settings, read_properties
 
-cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Penstock: Kafka Connect for Python.")
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+cli = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    context_settings=CONTEXT,
+    help="Penstock: Kafka Connect for Python.",
+    epilog="Example: penstock run   (then open http://localhost:8083/docs; penstock COMMAND -h for more)",
+)
 
 HostOption = Annotated[str | None, typer.Option(help="Interface for the REST API (default: listeners)")]
 PortOption = Annotated[int | None, typer.Option(help="Port for the REST API (default: listeners, 8083)")]
 
 
-def _fail(message: str) -> typer.Exit:
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"penstock {__version__}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_print_version, is_eager=True, help="Print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Penstock: Kafka Connect for Python."""
+
+
+EXIT_SETTINGS = 2
+"""Worker settings that cannot work (Kafka Connect: "Stopping due to error", exit 2)."""
+EXIT_CONNECTOR = 3
+"""A connector file given to ``standalone`` is unreadable or refused (connect-standalone: exit 3)."""
+EXIT_STARTUP_FAILED = 3
+"""The server could not start (uvicorn's code, e.g. the port is taken)."""
+
+
+def _fail(message: str, code: int = EXIT_SETTINGS) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
+    return typer.Exit(code)
 
 
 def _settings(properties: Path | None, overrides: dict[str, Any]) -> WorkerSettings:
@@ -44,6 +78,10 @@ def _serve(
     listen_host, listen_port = settings.listener
     host = host or listen_host
     port = port if port is not None else listen_port
+    # the app checks Host headers against where it really listens
+    settings = settings.model_copy(
+        update={"listeners": f"http://{f'[{host}]' if ':' in host else host}:{port}"}
+    )
     if settings.rest_advertised_port is None or settings.rest_advertised_host_name is None:
         advertised_host = settings.rest_advertised_host_name or (
             host if host not in ("0.0.0.0", "::") else None
@@ -55,14 +93,30 @@ def _serve(
             }
         )
     configure(settings.log_level, settings.log_format)
+    fatal: list[str] = []
+
+    def stop(reason: str) -> None:
+        fatal.append(reason)
+        server.should_exit = True
+
     try:
-        app = create_app(settings, mode=mode, initial_connectors=connectors)
+        app = create_app(settings, mode=mode, initial_connectors=connectors, on_fatal=stop)
     except SettingsError as exc:
         raise _fail(str(exc)) from None
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+    )
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: a clean stop, as with uvicorn.run
+        server.run()
+    if fatal:
+        raise _fail(fatal[0], EXIT_CONNECTOR)
+    if not server.started:
+        raise typer.Exit(EXIT_STARTUP_FAILED)
 
 
-@cli.command()
+@cli.command(
+    epilog="Examples:\n\npenstock run\n\npenstock run worker.properties --port 8084 --data-dir ./data"
+)
 def run(
     properties: Annotated[Path | None, typer.Argument(help="Optional worker .properties file")] = None,
     host: HostOption = None,
@@ -71,11 +125,16 @@ def run(
         Path | None, typer.Option("--data-dir", help="Where the embedded database lives")
     ] = None,
 ) -> None:
-    """Run a worker in embedded mode: no Kafka, everything in one SQLite file."""
-    _serve(_settings(properties, {"data.dir": data_dir}), host, port, Mode.EMBEDDED)
+    """Run a worker in embedded mode: no Kafka, everything in one SQLite file.
+
+    It listens on 127.0.0.1 (this machine only) unless --host or ``listeners`` says otherwise."""
+    settings = _settings(properties, {"data.dir": data_dir})
+    if host is None and "listeners" not in settings.model_fields_set:
+        host = "127.0.0.1"
+    _serve(settings, host, port, Mode.EMBEDDED)
 
 
-@cli.command()
+@cli.command(epilog="Example:\n\npenstock standalone worker.properties file-source.json file-sink.properties")
 def standalone(
     properties: Annotated[Path, typer.Argument(help="Worker .properties file (bootstrap.servers, ...)")],
     connector_files: Annotated[
@@ -91,11 +150,11 @@ def standalone(
         try:
             connectors.append(read_connector_file(path))
         except (OSError, ValueError) as exc:
-            raise _fail(f"{path}: {exc}") from None
+            raise _fail(f"Connector file {path}: {exc}", EXIT_CONNECTOR) from None
     _serve(settings, host, port, Mode.STANDALONE, connectors)
 
 
-@cli.command()
+@cli.command(epilog="Example:\n\npenstock distributed connect-distributed.properties --port 8083")
 def distributed(
     properties: Annotated[
         Path, typer.Argument(help="Worker .properties file (group.id, *.storage.topic, ...)")
@@ -126,14 +185,14 @@ def read_connector_file(path: Path) -> tuple[str, dict[str, str]]:
     return str(name), {**config, "name": str(name)}
 
 
-@cli.command()
+@cli.command(epilog="Example:\n\npenstock version   (the same as penstock --version)")
 def version() -> None:
     """Print the Penstock version."""
     typer.echo(f"penstock {__version__}")
 
 
 def main() -> None:
-    sys.exit(cli())
+    sys.exit(cli(prog_name="penstock"))
 
 
 if __name__ == "__main__":

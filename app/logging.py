@@ -109,11 +109,25 @@ def configure(level: str = "INFO", fmt: str = "console") -> None:
     root.setLevel(LEVELS.get(level.upper(), logging.INFO))
 
 
+MAX_NEW_LOGGERS = 100
+"""How many loggers that do not exist yet ``PUT /admin/loggers/{name}`` may create (Python keeps
+every logger for the life of the process, so an unbounded number would grow the worker's memory)."""
+
+
+class TooManyLoggersError(ValueError):
+    """A level for a logger that does not exist, after ``MAX_NEW_LOGGERS`` were created already."""
+
+
 class LoggerAdmin:
-    """Backs ``/admin/loggers``: levels set through the API, with when they were set."""
+    """Backs ``/admin/loggers``: levels set through the API, with when they were set.
+
+    Any existing logger (or parent of one, ``app``, ``connectors``) can be set; a name no code
+    uses yet is created, so a level can be set before a plugin loads, up to ``MAX_NEW_LOGGERS``.
+    """
 
     def __init__(self) -> None:
         self._modified: dict[str, int] = {}
+        self._created: set[str] = set()
 
     def all(self) -> dict[str, dict[str, Any]]:
         manager = logging.root.manager
@@ -143,6 +157,14 @@ class LoggerAdmin:
     def set(self, name: str, level: str) -> list[str]:
         """Set ``name`` and every existing logger below it; returns the names changed (sorted)."""
         value = LEVELS[level.upper()]
+        if name.lower() != "root" and name not in logging.root.manager.loggerDict:
+            if len(self._created) >= MAX_NEW_LOGGERS:
+                raise TooManyLoggersError(
+                    f"Logger {name} does not exist, and {MAX_NEW_LOGGERS} loggers have been created through "
+                    "this endpoint already (the limit). Set the level of an existing logger or of a parent "
+                    "(for example 'connectors' or 'app'); GET /admin/loggers/{name} tells whether one exists"
+                )
+            self._created.add(name)
         now = int(time.time() * 1000)
         if name.lower() == "root":
             targets = [

@@ -10,20 +10,18 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
-from app.api import cluster, errors
+from app.api import cluster, docs, errors
+from app.api.guard import WRITES, AllowedOrigins, RequestGuard
 from app.api.json import JsonResponse
 from app.api.routes import connector_plugins, connectors, loggers, metrics, preview, root
 from app.herder.distributed import DistributedHerder
 from app.logging import LoggerAdmin
 from app.plugins.registry import PluginRegistry
-from app.service import Mode, Service, check_mode_settings
+from app.service import Mode, Service, check_worker_settings, worker_registry
 from app.settings import WorkerSettings
 
 DESCRIPTION = """Kafka Connect's REST API, served by Penstock. Paths, status codes and JSON shapes
 match Apache Kafka Connect 3.9; deliberate differences are listed in docs/compatibility.md."""
-
-
-WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _cluster_write(method: str, path: str) -> bool:
@@ -36,12 +34,17 @@ def create_app(
     registry: PluginRegistry | None = None,
     mode: Mode = Mode.EMBEDDED,
     initial_connectors: list[tuple[str, dict[str, str]]] | None = None,
+    on_fatal: Callable[[str], None] | None = None,
 ) -> FastAPI:
-    check_mode_settings(settings, mode)
+    """``on_fatal(reason)``: the worker cannot go on (see :attr:`Service.on_fatal`)."""
+    registry = registry or worker_registry(settings)
+    providers = check_worker_settings(settings, mode, registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = await Service.open(settings, registry, mode, initial_connectors)
+        service = await Service.open(settings, registry, mode, initial_connectors, providers)
+        if on_fatal is not None:
+            service.on_fatal = on_fatal
         app.state.service = service
         app.state.herder = service.herder
         app.state.metrics = service.metrics
@@ -60,7 +63,10 @@ def create_app(
         lifespan=lifespan,
         default_response_class=JsonResponse,
         redirect_slashes=False,
+        docs_url=None,
+        redoc_url=None,
     )
+    docs.install(app)
     app.state.settings = settings
     app.state.loggers = LoggerAdmin()
     errors.install(app)
@@ -89,13 +95,10 @@ def create_app(
             request.scope["path"] = path.rstrip("/") or "/"
         return await call_next(request)
 
-    if settings.access_control_allow_origin.strip():
-        methods = [m.strip() for m in (settings.access_control_allow_methods or "GET,POST,HEAD").split(",")]
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=[settings.access_control_allow_origin.strip()],
-            allow_methods=methods,
-        )
+    app.add_middleware(RequestGuard, settings=settings)
+    origins = AllowedOrigins(settings.access_control_allow_origin)
+    if origins.entries:
+        app.add_middleware(CORSMiddleware, **origins.cors_options(settings.access_control_allow_methods))
 
     app.include_router(root.router)
     app.include_router(connectors.router)

@@ -18,6 +18,7 @@ import structlog
 
 from app import supervision
 from app.config.providers import ConfigProviders
+from app.config.worker_plugins import load_worker_plugins
 from app.herder.base import Herder
 from app.herder.standalone import StandaloneHerder
 from app.herder.validation import BadRequestError
@@ -26,6 +27,7 @@ from app.plugins.registry import PluginRegistry
 from app.runtime.context import RuntimeContext
 from app.runtime.worker import Worker
 from app.settings import SettingsError, WorkerSettings
+from app.storage import cluster_id
 from app.storage.base import StatusStore, TopicTracker
 from app.storage.file_offsets import FileOffsetStore
 from app.storage.log_bus import LogBus
@@ -63,6 +65,10 @@ class Service:
     drain: Closer | None = None
     """Runs after the herder stopped and before background work is cancelled."""
     initial_connectors: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    on_fatal: Callable[[str], None] | None = None
+    """Called when the worker must stop (a connector given on the command line was refused);
+    the CLI shuts the server down and exits non-zero with ``reason``, as connect-standalone does.
+    Unset: the refusal is logged and the worker goes on."""
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -72,16 +78,20 @@ class Service:
         registry: PluginRegistry | None = None,
         mode: Mode = Mode.EMBEDDED,
         connectors: list[tuple[str, dict[str, str]]] | None = None,
+        providers: ConfigProviders | None = None,
     ) -> Service:
-        registry = registry or PluginRegistry(p.strip() for p in settings.plugin_path.split(","))
+        """``providers``: the worker's config providers when the caller already built them
+        (:func:`check_worker_settings` does, before the event loop starts)."""
+        registry = registry or worker_registry(settings)
+        providers = providers or load_worker_plugins(settings, registry)
         if mode is Mode.EMBEDDED:
-            service = await _embedded(settings, registry)
+            service = await _embedded(settings, registry, providers)
         elif mode is Mode.MEMORY:
-            service = memory_service(settings, registry)
+            service = memory_service(settings, registry, providers=providers)
         elif mode is Mode.STANDALONE:
-            service = _standalone(settings, registry)
+            service = _standalone(settings, registry, providers)
         else:
-            service = _distributed(settings, registry)
+            service = _distributed(settings, registry, providers)
         service.initial_connectors = list(connectors or [])
         return service
 
@@ -100,9 +110,18 @@ class Service:
                 await self.connect(self)
                 break
             except Exception as exc:
+                # A setting the cluster cannot meet (a replication factor above the broker count)
+                # is not a connection problem: its message says what to change. It is retried
+                # all the same, as brokers may still be registering while a cluster starts.
+                hint = (
+                    ""
+                    if isinstance(exc, ConfigError)
+                    else "; check bootstrap.servers and that the brokers are up"
+                )
                 reason = (
-                    f"Cannot start on Kafka at {self.settings.bootstrap_servers}: {type(exc).__name__}: {exc}. "
-                    f"Retrying in {delay:.0f}s; check bootstrap.servers and that the brokers are up."
+                    f"Cannot start on Kafka at {self.settings.bootstrap_servers}: "
+                    f"{type(exc).__name__}: {str(exc).rstrip('.')}. "
+                    f"Retrying in {delay:.0f}s{hint}."
                 )
                 self.herder.not_ready_reason = reason
                 log.error("cannot start the worker yet", reason=reason)
@@ -115,7 +134,12 @@ class Service:
             try:
                 await self.herder.put_config(name, config)
             except (BadRequestError, ValueError) as exc:
-                log.error("connector from the command line refused", connector=name, error=str(exc))
+                if self.on_fatal is None:
+                    log.error("connector from the command line refused", connector=name, error=str(exc))
+                    continue
+                log.error("stopping after connector error", connector=name, error=str(exc))
+                self.on_fatal(f"Connector {name} from the command line was refused: {exc}")
+                return
         log.info("worker started", mode=self.mode.value, bootstrap_servers=self.settings.bootstrap_servers)
 
     @property
@@ -166,6 +190,19 @@ async def _cancel(task: asyncio.Task[None]) -> None:
         await task
 
 
+def worker_registry(settings: WorkerSettings) -> PluginRegistry:
+    """The plugins installed in this environment plus those on ``plugin.path``."""
+    return PluginRegistry(p.strip() for p in settings.plugin_path.split(","))
+
+
+def check_worker_settings(settings: WorkerSettings, mode: Mode, registry: PluginRegistry) -> ConfigProviders:
+    """Everything a worker cannot start without, checked before it starts (as Kafka Connect
+    does): the mode's required keys, then the worker-wide converters and config providers.
+    Raises SettingsError; returns the config providers, built once, for :meth:`Service.open`."""
+    check_mode_settings(settings, mode)
+    return load_worker_plugins(settings, registry)
+
+
 def check_mode_settings(settings: WorkerSettings, mode: Mode) -> None:
     """Settings a mode cannot start without, named the way Kafka Connect names them."""
     if mode is not Mode.DISTRIBUTED:
@@ -191,18 +228,13 @@ def check_mode_settings(settings: WorkerSettings, mode: Mode) -> None:
 def _context(
     settings: WorkerSettings,
     registry: PluginRegistry,
+    providers: ConfigProviders,
     bus: Any,
     offsets: Any,
     statuses: StatusStore,
     topics: TopicTracker,
     metrics: WorkerMetrics,
 ) -> RuntimeContext:
-    try:
-        providers = ConfigProviders.from_worker_config(
-            registry, settings.config_providers, settings.with_prefix("config.providers.")
-        )
-    except ConfigError as exc:
-        raise SettingsError(f"Invalid worker settings: {exc}") from None
     return RuntimeContext(
         settings=settings,
         registry=registry,
@@ -217,7 +249,9 @@ def _context(
     )
 
 
-async def _embedded(settings: WorkerSettings, registry: PluginRegistry) -> Service:
+async def _embedded(
+    settings: WorkerSettings, registry: PluginRegistry, providers: ConfigProviders
+) -> Service:
     data_dir = settings.data_dir.expanduser().resolve()
     db = Database(data_dir / "penstock.db")
     await db.open()
@@ -235,9 +269,10 @@ async def _embedded(settings: WorkerSettings, registry: PluginRegistry) -> Servi
     bus = LogBus(topic_log, settings.consumer_max_poll_records)
     metrics = WorkerMetrics(settings.worker_id)
     ctx = _context(
-        settings, registry, bus, SqliteOffsetStore(db), MemoryStatusStore(metrics), topics, metrics
+        settings, registry, providers, bus, SqliteOffsetStore(db), MemoryStatusStore(metrics), topics, metrics
     )
     herder = StandaloneHerder(ctx, configs, Worker(ctx))
+    herder.kafka_cluster_id = cluster_id.load_or_create(data_dir)
 
     async def retention() -> None:
         interval = settings.log_retention_check_interval_ms / 1000
@@ -259,7 +294,10 @@ async def _embedded(settings: WorkerSettings, registry: PluginRegistry) -> Servi
 
 
 def memory_service(
-    settings: WorkerSettings, registry: PluginRegistry, log: MemoryLog | None = None
+    settings: WorkerSettings,
+    registry: PluginRegistry,
+    log: MemoryLog | None = None,
+    providers: ConfigProviders | None = None,
 ) -> Service:
     """The embedded worker on the in-memory backend; ``log`` lets a test choose its writer."""
     topic_log = log or MemoryLog(
@@ -270,23 +308,32 @@ def memory_service(
     bus = LogBus(topic_log, settings.consumer_max_poll_records)
     metrics = WorkerMetrics(settings.worker_id)
     ctx = _context(
-        settings, registry, bus, topic_log.offsets, MemoryStatusStore(metrics), MemoryTopicTracker(), metrics
+        settings,
+        registry,
+        providers or load_worker_plugins(settings, registry),
+        bus,
+        topic_log.offsets,
+        MemoryStatusStore(metrics),
+        MemoryTopicTracker(),
+        metrics,
     )
 
     async def connect(_: Service) -> None:
         return None
 
-    return Service(settings, Mode.MEMORY, StandaloneHerder(ctx, MemoryConfigStore(), Worker(ctx)), connect)
+    herder = StandaloneHerder(ctx, MemoryConfigStore(), Worker(ctx))
+    herder.kafka_cluster_id = cluster_id.new_cluster_id()  # nothing survives the process, nor does the id
+    return Service(settings, Mode.MEMORY, herder, connect)
 
 
-def _standalone(settings: WorkerSettings, registry: PluginRegistry) -> Service:
+def _standalone(settings: WorkerSettings, registry: PluginRegistry, providers: ConfigProviders) -> Service:
     from app.kafka.bus import KafkaBus
 
     bus = KafkaBus(settings)
     offsets = FileOffsetStore(settings.offset_storage_file_filename.expanduser())
     metrics = WorkerMetrics(settings.worker_id)
     ctx = _context(
-        settings, registry, bus, offsets, MemoryStatusStore(metrics), MemoryTopicTracker(), metrics
+        settings, registry, providers, bus, offsets, MemoryStatusStore(metrics), MemoryTopicTracker(), metrics
     )
     herder = StandaloneHerder(ctx, MemoryConfigStore(), Worker(ctx))
     herder.not_ready_reason = f"Connecting to Kafka at {settings.bootstrap_servers}"
@@ -294,11 +341,12 @@ def _standalone(settings: WorkerSettings, registry: PluginRegistry) -> Service:
     async def connect(_: Service) -> None:
         await offsets.open()
         await bus.start()
+        herder.kafka_cluster_id = await bus.cluster_id()
 
     return Service(settings, Mode.STANDALONE, herder, connect, closers=[bus.close])
 
 
-def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
+def _distributed(settings: WorkerSettings, registry: PluginRegistry, providers: ConfigProviders) -> Service:
     from app.herder.distributed import JOINING, DistributedHerder
     from app.kafka.bus import KafkaBus
     from app.kafka.compacted_topic import CompactedTopic
@@ -310,7 +358,7 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
     bus = KafkaBus(settings)
     metrics = WorkerMetrics(settings.worker_id)
     configs, offsets, statuses = KafkaConfigStore(), KafkaOffsetStore(), KafkaStatusStore(metrics)
-    ctx = _context(settings, registry, bus, offsets, statuses, MemoryTopicTracker(), metrics)
+    ctx = _context(settings, registry, providers, bus, offsets, statuses, MemoryTopicTracker(), metrics)
     url = f"http://{settings.worker_id}"
     herder = DistributedHerder(ctx, configs, Worker(ctx), url)
     configs.listener = herder.on_config
@@ -321,6 +369,7 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
             settings.offset_storage_partitions,
             settings.offset_storage_replication_factor,
             offsets.on_record,
+            "offset.storage.replication.factor",
         ),
         "status": CompactedTopic(
             bus,
@@ -328,6 +377,7 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
             settings.status_storage_partitions,
             settings.status_storage_replication_factor,
             statuses.on_record,
+            "status.storage.replication.factor",
         ),
         "config": CompactedTopic(
             bus,
@@ -335,6 +385,7 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
             1,
             settings.config_storage_replication_factor,
             configs.on_record,
+            "config.storage.replication.factor",
         ),
     }
     offsets.topic, statuses.topic, configs.topic = topics["offsets"], topics["status"], topics["config"]
@@ -371,6 +422,7 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry) -> Service:
 
     async def connect(service: Service) -> None:
         await bus.start()
+        herder.kafka_cluster_id = await bus.cluster_id()
         for topic in topics.values():
             await topic.start()
         service.spawn(publish_statuses(), "status-publisher")

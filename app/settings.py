@@ -17,9 +17,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from connectors.sdk.config import kafka_reason
 from connectors.sdk.properties import parse_properties
 
 ENV_PREFIX = "CONNECT_"
+LOG_LEVELS = ("OFF", "FATAL", "CRITICAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "TRACE", "ALL")
+_BROKER = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5}")
 _LISTENER = re.compile(
     r"(?i)(?:https?://)?(?P<host>\[[0-9A-Fa-f:.]*\]|[A-Za-z0-9._-]*)(?::(?P<port>\d{0,5}))?/?"
 )
@@ -37,12 +40,21 @@ class WorkerSettings(BaseModel):
     # REST server
     listeners: str = Field("http://:8083", description="Where the REST API listens: http://host:port")
     rest_advertised_host_name: str | None = Field(None, description="Host shown as worker_id and to peers")
-    rest_advertised_port: int | None = Field(None, description="Port shown as worker_id and to peers")
+    rest_advertised_port: int | None = Field(
+        None, ge=1, le=65535, description="Port shown as worker_id and to peers"
+    )
     admin_listeners: str | None = Field(
         None, description="Unset: /admin/loggers on the main listener; empty: disabled"
     )
-    access_control_allow_origin: str = Field("", description="CORS allowed origin; empty disables CORS")
+    access_control_allow_origin: str = Field(
+        "",
+        description="Origins (comma-separated, * for any) whose web pages may call the API (CORS) and "
+        "change state; empty: only the worker's own pages",
+    )
     access_control_allow_methods: str = Field("", description="CORS allowed methods (default GET,POST,HEAD)")
+    rest_request_max_bytes: int = Field(
+        4_194_304, ge=1024, description="Largest request body the REST API reads; a longer one gets 413"
+    )
     topic_tracking_enable: bool = Field(True, description="Serve /connectors/{c}/topics")
     topic_tracking_allow_reset: bool = Field(True, description="Allow PUT /connectors/{c}/topics/reset")
 
@@ -157,14 +169,44 @@ class WorkerSettings(BaseModel):
     @classmethod
     def _known_eos(cls, value: str) -> str:
         if value.strip().lower() not in ("disabled", "preparing", "enabled"):
-            raise ValueError("exactly.once.source.support must be disabled, preparing or enabled")
+            raise ValueError("String must be one of: disabled, preparing, enabled")
         return value.strip().lower()
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"String must be one of: {', '.join(LOG_LEVELS)}")
+        return {"WARNING": "WARN", "CRITICAL": "FATAL"}.get(level, level)
+
+    @field_validator("bootstrap_servers")
+    @classmethod
+    def _broker_list(cls, value: str) -> str:
+        brokers = [b.strip() for b in value.split(",") if b.strip()]
+        if not brokers:
+            raise ValueError("List the Kafka brokers as host:port[,host:port...], e.g. localhost:9092")
+        for broker in brokers:
+            if not _BROKER.fullmatch(broker):
+                raise ValueError(f"'{broker}' is not host:port (e.g. localhost:9092)")
+        return value
+
+    @field_validator(
+        "config_storage_replication_factor",
+        "offset_storage_replication_factor",
+        "status_storage_replication_factor",
+    )
+    @classmethod
+    def _replication_factor(cls, value: int) -> int:
+        if value == 0 or value < -1:
+            raise ValueError("Must be -1 (the broker's default) or at least 1, and no more than the brokers")
+        return value
 
     @field_validator("log_format")
     @classmethod
     def _known_format(cls, value: str) -> str:
         if value not in ("console", "json"):
-            raise ValueError("log.format must be console or json")
+            raise ValueError("String must be one of: console, json")
         return value
 
     @property
@@ -251,8 +293,16 @@ def load_settings(
     try:
         return WorkerSettings.model_validate(merged)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise SettingsError(f"Invalid worker settings: {problems}") from None
+        raise SettingsError(f"Invalid worker settings: {'; '.join(map(_problem, exc.errors()))}") from None
+
+
+def _problem(error: Any) -> str:
+    """Kafka's wording: ``Invalid value abc for configuration offset.flush.interval.ms: <why>``."""
+    key = ".".join(map(str, error["loc"]))
+    reason = kafka_reason(error)
+    if reason.startswith("Invalid value"):
+        return reason
+    return f"Invalid value {error.get('input')} for configuration {key}: {reason}"
 
 
 def _shown_default(default: object) -> str:

@@ -74,8 +74,12 @@ async def _forward(
     request: Request, forwarder: httpx.AsyncClient, target: str, body: bytes
 ) -> tuple[Response, bool]:
     """The leader's answer, and whether to try again after the group settles."""
-    url = target + request.scope["path"] + (f"?{request.url.query}" if request.url.query else "")
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+    raw_path = request.scope.get("raw_path")
+    path = raw_path.decode("ascii", "replace") if raw_path else request.scope["path"]  # names stay encoded
+    url = target + path + (f"?{request.url.query}" if request.url.query else "")
+    # This worker checked Origin and Host already; the leader sees a request from a peer.
+    dropped = ("host", "content-length", "origin")
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
     try:
         answer = await forwarder.request(
             request.method, url, content=body, headers={**headers, FORWARDED_HEADER: "1"}

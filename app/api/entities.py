@@ -1,12 +1,15 @@
 """Wire shapes of Kafka Connect's REST entities, for the OpenAPI document at ``/docs``.
 
 Routes build their JSON directly (exact field order, nulls kept where Connect keeps them);
-these models describe it and carry the examples.
+these models describe it and carry the examples. Response models forbid extra fields so the
+document says exactly what is sent (the schemathesis test in ``tests/api`` holds them to it).
+Bodies are parsed by :mod:`app.api.body`; their models here describe what that parser
+accepts, no more and no less.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,23 +21,52 @@ FILE_SOURCE = {
 }
 
 
-class ErrorMessage(BaseModel):
+class Shape(BaseModel):
+    """A JSON object with exactly these fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorMessage(Shape):
     error_code: int = Field(examples=[404])
     message: str | None = Field(examples=["Connector file-source not found"])
 
 
-class ServerInfo(BaseModel):
-    version: str
-    commit: str
-    kafka_cluster_id: str | None
+class ServerInfo(Shape):
+    version: str = Field(
+        examples=["3.9.0"], description="The Kafka Connect version whose REST API this worker speaks"
+    )
+    commit: str = Field(examples=["penstock-0.1.0"])
+    kafka_cluster_id: str | None = Field(examples=["MkU3OEVBNTcwNTJENDM2Qk"])
 
 
-class TaskId(BaseModel):
+class WorkerStatus(Shape):
+    status: str = Field(examples=["healthy"], description="healthy, or starting (with 503)")
+    message: str
+
+
+class Liveness(Shape):
+    status: Literal["ok"]
+
+
+class Readiness(Shape):
+    status: Literal["ready"]
+
+
+class NotReady(Shape):
+    status: Literal["starting"]
+    message: str
+
+
+class TaskId(Shape):
     connector: str
     task: int
 
 
-class ConnectorInfo(BaseModel):
+ConnectorType = Literal["source", "sink", "unknown"]
+
+
+class ConnectorInfo(Shape):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -46,30 +78,25 @@ class ConnectorInfo(BaseModel):
         }
     )
     name: str
-    config: dict[str, str]
+    config: dict[str, str | None]
     tasks: list[TaskId]
-    type: str
+    type: ConnectorType
 
 
-class CreateConnectorRequest(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"example": {"name": "file-source", "config": FILE_SOURCE}})  # type: ignore[dict-item]
-    name: str
-    config: dict[str, str | int | float | bool | None]
-    initial_state: str | None = Field(None, description="RUNNING (default), PAUSED or STOPPED")
-
-
-class AutoRestartInfo(BaseModel):
+class AutoRestartInfo(Shape):
     attempts: int
     max_attempts: int
     next_attempt_at: str | None
 
 
-class ConnectorState(BaseModel):
-    state: str = Field(examples=["RUNNING"])
+class ConnectorState(Shape):
+    state: str = Field(
+        examples=["RUNNING"], description="UNASSIGNED, RUNNING, PAUSED, STOPPED, FAILED or RESTARTING"
+    )
     worker_id: str = Field(examples=["127.0.0.1:8083"])
-    trace: str | None = None
+    trace: str | None = Field(None, description="Why it failed (only when FAILED)")
     auto_restart: AutoRestartInfo | None = Field(
-        None, description="Penstock addition: automatic restart progress of a failed connector"
+        None, description="Penstock addition: automatic restart progress of a failed connector or task"
     )
 
 
@@ -77,24 +104,39 @@ class TaskState(ConnectorState):
     id: int
 
 
-class ConnectorStateInfo(BaseModel):
+class ConnectorStateInfo(Shape):
     name: str
     connector: ConnectorState
     tasks: list[TaskState]
-    type: str
+    type: ConnectorType
 
 
-class TaskInfo(BaseModel):
+class ConnectorExpanded(Shape):
+    """One connector of ``GET /connectors?expand=...``: the parts that were asked for."""
+
+    status: ConnectorStateInfo | None = None
+    info: ConnectorInfo | None = None
+
+
+class TaskInfo(Shape):
     id: TaskId
-    config: dict[str, str]
+    config: dict[str, str | None]
 
 
-class ConnectorOffset(BaseModel):
-    partition: dict[str, Any]
-    offset: dict[str, Any] | None
+class ConnectorTopics(Shape):
+    topics: list[str]
 
 
-class ConnectorOffsets(BaseModel):
+class ConnectorOffset(Shape):
+    partition: dict[str, Any] = Field(
+        description="Source: the connector's partition map; sink: kafka_topic and kafka_partition"
+    )
+    offset: dict[str, Any] | None = Field(
+        description="Source: the connector's offset map; sink: kafka_offset; null resets it"
+    )
+
+
+class ConnectorOffsets(Shape):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {"offsets": [{"partition": {"filename": "/tmp/in.txt"}, "offset": {"position": 30}}]}
@@ -103,32 +145,38 @@ class ConnectorOffsets(BaseModel):
     offsets: list[ConnectorOffset]
 
 
-class Message(BaseModel):
+class AlterOffsetsRequest(Shape):
+    """``PATCH /connectors/{c}/offsets``: at least one partition and its new offset."""
+
+    offsets: list[ConnectorOffset] = Field(min_length=1)
+
+
+class Message(Shape):
     message: str
 
 
-class PluginInfo(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+class PluginInfo(Shape):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
     class_: str = Field(alias="class")
-    type: str
-    version: str | None = None
+    type: str = Field(examples=["source"])
+    version: str | None = Field(None, description="Left out when the plugin does not say")
 
 
-class ConfigKeyInfo(BaseModel):
+class ConfigKeyInfo(Shape):
     name: str
-    type: str
+    type: str = Field(examples=["STRING"])
     required: bool
     default_value: str | None
-    importance: str
+    importance: str = Field(examples=["HIGH"])
     documentation: str
     group: str | None
-    width: str
+    width: str = Field(examples=["NONE"])
     display_name: str
     dependents: list[str]
     order: int
 
 
-class ConfigValueInfo(BaseModel):
+class ConfigValueInfo(Shape):
     name: str
     value: str | None
     recommended_values: list[str]
@@ -136,42 +184,112 @@ class ConfigValueInfo(BaseModel):
     visible: bool
 
 
-class ConfigInfo(BaseModel):
+class ConfigInfo(Shape):
     definition: ConfigKeyInfo | None
     value: ConfigValueInfo | None
 
 
-class ConfigInfos(BaseModel):
+class ConfigInfos(Shape):
     name: str
     error_count: int
     groups: list[str]
     configs: list[ConfigInfo]
 
 
-class LoggerLevel(BaseModel):
-    level: str
-    last_modified: int | None
+class LoggerLevel(Shape):
+    level: str = Field(examples=["INFO"])
+    last_modified: int | None = Field(description="When it was last set (ms since the epoch), or null")
 
 
-class WorkerStatus(BaseModel):
-    status: str
-    message: str
+ConfigValue = str | float | bool | None
+"""A config value as a body may give it: numbers and booleans are stored as strings."""
 
 
-def responses(model: type[BaseModel] | None = None, *errors: int, status: int = 200) -> dict[int | str, Any]:
-    """OpenAPI ``responses`` for a route: its success model and the error bodies it may return."""
-    result: dict[int | str, Any] = {}
-    if model is not None:
-        result[status] = {"model": model}
-    for code in errors:
-        result[code] = {"model": ErrorMessage}
-    return result
+CONFIG_MAP: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+    "description": "Config keys to values; numbers and booleans are stored as strings",
+}
+CONNECTOR_CONFIG: dict[str, Any] = {
+    **CONFIG_MAP,
+    "properties": {"connector.class": {"type": "string"}},
+    "required": ["connector.class"],
+}
 
 
-def json_body_doc(model: type[BaseModel] | dict[str, Any], example: Any = None) -> dict[str, Any]:
+class CreateConnectorRequest(Shape):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"name": "file-source", "config": dict(FILE_SOURCE)}},
+    )
+    name: str
+    config: dict[str, ConfigValue] = Field(json_schema_extra=CONNECTOR_CONFIG)
+    initial_state: Literal["RUNNING", "PAUSED", "STOPPED"] | None = Field(
+        None, description="RUNNING (default), PAUSED or STOPPED; case-insensitive"
+    )
+
+
+class LoggerLevelRequest(BaseModel):
+    """Kafka Connect reads the body as a string map and uses only ``level``."""
+
+    level: Literal["OFF", "FATAL", "ERROR", "WARN", "INFO", "DEBUG", "TRACE", "ALL"] = Field(
+        description="Case-insensitive"
+    )
+
+
+BODY_MODELS: tuple[type[BaseModel], ...] = (CreateConnectorRequest, AlterOffsetsRequest, LoggerLevelRequest)
+"""Request bodies the routes parse themselves; their schemas go into the document's components."""
+
+# -- route documentation ---------------------------------------------------------------------
+
+_ERRORS = {
+    400: "The request is not valid; the message says what to fix",
+    403: "Topic tracking (or resetting it) is disabled on this worker",
+    404: "No such connector, task, plugin or logger",
+    409: "The connector already exists, or a rebalance or another operation got in the way; retry",
+    413: "The request body is too large",
+    415: "The body is not JSON (send Content-Type: application/json)",
+    503: "The worker is starting or has not joined its group yet",
+}
+
+
+def ok(model: Any, status: int = 200, description: str = "Success") -> dict[int | str, Any]:
+    """A success answer with a JSON body of this model (any type annotation)."""
+    return {status: {"model": model, "description": description}}
+
+
+def created(model: Any = ConnectorInfo) -> dict[int | str, Any]:
+    return {
+        201: {
+            "model": model,
+            "description": "Created",
+            "headers": {
+                "Location": {
+                    "description": "The new connector's URL",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    }
+
+
+def empty(status: int, description: str) -> dict[int | str, Any]:
+    """A success answer without a body (the route uses ``response_class=Response``)."""
+    return {status: {"description": description}}
+
+
+def errors(*codes: int) -> dict[int | str, Any]:
+    """The ``{"error_code", "message"}`` answers a route may give."""
+    return {code: {"model": ErrorMessage, "description": _ERRORS.get(code, "Error")} for code in codes}
+
+
+def json_body(schema: type[BaseModel] | dict[str, Any], example: Any = None) -> dict[str, Any]:
     """``openapi_extra`` describing a JSON body that the route parses itself."""
-    schema = model if isinstance(model, dict) else model.model_json_schema()
-    content: dict[str, Any] = {"schema": schema}
+    if isinstance(schema, dict):
+        content: dict[str, Any] = {"schema": schema}
+    else:
+        content = {"schema": {"$ref": f"#/components/schemas/{schema.__name__}"}}
     if example is not None:
         content["example"] = example
     return {"requestBody": {"required": True, "content": {"application/json": content}}}

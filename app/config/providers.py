@@ -21,7 +21,7 @@ from functools import partial
 
 import structlog
 
-from app.plugins.registry import CONFIG_PROVIDER, PluginRegistry
+from app.plugins.registry import CONFIG_PROVIDER, PluginRegistry, UnknownPluginError
 from connectors.sdk.config_provider import ConfigData, ConfigProvider
 from connectors.sdk.errors import ConfigError, ConnectError
 
@@ -101,7 +101,18 @@ class ConfigProviders:
             if not class_name:
                 raise ConfigError(f'Missing required configuration "config.providers.{name}.class"')
             try:
-                provider: ConfigProvider = registry.resolve(class_name, (CONFIG_PROVIDER,)).new()
+                desc = registry.resolve(class_name, (CONFIG_PROVIDER,))
+            except UnknownPluginError:
+                installed = ", ".join(p.class_name for p in registry.plugins(CONFIG_PROVIDER)) or "none"
+                raise ConfigError(
+                    f"Invalid value {class_name} for configuration config.providers.{name}.class: "
+                    f"Class {class_name} could not be found. Installed config providers: {installed} "
+                    "(a config provider is a Python package: pip install the one that provides it)"
+                ) from None
+            except ConnectError as exc:
+                raise ConfigError(f"config.providers.{name}.class: {exc}") from None
+            try:
+                provider: ConfigProvider = desc.new()
                 params = {k[len(name) + 7 :]: v for k, v in props.items() if k.startswith(f"{name}.param.")}
                 provider.configure(provider.config_model.parse(params))
             except ConnectError as exc:

@@ -50,6 +50,8 @@ class NewTopicSettings:
     partitions: int
     replication_factor: int
     configs: dict[str, str] = field(default_factory=dict)
+    replication_setting: str = field(default=f"{PREFIX}{DEFAULT_GROUP}.{_REPLICATION}", compare=False)
+    """The key that gave ``replication_factor``: the one to change when the cluster cannot meet it."""
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,12 @@ def topic_creation_rules(connector_config: Mapping[str, str]) -> TopicCreationRu
         raise ConfigError("; ".join(message for messages in errors.values() for message in messages))
     partitions = int(java_trim(connector_config[default_prefix + _PARTITIONS]))
     replication = int(java_trim(connector_config[default_prefix + _REPLICATION]))
-    default = NewTopicSettings(partitions, replication, _topic_configs(connector_config, DEFAULT_GROUP))
+    default = NewTopicSettings(
+        partitions,
+        replication,
+        _topic_configs(connector_config, DEFAULT_GROUP),
+        default_prefix + _REPLICATION,
+    )
     groups = []
     for group in _groups(connector_config):
         prefix = f"{PREFIX}{group}."
@@ -180,6 +187,7 @@ def topic_creation_rules(connector_config: Mapping[str, str]) -> TopicCreationRu
                     int(java_trim(connector_config.get(prefix + _PARTITIONS, str(partitions)))),
                     int(java_trim(connector_config.get(prefix + _REPLICATION, str(replication)))),
                     _topic_configs(connector_config, group),
+                    (prefix if prefix + _REPLICATION in connector_config else default_prefix) + _REPLICATION,
                 ),
             )
         )

@@ -23,6 +23,7 @@ from app.herder.restarts import AutoRestarter
 from app.herder.validation import (
     BadRequestError,
     ConfigInfos,
+    check_new_connector_name,
     connector_type,
     hide_secrets,
     invalid_config_message,
@@ -73,6 +74,8 @@ class Herder(ABC):
         self.ready = False
         self.not_ready_reason: str | None = None
         """Why requests cannot be served yet (Kafka unreachable, refused by the group), for REST."""
+        self.kafka_cluster_id: str | None = None
+        """``GET /``'s ``kafka_cluster_id``: the broker's, or the embedded worker's own; None until known."""
         self.started_at = time.time()
         self.restarter = AutoRestarter(self._restart_policy, ctx.statuses, self._auto_restart)
         ctx.on_failure = self.restarter.on_failure
@@ -204,6 +207,7 @@ class Herder(ABC):
     async def create(
         self, name: str, config: dict[str, str], initial_state: TargetState | None
     ) -> ConnectorInfo:
+        check_new_connector_name(name)
         await self._check(config)
         async with self._lock:
             if self.configs.get(name) is not None:
@@ -212,6 +216,8 @@ class Herder(ABC):
         return self.info(name)
 
     async def put_config(self, name: str, config: dict[str, str]) -> tuple[bool, ConnectorInfo]:
+        if self.configs.get(name) is None:
+            check_new_connector_name(name)
         await self._check(config)
         async with self._lock:
             created = await self._put_config_locked(name, config)

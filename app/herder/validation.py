@@ -90,14 +90,42 @@ def hide_secrets(infos: ConfigInfos, raw: Mapping[str, str], resolved: set[str])
     return infos
 
 
+_UNADDRESSABLE_NAMES = {".", ".."}
+
+
+def check_new_connector_name(name: str) -> None:
+    """Refuse a name that cannot be used in a URL path (a deliberate difference: Kafka Connect
+    refuses only control characters, and then a connector named ``a/b`` or ``..`` runs but
+    cannot be reached through most clients and proxies). Existing connectors keep their names
+    and are reached with the name percent-encoded (``a%2Fb``)."""
+    if "/" in name or "\\" in name or name in _UNADDRESSABLE_NAMES:
+        suggestion = re.sub(r"[/\\]+", "-", name).strip(".-") or "my-connector"
+        raise BadRequestError(
+            f"Connector name '{name}' cannot be used in a URL path: a name may not contain '/' or '\\' "
+            f"and may not be '.' or '..'. Choose another name, for example '{suggestion}'"
+        )
+
+
 def connector_type(desc: PluginDesc) -> str:
     return desc.type if desc.type in ("source", "sink") else "unknown"
+
+
+def case_hint(config: Mapping[str, Any], key: str) -> str:
+    """``; did you mean 'connector.class' instead of 'Connector.class'?`` when ``config`` has ``key``
+    only in another case, else an empty string."""
+    for given in config:
+        if given != key and given.lower() == key.lower():
+            return f"; did you mean '{key}' instead of '{given}'? Configuration names are case-sensitive"
+    return ""
 
 
 def resolve_connector(registry: PluginRegistry, config: Mapping[str, str]) -> PluginDesc:
     name = (config.get("connector.class") or "").strip()
     if not name:
-        raise BadRequestError(f"Connector config {java_map(config)} contains no connector type")
+        raise BadRequestError(
+            f"Connector config {java_map(config)} contains no connector type"
+            + case_hint(config, "connector.class")
+        )
     try:
         return registry.resolve(name, ("source", "sink"))
     except NotFoundError as exc:
@@ -142,7 +170,28 @@ def validate_connector_config(registry: PluginRegistry, config: Mapping[str, str
             definition,
             plugin_values.get(definition.name, ConfigValueInfo(definition.name, props.get(definition.name))),
         )
+    _check_case(props, result)
     return result
+
+
+def _check_case(props: Mapping[str, str], result: ConfigInfos) -> None:
+    """A key that differs from a known setting only by case (``Tasks.max``) is a typo Kafka Connect
+    ignores silently, leaving the setting at its default: here it is an error that names the key."""
+    known = {c["definition"]["name"] for c in result.configs if c["definition"] is not None}
+    by_lower = {k.lower(): k for k in known}
+    for key, value in props.items():
+        meant = by_lower.get(key.lower())
+        if key not in known and meant is not None:
+            result.add(
+                None,
+                ConfigValueInfo(
+                    key,
+                    value,
+                    errors=[
+                        f"Unknown configuration '{key}'; did you mean '{meant}'? Configuration names are case-sensitive"
+                    ],
+                ),
+            )
 
 
 def _check_sink_topics(props: Mapping[str, str], values: dict[str, ConfigValueInfo]) -> None:

@@ -2,7 +2,9 @@
 
 Kafka errors the client marks retriable (broker restarting, leader moving, timeouts) become
 ``RetriableError`` so the task fails with a cause the automatic restart policy retries; the
-others (authorization, invalid topic) fail the task with Kafka's own message.
+others (authorization, invalid topic) fail the task with Kafka's own message. A replication
+factor above the broker count is a ``ConfigError`` that names the brokers and the setting to
+change (a connector's ``topic.creation.*`` key, or a worker's ``*.storage.replication.factor``).
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from aiokafka.structs import TopicPartition as KafkaTopicPartition
 
 from app.kafka.client_config import client_kwargs
 from app.kafka.consumer import KafkaSinkConsumer
+from app.kafka.replication import INVALID_REPLICATION_FACTOR, replication_factor_message
 from app.settings import WorkerSettings
 from app.storage.base import Delivered, ProducerRecord, SinkConsumer, SourceOffsetWrite, Subscription
-from connectors.sdk.errors import ConnectError, RetriableError
+from connectors.sdk.errors import ConfigError, ConnectError, RetriableError
 from connectors.sdk.records import TopicPartition
 
 log = structlog.get_logger(__name__)
@@ -202,6 +205,12 @@ class KafkaBus:
                 raise
             self.producer = producer
 
+    async def cluster_id(self) -> str | None:
+        """The Kafka cluster's id (``GET /`` reports it, as Kafka Connect does)."""
+        metadata = await kafka_call("Describing the Kafka cluster", self.admin.describe_cluster())
+        cluster_id = metadata.get("cluster_id")
+        return str(cluster_id) if cluster_id else None
+
     async def close(self) -> None:
         if self.producer is not None:
             await self.producer.stop()
@@ -252,6 +261,7 @@ class KafkaBus:
         partitions: int | None = None,
         replication_factor: int | None = None,
         config: Mapping[str, str] | None = None,
+        replication_setting: str | None = None,
     ) -> None:
         """Create a missing topic: with KIP-158 settings when given, else with the broker's defaults."""
         if name in self._known_topics:
@@ -261,13 +271,28 @@ class KafkaBus:
             default = (
                 self.settings.num_partitions if "num_partitions" in self.settings.model_fields_set else -1
             )
-            await self.create_topic(name, partitions or default, replication_factor or -1, dict(config or {}))
+            await self.create_topic(
+                name,
+                partitions or default,
+                replication_factor or -1,
+                dict(config or {}),
+                replication_setting=replication_setting,
+            )
         self._known_topics.add(name)
 
     async def create_topic(
-        self, name: str, partitions: int, replication_factor: int, config: dict[str, str]
+        self,
+        name: str,
+        partitions: int,
+        replication_factor: int,
+        config: dict[str, str],
+        *,
+        replication_setting: str | None = None,
     ) -> bool:
-        """False if the topic existed already; Kafka's reason (authorization, policy) otherwise."""
+        """False if the topic existed already; Kafka's reason (authorization, policy) otherwise.
+
+        A replication factor the cluster cannot meet is a ``ConfigError`` naming the broker count
+        and ``replication_setting``, the key that asked for it (None: the broker's default)."""
         response = await kafka_call(
             f"Creating topic {name}",
             self.admin.create_topics([_new_topic(name, partitions, replication_factor, config)]),
@@ -276,6 +301,13 @@ class KafkaBus:
             code, message = topic_error[1], topic_error[2] if len(topic_error) > 2 else None
             if code == TOPIC_ALREADY_EXISTS:
                 return False
+            if code == INVALID_REPLICATION_FACTOR:
+                brokers = await self._broker_count()
+                raise ConfigError(
+                    replication_factor_message(
+                        name, replication_factor, brokers, replication_setting, message
+                    )
+                )
             if code:
                 error = for_code(code)
                 raise ConnectError(
@@ -283,6 +315,15 @@ class KafkaBus:
                 )
         log.info("created topic", topic=name, partitions=partitions, replication_factor=replication_factor)
         return True
+
+    async def _broker_count(self) -> int | None:
+        """The brokers the cluster has registered, for an error message (None if unknown)."""
+        try:
+            cluster = await self.admin.describe_cluster()
+        except Exception as exc:
+            log.warning("cannot count the brokers", error=str(exc))
+            return None
+        return len(cluster.get("brokers") or []) or None
 
     # -- sinks ------------------------------------------------------------------------------
     def sink_consumer(

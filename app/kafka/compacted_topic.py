@@ -28,12 +28,20 @@ RecordHandler = Callable[[bytes | None, bytes | None], None]
 
 class CompactedTopic:
     def __init__(
-        self, bus: KafkaBus, topic: str, partitions: int, replication_factor: int, on_record: RecordHandler
+        self,
+        bus: KafkaBus,
+        topic: str,
+        partitions: int,
+        replication_factor: int,
+        on_record: RecordHandler,
+        replication_setting: str | None = None,
     ) -> None:
         self._bus = bus
         self.topic = topic
         self._partitions = partitions
         self._replication = replication_factor
+        self._replication_setting = replication_setting
+        """The worker setting that gave ``replication_factor``, named if the cluster cannot meet it."""
         self._on_record = on_record
         settings = bus.settings
         self._consumer = AIOKafkaConsumer(
@@ -59,7 +67,11 @@ class CompactedTopic:
         if self._follower is not None:
             return
         await self._bus.create_topic(
-            self.topic, self._partitions, self._replication, {"cleanup.policy": "compact"}
+            self.topic,
+            self._partitions,
+            self._replication,
+            {"cleanup.policy": "compact"},
+            replication_setting=self._replication_setting,
         )
         if not self._clients_started:
             await kafka_call(f"Reading {self.topic}", self._consumer.start())

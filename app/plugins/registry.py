@@ -17,10 +17,12 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import structlog
 
+from app.plugins.kafka_catalogue import known_connector
 from connectors.sdk.errors import NotFoundError
 
 log = structlog.get_logger(__name__)
@@ -52,10 +54,14 @@ class AmbiguousPluginError(NotFoundError):
     pass
 
 
+class UnknownPluginError(NotFoundError):
+    """No installed plugin of the wanted types answers to the name."""
+
+
 class PluginRegistry:
     def __init__(self, extra_paths: Iterable[str] = ()) -> None:
         for path in extra_paths:
-            if path and path not in sys.path:
+            if path and not _warn_if_not_python(path) and path not in sys.path:
                 sys.path.append(path)
         self._fingerprint: tuple[tuple[str, int], ...] | None = None
         self._plugins: dict[str, list[PluginDesc]] = {}
@@ -92,7 +98,7 @@ class PluginRegistry:
         matches = [p for t in wanted for p in self._plugins.get(t, []) if name in p.names]
         unique = {id(p.cls): p for p in matches}
         if not unique:
-            raise NotFoundError(self._not_found(name, wanted))
+            raise UnknownPluginError(self._not_found(name, wanted))
         if len(unique) > 1:
             classes = ", ".join(sorted(p.class_name for p in unique.values()))
             raise AmbiguousPluginError(
@@ -112,6 +118,13 @@ class PluginRegistry:
     def _not_found(self, name: str, types: tuple[str, ...]) -> str:
         kind = "Connector" if set(types) <= {"source", "sink"} else "/".join(types)
         available = ", ".join(p.class_name for t in types for p in self._plugins.get(t, []))
+        known = known_connector(name) if kind == "Connector" else None
+        if known is not None:
+            full, what = known
+            return (
+                f"{full} is a Kafka Connect plugin ({what}) that Penstock does not provide yet (Penstock "
+                f"runs connectors written in Python); the connectors installed here are: {available or 'none'}"
+            )
         return (
             f"Failed to find any class that implements {kind} and which name matches {name}, "
             f"available {'connectors' if kind == 'Connector' else 'plugins'} are: {available}"
@@ -165,6 +178,34 @@ class PluginRegistry:
                     counts[s] = counts.get(s, 0) + 1
             for p in plugins:
                 p.names.update(s for s in candidates[id(p)] if counts[s] == 1)
+
+
+_warned_paths: set[str] = set()
+JAR_LAYOUTS = ("*.jar", "*/*.jar", "*/lib/*.jar")
+"""Where Kafka Connect finds jars under a plugin.path folder (Confluent Hub puts them in <plugin>/lib)."""
+
+
+def _warn_if_not_python(path: str) -> bool:
+    """Warn (once per path and process) about a ``plugin.path`` entry that cannot hold Python plugins:
+    Kafka Connect users point it at jars, which Penstock ignores. True for a jar file itself."""
+    folder = Path(path).expanduser()
+    is_jar = folder.suffix.lower() == ".jar"
+    jars = [] if is_jar or not folder.is_dir() else [j for p in JAR_LAYOUTS for j in folder.glob(p)]
+    if path not in _warned_paths and (is_jar or jars or not folder.exists()):
+        _warned_paths.add(path)
+        if is_jar or jars:
+            target = folder.parent if is_jar else folder
+            log.warning(
+                "plugin.path entry holds Java jars, which Penstock ignores: it loads connectors, "
+                "converters and transforms from Python packages",
+                plugin_path=path,
+                jar=str(jars[0]) if jars else path,
+                fix=f"pip install <package>, or pip install --target {target} <package> to load it "
+                "through plugin.path",
+            )
+        else:
+            log.warning("plugin.path entry does not exist (yet): nothing is loaded from it", plugin_path=path)
+    return is_jar
 
 
 def _version(ep: metadata.EntryPoint) -> str:

@@ -272,6 +272,10 @@ class SourceTaskRunner(TaskRunner):
                 await self.ctx.bus.ensure_topic(topic)
             else:
                 await self.ctx.bus.ensure_topic(
-                    topic, rules.partitions, rules.replication_factor, rules.configs
+                    topic,
+                    rules.partitions,
+                    rules.replication_factor,
+                    rules.configs,
+                    replication_setting=rules.replication_setting,
                 )
             self._known_topics.add(topic)

@@ -277,8 +277,10 @@ class LogBus:
         partitions: int | None = None,
         replication_factor: int | None = None,
         config: Mapping[str, str] | None = None,
+        replication_setting: str | None = None,
     ) -> None:
-        """Create a missing topic (with the connector's KIP-158 settings when it gave some)."""
+        """Create a missing topic (with the connector's KIP-158 settings when it gave some); one
+        embedded log has no replicas, so the replication settings do not apply."""
         if partitions is not None and partitions > 0:
             await self.log.create_topic(name, partitions, config)
         elif await self.log.ensure_topic(name) is None:

@@ -17,14 +17,28 @@ from typing import IO, Any
 
 import orjson
 
-from connectors.sdk import Importance, PluginConfig, SinkConnector, SinkRecord, SinkTask, Struct, setting
+from connectors.file.paths import check_file, sink_file_problem
+from connectors.sdk import (
+    ConfigError,
+    ConfigValueInfo,
+    Importance,
+    PluginConfig,
+    SinkConnector,
+    SinkRecord,
+    SinkTask,
+    Struct,
+    setting,
+)
 from connectors.sdk.records import TopicPartition
 
 
 class FileStreamSinkConfig(PluginConfig):
     file: str | None = setting(
         None,
-        doc="Destination filename. If not specified, the standard output will be used",
+        doc=(
+            "Destination filename. If not specified, the standard output will be used. "
+            "Its directory must exist and be writable; the file is created if missing"
+        ),
         importance=Importance.HIGH,
     )
 
@@ -65,7 +79,15 @@ class FileStreamSinkTask(SinkTask[FileStreamSinkConfig]):
 
     @staticmethod
     def _open(path: str) -> IO[str]:
-        return open(path, "a", encoding="utf-8")
+        """A path that stopped working since the connector was created (its directory removed,
+        say) fails the task with a ``ConfigError`` that says what to fix: no automatic restart."""
+        try:
+            return open(path, "a", encoding="utf-8")
+        except OSError as exc:
+            problem = sink_file_problem(path)
+            if problem is None:
+                raise
+            raise ConfigError(f"Cannot write to {path}: {problem}") from exc
 
     async def put(self, records: Sequence[SinkRecord]) -> None:
         if records:
@@ -93,3 +115,7 @@ class FileStreamSinkConnector(SinkConnector[FileStreamSinkConfig]):
 
     def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
         return [{} for _ in range(max_tasks)]
+
+    def validate(self, props: dict[str, str]) -> list[ConfigValueInfo]:
+        """Also checks that ``file`` can be appended to (or created) on this worker."""
+        return check_file(super().validate(props), props, sink=True)

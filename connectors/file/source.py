@@ -16,7 +16,10 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
+from connectors.file.paths import check_file, source_file_problem
 from connectors.sdk import (
+    ConfigError,
+    ConfigValueInfo,
     Importance,
     PluginConfig,
     SourceConnector,
@@ -35,7 +38,10 @@ READ_CHUNK = 1 << 20
 class FileStreamSourceConfig(PluginConfig):
     file: str | None = setting(
         None,
-        doc="Source filename. If not specified, the standard input will be used",
+        doc=(
+            "Source filename. If not specified, the standard input will be used. "
+            "A file that does not exist yet is waited for, in a directory that must exist"
+        ),
         importance=Importance.HIGH,
     )
     topic: str = setting(doc="The topic to publish data to", importance=Importance.HIGH, min_length=1)
@@ -113,6 +119,11 @@ class FileStreamSourceTask(SourceTask[FileStreamSourceConfig]):
             self._stream = await self.context.run_blocking(self._open_at, self.filename, self.position)
         except FileNotFoundError:
             return False
+        except OSError as exc:  # a directory, or unreadable: waiting will not help
+            problem = await self.context.run_blocking(source_file_problem, self.filename)
+            if problem is None:
+                raise
+            raise ConfigError(f"Cannot read {self.filename}: {problem}") from exc
         return True
 
     @staticmethod
@@ -176,6 +187,10 @@ class FileStreamSourceConnector(SourceConnector[FileStreamSourceConfig]):
 
     def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
         return [{}]  # one task reads the file; task configs are layered over the connector config
+
+    def validate(self, props: dict[str, str]) -> list[ConfigValueInfo]:
+        """Also checks that ``file`` can be read on this worker, or can appear in an existing directory."""
+        return check_file(super().validate(props), props, sink=False)
 
     async def alter_offsets(self, config: dict[str, str], offsets: dict[Any, Any]) -> bool:
         if not config.get("file"):

@@ -339,7 +339,7 @@ class PluginConfig(BaseModel):
             else:
                 config_type = config_type_of(info) if info else ConfigType.STRING
                 template = _TYPE_WORDS.get(kind)
-                reason = template.format(type=config_type.value) if template else _reason(error)
+                reason = template.format(type=config_type.value) if template else kafka_reason(error)
                 shown = props.get(key)
                 if config_type is ConfigType.PASSWORD:
                     shown = "[hidden]"
@@ -357,7 +357,8 @@ class PluginConfig(BaseModel):
             raise ConfigError("; ".join(problems)) from None
 
 
-def _reason(error: Any) -> str:
+def kafka_reason(error: Any) -> str:
+    """Why a pydantic error happened, worded as Kafka's ConfigDef validators word it."""
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
     if kind == "greater_than_equal":

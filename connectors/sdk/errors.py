@@ -3,6 +3,11 @@
 The runtime reads the class of an exception to decide what happens next: a ``RetriableError``
 is a backpressure signal (the same batch is offered again later), a ``ConfigError`` is fatal and
 never retried, anything else fails the task and goes through the restart policy.
+
+That policy retries network and OS errors, except OS errors about a path
+(``FileNotFoundError``, ``PermissionError``, ``IsADirectoryError``, ``NotADirectoryError``, a
+read-only file system): those fail for good like a ``ConfigError``. A plugin that expects a
+path to appear later raises ``RetriableError(...) from`` the error to have it retried.
 """
 
 from __future__ import annotations

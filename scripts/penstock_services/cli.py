@@ -10,7 +10,7 @@ from .base import Service
 from .common import Context, ServiceError, build_context, log
 from .elasticsearch import Elasticsearch
 from .kafka import Kafka
-from .manager import down, running, status_lines, up
+from .manager import down, release, running, status_lines, up
 from .postgres import Postgres
 from .process import Record
 
@@ -27,9 +27,18 @@ def _parser() -> argparse.ArgumentParser:
         ("up", "start services (all when none named), wait until they answer, print export lines"),
         ("down", "stop services (all when none named) and delete their data"),
         ("env", "print export lines for the running services"),
+        ("release", "a test run is done: stop what test runs started and none uses any more"),
     ):
         sub = commands.add_parser(command, help=text, description=text)
         sub.add_argument("names", nargs="*", metavar="service", help=f"one of: {', '.join(SERVICES)}")
+        if command in ("up", "release"):
+            sub.add_argument(
+                "--lease",
+                type=int,
+                metavar="PID",
+                required=command == "release",
+                help="the test run (pid) that uses the services; see docs/services.md",
+            )
     commands.add_parser("status", help="show what runs where")
     return parser
 
@@ -56,13 +65,15 @@ def main(argv: list[str]) -> int:
         ctx = build_context()
         services = _services(ctx, getattr(args, "names", []))
         if args.command == "up":
-            ready, failed = up(ctx, services)
+            ready, failed = up(ctx, services, args.lease)
             _print_exports(ready)
             if failed:
                 log(f"failed to start: {', '.join(failed)} (logs: {ctx.logs_dir})")
                 return 1
         elif args.command == "down":
             down(ctx, services)
+        elif args.command == "release":
+            release(ctx, services, args.lease)
         elif args.command == "env":
             _print_exports(running(ctx, services))
         else:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import leases
 from .base import Service
 from .common import Context, ServiceError, log, pick_port, tail
 from .process import Record, memory_kib, proc_start_ticks, spawn, stop
@@ -37,8 +38,11 @@ class Pending:
     started: float
 
 
-def up(ctx: Context, services: list[Service]) -> tuple[list[Record], list[str]]:
-    """Start what is not running, wait until everything answers. Returns (ready, failed names)."""
+def up(ctx: Context, services: list[Service], lease: int | None = None) -> tuple[list[Record], list[str]]:
+    """Start what is not running, wait until everything answers. Returns (ready, failed names).
+
+    `lease`: the pid of the test run asking (see leases.py); without it the user keeps what runs.
+    """
     with locked(ctx):
         pending: list[Pending] = []
         failed: list[str] = []
@@ -54,10 +58,28 @@ def up(ctx: Context, services: list[Service]) -> tuple[list[Record], list[str]]:
         # All downloads first, then all launches, so that the servers start side by side.
         to_start = _attempt(to_start, lambda service: service.install(), failed)
         _attempt(to_start, lambda service: pending.append(_start(ctx, service, taken)), failed)
+        started = {item.service.name for item in pending if item.proc is not None}
         ready, not_ready = _wait_ready(ctx, pending)
         order = [service.name for service in services]
         ready.sort(key=lambda record: order.index(record.name))
+        for record in ready:
+            if lease is not None:
+                leases.take(ctx, record.name, lease, started=record.name in started)
+            elif leases.adopt(ctx, record.name):
+                log(f"{record.name}: a test run started it; it now stays up until `down`")
         return ready, failed + not_ready
+
+
+def release(ctx: Context, services: list[Service], lease: int) -> list[str]:
+    """Test run `lease` is done: stop what a test run started and no test run uses any more."""
+    stopped = []
+    with locked(ctx):
+        for service in services:
+            if leases.release(ctx, service.name, lease):
+                _down_one(ctx, service)
+                log(f"{service.name}: stopped (a test run started it; none uses it any more)")
+                stopped.append(service.name)
+    return stopped
 
 
 def _running_record(ctx: Context, service: Service) -> Record | None:
@@ -187,14 +209,21 @@ def _fail(ctx: Context, item: Pending, problem: str) -> None:
 def down(ctx: Context, services: list[Service]) -> None:
     with locked(ctx):
         for service in services:
-            record = Record.load(ctx.record_file(service.name))
-            if record is not None:
-                _remove(ctx, service, record)
+            if _down_one(ctx, service):
                 log(f"{service.name}: stopped")
-            shutil.rmtree(ctx.data_dir(service.name), ignore_errors=True)
         if ctx.data_root != ctx.state_dir and not any(ctx.data_root.iterdir()):
             ctx.data_root.rmdir()
             (ctx.state_dir / "data-root").unlink(missing_ok=True)
+
+
+def _down_one(ctx: Context, service: Service) -> bool:
+    """Stop one service (the lock is held) and delete its data; True if it had a record."""
+    record = Record.load(ctx.record_file(service.name))
+    if record is not None:
+        _remove(ctx, service, record)
+    shutil.rmtree(ctx.data_dir(service.name), ignore_errors=True)
+    leases.forget(ctx, service.name)
+    return record is not None
 
 
 def _remove(ctx: Context, service: Service, record: Record) -> None:

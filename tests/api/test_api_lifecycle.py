@@ -29,13 +29,19 @@ def create(api: ServerProcess, name: str, config: dict[str, Any], **extra: Any) 
     return dict(response.json())
 
 
-def failing_sink(tmp_path: Path, tasks: int) -> dict[str, Any]:
-    """A sink whose tasks fail at start (the output directory does not exist); no automatic restarts."""
-    return sink_config(
-        tmp_path / "missing-dir" / "out.txt",
-        uid("t"),
-        **{"tasks.max": str(tasks), "auto.restart.enable": "false"},
+def create_failing_sink(api: ServerProcess, name: str, tmp_path: Path, tasks: int) -> dict[str, Any]:
+    """A sink whose tasks fail at start, without automatic restarts: its output directory went
+    away after the connector was created (stopped, then resumed; a missing directory is refused
+    on create)."""
+    folder = tmp_path / f"gone-{name}"
+    folder.mkdir()
+    config = sink_config(
+        folder / "out.txt", uid("t"), **{"tasks.max": str(tasks), "auto.restart.enable": "false"}
     )
+    create(api, name, config, initial_state="STOPPED")
+    folder.rmdir()
+    assert api.client.put(path(name) + "/resume").status_code == 202
+    return config
 
 
 def wait_for_failed_tasks(api: ServerProcess, name: str, count: int) -> dict[str, Any]:
@@ -76,7 +82,7 @@ def test_status_tasks_are_sorted_numerically(api: ServerProcess, tmp_path: Path)
 
 def test_failed_task_status_carries_a_trace(api: ServerProcess, tmp_path: Path) -> None:
     name = uid("failing")
-    create(api, name, failing_sink(tmp_path, 2))
+    create_failing_sink(api, name, tmp_path, 2)
     status = wait_for_failed_tasks(api, name, 2)
     assert status["connector"]["state"] == "RUNNING"
     for i, task in enumerate(status["tasks"]):
@@ -131,7 +137,7 @@ def test_restart_only_failed_on_a_healthy_connector_restarts_nothing(
 
 def test_restart_only_failed_tasks_marks_just_those_restarting(api: ServerProcess, tmp_path: Path) -> None:
     name = uid("onlyfailed")
-    create(api, name, failing_sink(tmp_path, 3))
+    create_failing_sink(api, name, tmp_path, 3)
     before = wait_for_failed_tasks(api, name, 3)
     response = api.client.post(path(name) + "/restart?includeTasks=true&onlyFailed=true")
     assert response.status_code == 202, response.text
@@ -221,7 +227,7 @@ def test_stop_a_paused_and_a_failed_connector(api: ServerProcess, tmp_path: Path
     assert api.wait_for_state(paused, "STOPPED")["tasks"] == []
 
     failed = uid("stopf")
-    create(api, failed, failing_sink(tmp_path, 1))
+    create_failing_sink(api, failed, tmp_path, 1)
     wait_for_failed_tasks(api, failed, 1)
     assert api.client.put(path(failed) + "/stop").status_code == 204
     assert api.wait_for_state(failed, "STOPPED")["tasks"] == []
@@ -271,8 +277,7 @@ def test_task_status_and_restart(api: ServerProcess, tmp_path: Path) -> None:
 
 def test_task_restart_brings_a_fixed_task_back(api: ServerProcess, tmp_path: Path) -> None:
     name = uid("fix")
-    config = failing_sink(tmp_path, 1)
-    create(api, name, config)
+    config = create_failing_sink(api, name, tmp_path, 1)
     wait_for_failed_tasks(api, name, 1)
     Path(config["file"]).parent.mkdir()
     assert api.client.post(path(name) + "/tasks/0/restart").status_code == 204

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from app.logging import MAX_NEW_LOGGERS
 from tests.api.api_helpers import assert_error, uid
 from tests.support.server import ServerProcess
 
@@ -98,3 +99,24 @@ def test_invalid_level_is_404(api: ServerProcess, level: str) -> None:
 def test_malformed_logger_body_is_400(api: ServerProcess) -> None:
     response = api.client.put(f"/admin/loggers/{logger_name()}", content=b"{level")
     assert_error(response, 400, startswith="Malformed JSON in request body")
+
+
+def test_new_logger_names_are_bounded(server: ServerProcess) -> None:
+    """Python keeps every logger for the life of the process: a client looping over new names must
+    not grow the worker without end. Existing loggers and root stay settable."""
+    prefix = logger_name()
+    for i in range(MAX_NEW_LOGGERS):
+        response = server.client.put(f"/admin/loggers/{prefix}.n{i}", json={"level": "INFO"})
+        assert response.status_code == 200, (i, response.text)
+    refused = server.client.put(f"/admin/loggers/{prefix}.one-too-many", json={"level": "INFO"})
+    assert_error(
+        refused,
+        400,
+        startswith=f"Logger {prefix}.one-too-many does not exist, and {MAX_NEW_LOGGERS} loggers have been created",
+        contains=("Set the level of an existing logger or of a parent",),
+    )
+    assert server.client.get(f"/admin/loggers/{prefix}.one-too-many").status_code == 404
+    # already created, existing (a parent placeholder, a library's logger) and root: still fine
+    for name in (f"{prefix}.n0", prefix, "uvicorn", "root"):
+        response = server.client.put(f"/admin/loggers/{name}", json={"level": "INFO"})
+        assert response.status_code == 200, (name, response.text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -181,10 +182,13 @@ def test_unknown_plugin_config(api: ServerProcess) -> None:
 
 
 # -- PUT /connector-plugins/{p}/config/validate ---------------------------------------------------
-def test_validate_reference_example(api: ServerProcess) -> None:
-    """The worked example of reference §2.22 (Penstock adds its own group, "Automatic Restart")."""
+def test_validate_reference_example(api: ServerProcess, tmp_path: Path) -> None:
+    """The worked example of reference §2.22 (Penstock adds its own group, "Automatic Restart"),
+    with a file of its own instead of ``/tmp/x`` (which the sink checks, and which may be anything
+    on a shared machine)."""
+    file = str(tmp_path / "x")
     body = validate(
-        api, "FileStreamSinkConnector", {"connector.class": "FileStreamSink", "topics": "t", "file": "/tmp/x"}
+        api, "FileStreamSinkConnector", {"connector.class": "FileStreamSink", "topics": "t", "file": file}
     )
     assert body["name"] == "FileStreamSink"
     assert body["error_count"] == 1
@@ -231,7 +235,7 @@ def test_validate_reference_example(api: ServerProcess) -> None:
     listed = [c["definition"]["name"] for c in body["configs"]]
     assert listed[:3] == ["name", "connector.class", "tasks.max"]
     assert value_of(body, "topics")["value"] == "t"
-    assert value_of(body, "file")["value"] == "/tmp/x"
+    assert value_of(body, "file")["value"] == file
     assert value_of(body, "transforms")["value"] == ""  # LIST rendered comma-joined
     assert value_of(body, "key.converter")["value"] is None
 

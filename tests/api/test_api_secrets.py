@@ -27,7 +27,8 @@ def without_configs(data: Any) -> Any:
 def test_secret_values_never_leak(server: ServerProcess, tmp_path: Path) -> None:
     props = tmp_path / "db.properties"
     missing_dir = tmp_path / f"no-such-dir-{RESOLVED}"
-    props.write_text(f"password={RESOLVED}-pw\nout={missing_dir}/out.txt\n")
+    gone_dir = tmp_path / f"gone-{RESOLVED}"
+    props.write_text(f"password={RESOLVED}-pw\nout={missing_dir}/out.txt\ngone={gone_dir}/out.txt\n")
     source_in = tmp_path / "in.txt"
     source_in.touch()
     topic, src, bad_sink, resolved_sink = uid("t"), uid("src"), uid("snk"), uid("rsnk")
@@ -44,26 +45,25 @@ def test_secret_values_never_leak(server: ServerProcess, tmp_path: Path) -> None
             "producer.override.sasl.jaas.config": f'PlainLoginModule required password="{SECRET}";',
         },
     )
-    # Fails at start: the file path contains the secret, so the trace would show it.
-    server.create(
-        bad_sink,
-        {
-            "connector.class": FILE_SINK,
-            "file": str(tmp_path / SECRET / "out.txt"),
-            "topics": topic,
-            "connection.password": SECRET,
-        },
-    )
-    # Fails at start too, on a path that came from the provider.
-    server.create(
-        resolved_sink,
-        {
-            "connector.class": FILE_SINK,
-            "file": f"${{file:{props}:out}}",
-            "topics": topic,
-            "connection.password": f"${{file:{props}:password}}",
-        },
-    )
+    # Two sinks fail at start because their output directory went away after they were created
+    # (stopped, so that no task opened the file yet): one whose path contains the secret, so the
+    # trace would show it, and one on a path that came from the provider.
+    (tmp_path / SECRET).mkdir()
+    missing_dir.mkdir()
+    for name, file in (
+        (bad_sink, str(tmp_path / SECRET / "out.txt")),
+        (resolved_sink, f"${{file:{props}:out}}"),
+    ):
+        config = {"connector.class": FILE_SINK, "file": file, "topics": topic}
+        config["connection.password"] = SECRET if name == bad_sink else f"${{file:{props}:password}}"
+        response = server.client.post(
+            "/connectors", json={"name": name, "config": config, "initial_state": "STOPPED"}
+        )
+        assert response.status_code == 201, response.text
+    (tmp_path / SECRET).rmdir()
+    missing_dir.rmdir()
+    for name in (bad_sink, resolved_sink):
+        assert server.client.put(f"/connectors/{name}/resume").status_code == 202
     server.wait_for_state(src, tasks=1)
     failed = server.wait_for_state(bad_sink, "RUNNING")
     for name in (bad_sink, resolved_sink):
@@ -95,20 +95,32 @@ def test_secret_values_never_leak(server: ServerProcess, tmp_path: Path) -> None
         {"name": uid("x"), "config": leaky},
         {"name": uid("x"), "config": {**leaky, "connector.class": FILE_SINK, "topics": ""}},
         {"name": uid("x"), "config": {**leaky, "connector.class": FILE_SINK, "file": "${nope:a:b}"}},
+        # a provider-resolved path in a missing directory: the 400 says so without quoting it
+        {
+            "name": uid("x"),
+            "config": {**leaky, "connector.class": FILE_SINK, "file": f"${{file:{props}:gone}}"},
+        },
     ):
         response = server.client.post("/connectors", json=body)
         assert response.status_code == 400, response.text
         seen.append(response.text)
     validated = server.client.put(
         "/connector-plugins/FileStreamSink/config/validate",
-        json={**leaky, "connector.class": FILE_SINK, "file": f"${{file:{props}:password}}", "tasks.max": SECRET},
+        json={
+            **leaky,
+            "connector.class": FILE_SINK,
+            "file": f"${{file:{props}:password}}",
+            "tasks.max": SECRET,
+        },
     )
     assert validated.status_code == 200
     seen.append(validated.text)
     values = {c["value"]["name"]: c["value"] for c in validated.json()["configs"] if c["value"]}
     assert values["file"]["value"] == f"${{file:{props}:password}}"
     assert values["tasks.max"]["value"] == "[hidden]"  # it holds the password's value
-    assert values["tasks.max"]["errors"] == ["Invalid value [hidden] for configuration tasks.max: Not a number of type INT"]
+    assert values["tasks.max"]["errors"] == [
+        "Invalid value [hidden] for configuration tasks.max: Not a number of type INT"
+    ]
 
     for text in [*seen, server.log()]:
         assert SECRET not in text

@@ -1,15 +1,18 @@
 """Worker-level endpoints and HTTP conventions: ``/``, health probes, 404/405, trailing slashes,
-Content-Type handling, and the OpenAPI document (reference §1, §2.1, §2.2)."""
+and the OpenAPI document (reference §1, §2.1, §2.2). Content-Type handling: test_api_safety."""
 
 from __future__ import annotations
 
-import json
+import asyncio
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
-from tests.api.api_helpers import assert_error, assert_untouched, names, path, sink_config, uid
+from tests.api.api_helpers import assert_error, names, path, sink_config, uid
+from tests.support.cluster import KAFKA_ONLY
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.integration
@@ -22,8 +25,40 @@ def test_server_info(api: ServerProcess) -> None:
     body = response.json()
     assert list(body) == ["version", "commit", "kafka_cluster_id"]
     assert body["version"] == "3.9.0"
-    assert isinstance(body["commit"], str) and body["commit"]
-    assert body["kafka_cluster_id"] is None or isinstance(body["kafka_cluster_id"], str)
+    assert re.fullmatch(r"[0-9a-f]{16}", body["commit"])  # Kafka Connect's form: 16 hex digits
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", body["kafka_cluster_id"])  # Kafka's base64 UUID form
+
+
+def test_the_embedded_cluster_id_is_kept_in_the_data_dir_across_restarts(
+    server_factory: Callable[..., ServerProcess], tmp_path: Path
+) -> None:
+    first = server_factory(data_dir=tmp_path / "one")
+    cluster_id = first.client.get("/").json()["kafka_cluster_id"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", cluster_id) and not cluster_id.startswith("-")
+    assert (tmp_path / "one" / "cluster.id").read_text().strip() == cluster_id
+    assert (tmp_path / "one" / "cluster.id").stat().st_mode & 0o777 == 0o600
+    first.stop()
+    again = server_factory(data_dir=tmp_path / "one")
+    assert again.client.get("/").json()["kafka_cluster_id"] == cluster_id
+    other = server_factory(data_dir=tmp_path / "two")
+    assert other.client.get("/").json()["kafka_cluster_id"] != cluster_id
+
+
+@KAFKA_ONLY
+def test_a_kafka_worker_reports_the_brokers_cluster_id(
+    server_factory: Callable[..., ServerProcess], kafka_bootstrap: str
+) -> None:
+    async def broker_cluster_id() -> str:
+        admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+        await admin.start()
+        try:
+            return str((await admin.describe_cluster())["cluster_id"])
+        finally:
+            await admin.close()
+
+    expected = asyncio.run(broker_cluster_id())
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", expected)
+    assert server_factory().client.get("/").json()["kafka_cluster_id"] == expected
 
 
 def test_health_is_a_worker_status_not_an_error_body(api: ServerProcess) -> None:
@@ -81,31 +116,6 @@ def test_trailing_slashes_are_accepted(api: ServerProcess, tmp_path: Path) -> No
     assert status.json()["name"] == name
     assert api.client.get(path(name) + "/config/").json()["name"] == name
     assert api.client.delete(path(name) + "/").status_code == 204
-
-
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
-def test_bodies_are_read_as_json_whatever_the_content_type(
-    api: ServerProcess, tmp_path: Path, content_type: str | None
-) -> None:
-    """Deliberate difference: no 415, the body is parsed as JSON."""
-    name = uid("ctype")
-    body = json.dumps({"name": name, "config": sink_config(tmp_path / "o.txt", uid("t"))}).encode()
-    headers = {"content-type": content_type} if content_type else {}
-    response = api.client.post("/connectors", content=body, headers=headers)
-    assert response.status_code == 201, response.text
-    assert response.json()["name"] == name
-    assert api.client.delete(path(name)).status_code == 204
-
-
-def test_form_body_is_a_400_pointing_at_the_json(api: ServerProcess) -> None:
-    before = names(api)
-    response = api.client.post(
-        "/connectors",
-        content=b"name=x&config=y",
-        headers={"content-type": "application/x-www-form-urlencoded"},
-    )
-    assert_error(response, 400, startswith="Malformed JSON in request body")
-    assert_untouched(api, before)
 
 
 def test_swagger_ui_is_served(api: ServerProcess) -> None:

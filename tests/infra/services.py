@@ -9,8 +9,13 @@ already exported that server is used as is; otherwise ``scripts/services up <nam
 the tests spawn find it too. Tests marked ``kafka`` / ``postgres`` / ``elasticsearch`` get the
 service even without asking for the fixture.
 
-A server that cannot start fails the test (never skips) and points at the log folder. The
-fixtures do not stop what they started: ``scripts/services down`` does (CI runs it at the end).
+A server that cannot start fails the test (never skips) and points at the log folder.
+
+At the end of the session the servers this run had to start are stopped again, unless another
+test run still uses them (``scripts/services up --lease <pid>`` / ``release``, see
+docs/services.md). Servers that were already running when the run began are left alone. To keep
+them up between runs, start them first with ``eval "$(scripts/services up)"``, or set
+``PENSTOCK_KEEP_SERVICES=1``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import os
 import shlex
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +32,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES_SCRIPT = REPO_ROOT / "scripts" / "services"
+KEEP_VARIABLE = "PENSTOCK_KEEP_SERVICES"
 # Cold starts download Kafka and Elasticsearch; warm starts take seconds.
 UP_TIMEOUT_S = 600
 
@@ -60,11 +67,29 @@ def parse_exports(text: str) -> dict[str, str]:
     return values
 
 
+def services_script() -> Path:
+    """``scripts/services``; ``PENSTOCK_SERVICES_SCRIPT`` replaces it (the plugin's own tests)."""
+    return Path(os.environ.get("PENSTOCK_SERVICES_SCRIPT") or SERVICES_SCRIPT)
+
+
+def lease_holder(env: Mapping[str, str]) -> int | None:
+    """The pid this test run leases services under, or None when it must keep what it starts."""
+    keep = env.get(KEEP_VARIABLE, "").strip().lower() not in ("", "0", "false", "no")
+    return None if keep else os.getpid()
+
+
+LEASED: list[str] = []
+"""Services this session got from ``scripts/services up --lease``: released when it finishes."""
+
+
 def service_address(spec: ServiceSpec) -> str:
     """The exported address, or start the service and export its address."""
     if existing := os.environ.get(spec.env_var):
         return existing
-    command = [sys.executable, str(SERVICES_SCRIPT), "up", spec.name]
+    command = [sys.executable, str(services_script()), "up", spec.name]
+    holder = lease_holder(os.environ)
+    if holder is not None:
+        command += ["--lease", str(holder)]
     try:
         result = subprocess.run(
             command,
@@ -88,7 +113,26 @@ def service_address(spec: ServiceSpec) -> str:
             pytrace=False,
         )
     os.environ[spec.env_var] = value
+    if holder is not None:
+        LEASED.append(spec.name)
     return value
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop what this run started, unless another test run still uses it."""
+    if not LEASED:
+        return
+    command = [sys.executable, str(services_script()), "release", "--lease", str(os.getpid()), *LEASED]
+    LEASED.clear()
+    try:
+        result = subprocess.run(
+            command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=UP_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        sys.stderr.write(f"\n`{shlex.join(command[1:])}` took over {UP_TIMEOUT_S}s\n")
+        return
+    if result.stderr.strip():
+        sys.stderr.write("\n" + result.stderr)
 
 
 @pytest.fixture(scope="session")

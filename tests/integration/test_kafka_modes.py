@@ -135,31 +135,86 @@ def test_a_worker_with_another_config_topic_is_refused(
 def test_topic_creation_refused_by_the_broker_fails_the_task_with_the_reason(
     kafka_bootstrap: str, tmp_path: Path, cluster_id: str
 ) -> None:
+    """A replication factor above the broker count (KIP-158 settings of a source): the task is
+    FAILED, not restarted, with a trace naming the broker count and the setting to change."""
     server = ServerProcess(
         tmp_path / "w", distributed_settings(kafka_bootstrap, cluster_id), mode="distributed"
     ).start(60)
     source = tmp_path / "in.txt"
     source.write_text("one\n")
+    replicated, grouped = f"{cluster_id}-replicated", f"{cluster_id}-grouped"
     try:
         server.create(
             "src",
             {
                 "connector.class": "FileStreamSource",
                 "file": str(source),
-                "topic": f"{cluster_id}-replicated",
+                "topic": replicated,
                 "topic.creation.default.partitions": "1",
                 "topic.creation.default.replication.factor": "3",  # one broker only
             },
         )
+        server.create(
+            "grouped",
+            {
+                "connector.class": "FileStreamSource",
+                "file": str(source),
+                "topic": grouped,
+                "topic.creation.default.partitions": "1",
+                "topic.creation.default.replication.factor": "1",
+                "topic.creation.groups": "wide",
+                "topic.creation.wide.include": f"{cluster_id}-gr.*",
+                "topic.creation.wide.replication.factor": "2",
+            },
+        )
 
-        def failed() -> dict[str, str] | None:
-            status = server.client.get("/connectors/src/status").json()
+        def failed(name: str) -> dict[str, str] | None:
+            status = server.client.get(f"/connectors/{name}/status").json()
             tasks = status.get("tasks", [])
             return tasks[0] if tasks and tasks[0]["state"] == "FAILED" else None
 
-        task = wait_until(failed, timeout=30)
-        assert "Kafka refused to create topic" in task["trace"]
-        assert "InvalidReplicationFactor" in task["trace"]
+        task = wait_until(lambda: failed("src"), timeout=30)
+        assert (
+            f"ConfigError: Cannot create topic {replicated} with replication factor 3: the Kafka cluster has "
+            "only 1 broker; set topic.creation.default.replication.factor to 1 or less" in task["trace"]
+        )
+        assert "bootstrap.servers" not in task["trace"]
+        task = wait_until(lambda: failed("grouped"), timeout=30)
+        assert (
+            f"Cannot create topic {grouped} with replication factor 2: the Kafka cluster has only 1 broker; "
+            "set topic.creation.wide.replication.factor to 1 or less" in task["trace"]
+        )
+        time.sleep(1.5)  # past the first automatic restart's backoff: a config error gets none
+        status = server.client.get("/connectors/src/status").json()
+        assert status["tasks"][0]["state"] == "FAILED" and "auto_restart" not in status["tasks"][0]
+    finally:
+        server.close()
+
+
+def test_internal_topic_replication_above_the_broker_count_names_the_setting(
+    kafka_bootstrap: str, tmp_path: Path, cluster_id: str
+) -> None:
+    """A distributed worker whose config topic asks for 3 replicas on a 1-broker cluster says
+    which worker setting to change, without a "check bootstrap.servers" hint, and keeps
+    retrying (brokers may still be registering while a cluster starts)."""
+    settings = {**distributed_settings(kafka_bootstrap, cluster_id), "config.storage.replication.factor": "3"}
+    server = ServerProcess(tmp_path / "w", settings, mode="distributed").start(60, ready=False)
+    try:
+
+        def not_ready_with_reason() -> str | None:
+            response = server.client.get("/readyz")
+            message = str(response.json().get("message", ""))
+            return message if response.status_code == 503 and "Cannot create topic" in message else None
+
+        message = wait_until(not_ready_with_reason, timeout=60)
+        assert (
+            f"Cannot create topic {cluster_id}-configs with replication factor 3: the Kafka cluster has only "
+            "1 broker; set config.storage.replication.factor to 1 or less" in message
+        )
+        assert "bootstrap.servers" not in message
+        assert "Retrying in" in message
+        assert "config.storage.replication.factor" in server.log()
+        assert server.process is not None and server.process.poll() is None
     finally:
         server.close()
 
@@ -176,6 +231,56 @@ def test_distributed_without_group_id_exits_with_a_clear_error(tmp_path: Path) -
     assert result.returncode == 2
     assert 'Missing required configuration "group.id"' in result.stderr
     assert '"offset.storage.topic"' in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("config", "reason"),
+    [
+        (
+            {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "topics": "t"},
+            "Failed to find any class that implements Connector and which name matches "
+            "io.confluent.connect.jdbc.JdbcSinkConnector",
+        ),
+        (
+            {"connector.class": "FileStreamSink", "file": "out.txt"},
+            "Must configure one of topics or topics.regex",
+        ),
+    ],
+)
+def test_standalone_exits_when_a_connector_file_is_refused(
+    kafka_bootstrap: str, tmp_path: Path, cluster_id: str, config: dict[str, str], reason: str
+) -> None:
+    """As connect-standalone: "Stopping after connector error", exit code 3, even after a good file."""
+    good = tmp_path / "good.json"
+    good.write_text(
+        json.dumps(
+            {
+                "name": f"{cluster_id}-good",
+                "config": {
+                    "connector.class": "FileStreamSink",
+                    "file": str(tmp_path / "good.txt"),
+                    "topics": f"{cluster_id}-good",
+                },
+            }
+        )
+    )
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"name": f"{cluster_id}-bad", "config": config}))
+    properties = tmp_path / "worker.properties"
+    properties.write_text(
+        f"bootstrap.servers={kafka_bootstrap}\noffset.storage.file.filename={tmp_path / 'offsets'}\n"
+    )
+    listen = ["--host", "127.0.0.1", "--port", str(free_port())]
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "standalone", str(properties), str(good), str(bad), *listen],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3, result.stderr
+    error = result.stderr.split("\nerror: ", 1)[1]
+    assert error.startswith(f"Connector {cluster_id}-bad from the command line was refused: ")
+    assert reason in error
 
 
 def broker_process(bootstrap: str) -> psutil.Process:

@@ -83,16 +83,19 @@ def test_a_failing_task_is_failed_with_trace_and_others_keep_running(
     ok_out = tmp_path / "ok.txt"
     server.create("src", {"connector.class": "FileStreamSource", "file": str(source), "topic": "t"})
     server.create("ok-sink", {"connector.class": "FileStreamSink", "file": str(ok_out), "topics": "t"})
-    # A sink that writes into a directory path fails in start() with IsADirectoryError.
-    server.create(
-        "bad-sink",
-        {
-            "connector.class": "FileStreamSink",
-            "file": str(tmp_path),
-            "topics": "t",
-            "auto.restart.enable": "false",
+    # A sink whose file became a directory after it was created fails in start().
+    bad = tmp_path / "bad.txt"
+    response = server.client.post(
+        "/connectors",
+        json={
+            "name": "bad-sink",
+            "config": {"connector.class": "FileStreamSink", "file": str(bad), "topics": "t"},
+            "initial_state": "STOPPED",
         },
     )
+    assert response.status_code == 201, response.text
+    bad.mkdir()
+    assert server.client.put("/connectors/bad-sink/resume").status_code == 202
     status = wait_until(
         lambda: (
             (s := server.client.get("/connectors/bad-sink/status").json())["tasks"]
@@ -102,6 +105,7 @@ def test_a_failing_task_is_failed_with_trace_and_others_keep_running(
         timeout=10,
     )
     assert "IsADirectoryError" in status["tasks"][0]["trace"]
+    assert "it is a directory; give the path of a file to append to" in status["tasks"][0]["trace"]
     assert "Traceback" in status["tasks"][0]["trace"]
     source.write_text("still flowing\n")
     wait_until(lambda: ok_out.exists() and ok_out.read_text() == "still flowing\n", timeout=10)
@@ -140,7 +144,11 @@ def test_retriable_failures_restart_by_themselves_with_backoff(
     assert state.read_text() == "3"  # two failed starts, then a good one
 
 
-def test_fatal_failures_are_not_retried(server_factory, testkit_path: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("cause", "error"), [("fatal", "ConfigError"), ("path", "FileNotFoundError")])
+def test_fatal_failures_are_not_retried(
+    server_factory, testkit_path: Path, tmp_path: Path, cause: str, error: str
+) -> None:
+    """A config error, or an OS error about a path (a missing directory), is not retried."""
     server = server_factory({"plugin.path": str(testkit_path)})
     state = tmp_path / "attempts"
     server.create(
@@ -150,7 +158,7 @@ def test_fatal_failures_are_not_retried(server_factory, testkit_path: Path, tmp_
             "topic": "broken",
             "state.file": str(state),
             "failures": "5",
-            "cause": "fatal",
+            "cause": cause,
             "auto.restart.backoff.initial.ms": "100",
         },
     )
@@ -162,13 +170,57 @@ def test_fatal_failures_are_not_retried(server_factory, testkit_path: Path, tmp_
         ),
         timeout=10,
     )
-    assert "ConfigError" in status["tasks"][0]["trace"]
+    assert error in status["tasks"][0]["trace"]
     time.sleep(1.0)
     assert state.read_text() == "1"
     assert "auto_restart" not in server.client.get("/connectors/broken/status").json()["tasks"][0]
     # A manual restart still works (and fails again, the config is still bad).
     assert server.client.post("/connectors/broken/tasks/0/restart").status_code == 204
     wait_until(lambda: state.read_text() == "2", timeout=10)
+
+
+def test_sink_whose_directory_disappears_fails_once_without_automatic_restarts(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """A path error is not transient: the task is FAILED with the reason and the fix, and not
+    restarted ten times with a backoff (auto-restart is on by default)."""
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    out = folder / "out.txt"
+    server.create(
+        "gone-sink",
+        {
+            "connector.class": "FileStreamSink",
+            "file": str(out),
+            "topics": "gone",
+            "auto.restart.backoff.initial.ms": "100",
+        },
+    )
+    server.wait_for_state("gone-sink", tasks=1)
+    out.unlink(missing_ok=True)
+    folder.rmdir()
+    # The running task keeps its open file; it opens the path again when it is restarted (as
+    # after a worker restart or a rebalance).
+    assert server.client.post("/connectors/gone-sink/restart?includeTasks=true").status_code in (202, 204)
+    status = wait_until(
+        lambda: (
+            (s := server.client.get("/connectors/gone-sink/status").json())["tasks"]
+            and s["tasks"][0]["state"] == "FAILED"
+            and s
+        ),
+        timeout=10,
+    )
+    trace = status["tasks"][0]["trace"]
+    assert "FileNotFoundError" in trace
+    assert (
+        f"Cannot write to {out}: its directory does not exist; create it, or choose a file in an "
+        "existing directory" in trace
+    )
+    time.sleep(1.0)  # ten times the initial backoff: a retriable failure would have been restarted
+    status = server.client.get("/connectors/gone-sink/status").json()
+    assert status["tasks"][0]["state"] == "FAILED"
+    assert "auto_restart" not in status["tasks"][0]
+    assert "scheduling automatic restart" not in server.log()
 
 
 def test_plugin_installed_while_running_is_listed_without_restart(server_factory, tmp_path: Path) -> None:

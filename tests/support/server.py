@@ -32,8 +32,11 @@ class ServerProcess:
         port: int | None = None,
         mode: str = "run",
         connector_files: tuple[Path, ...] = (),
+        host: str | None = "127.0.0.1",
     ) -> None:
+        """``host`` is passed as ``--host``; None leaves the interface to the command's default."""
         self.mode = mode
+        self.host = host
         self.connector_files = connector_files
         self.data_dir = data_dir
         self.settings = dict(settings or {})
@@ -55,9 +58,10 @@ class ServerProcess:
             properties = self.data_dir / "worker.properties"
             properties.write_text("".join(f"{k}={v}\n" for k, v in self.settings.items()))
             args = [self.mode, str(properties), *map(str, self.connector_files)]
+        host_args = ["--host", self.host] if self.host is not None else []
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", *args, "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "app.cli", *args, *host_args, "--port", str(self.port)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

@@ -100,6 +100,16 @@ def test_group_falls_back_to_default_counts_but_not_its_topic_configs() -> None:
     assert hot.configs == {}
 
 
+def test_each_topic_knows_the_key_that_gave_its_replication_factor() -> None:
+    """Named in the error when the cluster has fewer brokers than the factor asks for."""
+    rules = topic_creation_rules(CONFIG)
+    assert rules is not None
+    assert rules.settings_for("db.users").replication_setting == "topic.creation.compacted.replication.factor"
+    # the hot group has no replication.factor of its own: the default group's applies
+    assert rules.settings_for("events").replication_setting == "topic.creation.default.replication.factor"
+    assert rules.settings_for("other").replication_setting == "topic.creation.default.replication.factor"
+
+
 def test_group_without_include_matches_nothing() -> None:
     rules = topic_creation_rules(
         {**DEFAULTS, "topic.creation.groups": "orphan", "topic.creation.orphan.partitions": "9"}

@@ -8,12 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from app.api import entities as e
-from app.api.body import config_map, json_body, query_flag
+from app.api.body import flat_config_map, json_body, query_flag
 from app.api.deps import HerderDep
 from app.api.errors import HttpError
 from app.api.json import JsonResponse
 from app.config.connector_config import SinkConnectorConfig, SourceConnectorConfig
-from app.herder.validation import BadRequestError
+from app.herder.validation import BadRequestError, case_hint
 from app.plugins.registry import PLUGIN_TYPES
 from connectors.sdk.config import PluginConfig
 
@@ -27,7 +27,7 @@ def _plugin_json(desc: Any) -> dict[str, Any]:
     return data
 
 
-@router.get("", summary="Installed plugins", responses=e.responses(e.PluginInfo))
+@router.get("", summary="Installed plugins", responses=e.ok(list[e.PluginInfo]))
 async def list_plugins(
     herder: HerderDep, connectors_only: str | None = Query(None, alias="connectorsOnly")
 ) -> Any:
@@ -38,7 +38,11 @@ async def list_plugins(
     return JsonResponse(plugins)
 
 
-@router.get("/{plugin}/config", summary="A plugin's settings", responses=e.responses(e.ConfigKeyInfo, 404))
+@router.get(
+    "/{plugin}/config",
+    summary="A plugin's settings",
+    responses={**e.ok(list[e.ConfigKeyInfo]), **e.errors(404)},
+)
 async def plugin_config(plugin: str, herder: HerderDep) -> Any:
     desc = herder.registry.find(plugin)
     if desc is None or desc.cls is None:
@@ -55,19 +59,19 @@ async def plugin_config(plugin: str, herder: HerderDep) -> Any:
 @router.put(
     "/{plugin}/config/validate",
     summary="Validate a connector config",
-    responses=e.responses(e.ConfigInfos, 400),
-    openapi_extra=e.json_body_doc(
-        {"type": "object", "additionalProperties": {"type": "string"}},
-        {"connector.class": "FileStreamSink", "topics": "lines", "file": "/tmp/out.txt"},
+    responses={**e.ok(e.ConfigInfos), **e.errors(400)},
+    openapi_extra=e.json_body(
+        e.CONNECTOR_CONFIG, {"connector.class": "FileStreamSink", "topics": "lines", "file": "/tmp/out.txt"}
     ),
 )
 async def validate(plugin: str, request: Request, herder: HerderDep) -> Any:
     """Every setting with its value and errors; problems are in the body, not the status code."""
-    config = config_map(await json_body(request))
+    config = flat_config_map(await json_body(request), "PUT /connector-plugins/{plugin}/config/validate")
     declared = (config.get("connector.class") or "").strip()
     if not declared:
         raise BadRequestError(
             f'The config must contain \'connector.class\'; for example {{"connector.class": "{plugin}", ...}}'
+            + case_hint(config, "connector.class")
         )
     if not declared.removesuffix("Connector").endswith(plugin.removesuffix("Connector")):
         raise HttpError(400, f"Included connector type {declared} does not match request type {plugin}")

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.api import entities as e
-from app.api.body import config_map, json_body, json_object, query_flag, reject_unknown_fields
+from app.api.body import (
+    config_map,
+    flat_config_map,
+    json_body,
+    json_object,
+    query_flag,
+    reject_unknown_fields,
+)
 from app.api.deps import HerderDep, SettingsDep
 from app.api.errors import HttpError
 from app.api.json import JsonResponse
@@ -16,8 +23,10 @@ from app.herder import offsets as offsets_api
 from app.herder.base import TargetState
 from connectors.sdk.config import java_trim
 
-router = APIRouter(prefix="/connectors", tags=["connectors"])
+router = APIRouter(prefix="/connectors", tags=["connectors"], responses=e.errors(503))
 FORWARD = Query(None, include_in_schema=False)
+# Documented as the integer it is; anything else is 404, as in Kafka Connect (JAX-RS).
+TaskNumber = Annotated[str, Path(json_schema_extra={"type": "integer", "minimum": 0})]
 _INITIAL_STATES = {
     "RUNNING": TargetState.STARTED,
     "PAUSED": TargetState.PAUSED,
@@ -40,12 +49,21 @@ def _created(request: Request, name: str, info: dict[str, Any]) -> JsonResponse:
 @router.get(
     "",
     summary="List connectors",
-    responses={200: {"content": {"application/json": {"example": ["file-source"]}}}},
+    responses={
+        200: {
+            "model": list[str] | dict[str, e.ConnectorExpanded],
+            "description": "Connector names; with ``expand``, a map of each connector's details",
+            "content": {"application/json": {"example": ["file-source"]}},
+        }
+    },
 )
-async def list_connectors(herder: HerderDep, expand: list[str] | None = Query(None)) -> Any:
+async def list_connectors(
+    herder: HerderDep,
+    expand: list[str] = Query([], description="status and/or info; other values add nothing"),
+) -> Any:
     """Names of all connectors; with ``expand=status`` and/or ``expand=info``, a map of details."""
     names = herder.connector_names()
-    if expand is None:
+    if not expand:
         return JsonResponse(names)
     result: dict[str, dict[str, Any]] = {}
     for name in names:
@@ -68,8 +86,9 @@ async def list_connectors(herder: HerderDep, expand: list[str] | None = Query(No
     "",
     status_code=201,
     summary="Create a connector",
-    responses=e.responses(e.ConnectorInfo, 400, 409, status=201),
-    openapi_extra=e.json_body_doc(e.CreateConnectorRequest, {"name": "file-source", "config": e.FILE_SOURCE}),
+    response_class=Response,
+    responses={**e.created(), **e.errors(400, 409)},
+    openapi_extra=e.json_body(e.CreateConnectorRequest, {"name": "file-source", "config": e.FILE_SOURCE}),
 )
 async def create_connector(request: Request, herder: HerderDep, forward: str | None = FORWARD) -> Any:
     """Validate and create a connector; it starts at once unless ``initial_state`` says otherwise."""
@@ -100,12 +119,14 @@ async def create_connector(request: Request, herder: HerderDep, forward: str | N
     return _created(request, name, info.as_json())
 
 
-@router.get("/{name}", summary="Connector info", responses=e.responses(e.ConnectorInfo, 404))
+@router.get("/{name}", summary="Connector info", responses={**e.ok(e.ConnectorInfo), **e.errors(404)})
 async def get_connector(name: str, herder: HerderDep) -> Any:
     return JsonResponse(herder.info(name).as_json())
 
 
-@router.get("/{name}/config", summary="Connector config", responses=e.responses(None, 404))
+@router.get(
+    "/{name}/config", summary="Connector config", responses={**e.ok(dict[str, str | None]), **e.errors(404)}
+)
 async def get_config(name: str, herder: HerderDep) -> Any:
     return JsonResponse(herder.config(name))
 
@@ -113,14 +134,12 @@ async def get_config(name: str, herder: HerderDep) -> Any:
 @router.put(
     "/{name}/config",
     summary="Create or replace a connector's config",
-    responses=e.responses(e.ConnectorInfo, 400),
-    openapi_extra=e.json_body_doc(
-        {"type": "object", "additionalProperties": {"type": "string"}}, e.FILE_SOURCE
-    ),
+    responses={**e.ok(e.ConnectorInfo, description="Replaced"), **e.created(), **e.errors(400, 409)},
+    openapi_extra=e.json_body(e.CONNECTOR_CONFIG, e.FILE_SOURCE),
 )
 async def put_config(name: str, request: Request, herder: HerderDep, forward: str | None = FORWARD) -> Any:
     """201 when this created the connector, 200 when it replaced the config (target state unchanged)."""
-    config = config_map(await json_body(request))
+    config = flat_config_map(await json_body(request), "PUT /connectors/{name}/config")
     if config.get("name") is not None and config["name"] != name:
         raise HttpError(
             400,
@@ -136,8 +155,11 @@ async def put_config(name: str, request: Request, herder: HerderDep, forward: st
 @router.patch(
     "/{name}/config",
     summary="Patch a connector's config",
-    responses=e.responses(e.ConnectorInfo, 400, 404),
-    openapi_extra=e.json_body_doc({"type": "object"}, {"tasks.max": "2", "batch.size": None}),
+    responses={**e.ok(e.ConnectorInfo), **e.errors(400, 404, 409)},
+    openapi_extra=e.json_body(
+        {**e.CONFIG_MAP, "description": "Keys to set, and keys to remove (null)"},
+        {"tasks.max": "2", "batch.size": None},
+    ),
 )
 async def patch_config(name: str, request: Request, herder: HerderDep, forward: str | None = FORWARD) -> Any:
     """Keys with values are set, keys with ``null`` are removed; the result is validated like PUT."""
@@ -147,7 +169,9 @@ async def patch_config(name: str, request: Request, herder: HerderDep, forward: 
 
 
 @router.get(
-    "/{name}/status", summary="Connector and task states", responses=e.responses(e.ConnectorStateInfo, 404)
+    "/{name}/status",
+    summary="Connector and task states",
+    responses={**e.ok(e.ConnectorStateInfo), **e.errors(404)},
 )
 async def get_status(name: str, herder: HerderDep) -> Any:
     return JsonResponse(herder.status(name))
@@ -155,8 +179,14 @@ async def get_status(name: str, herder: HerderDep) -> Any:
 
 @router.post(
     "/{name}/restart",
+    status_code=202,
     summary="Restart a connector (and optionally its tasks)",
-    responses={**e.responses(e.ConnectorStateInfo, 404, status=202), 204: {"description": "Restarted"}},
+    response_class=Response,
+    responses={
+        **e.ok(e.ConnectorStateInfo, 202, "Restarting (includeTasks or onlyFailed): what restarts"),
+        **e.empty(204, "The connector restarted"),
+        **e.errors(404, 409),
+    },
 )
 async def restart_connector(
     name: str,
@@ -174,8 +204,10 @@ async def restart_connector(
 @router.put(
     "/{name}/pause",
     status_code=202,
+    response_class=Response,
+    response_description="Pausing",
     summary="Pause a connector and its tasks",
-    responses=e.responses(None, 404),
+    responses=e.errors(404, 409),
 )
 async def pause(name: str, herder: HerderDep) -> Response:
     await herder.pause(name)
@@ -185,8 +217,10 @@ async def pause(name: str, herder: HerderDep) -> Response:
 @router.put(
     "/{name}/resume",
     status_code=202,
+    response_class=Response,
+    response_description="Resuming",
     summary="Resume a paused or stopped connector",
-    responses=e.responses(None, 404),
+    responses=e.errors(404, 409),
 )
 async def resume(name: str, herder: HerderDep) -> Response:
     await herder.resume(name)
@@ -197,35 +231,49 @@ async def resume(name: str, herder: HerderDep) -> Response:
     "/{name}/stop",
     status_code=204,
     summary="Stop a connector (shuts down its tasks)",
-    responses=e.responses(None, 404),
+    response_description="Stopped",
+    responses=e.errors(404, 409),
 )
 async def stop(name: str, herder: HerderDep, forward: str | None = FORWARD) -> Response:
     await herder.stop_connector(name)
     return Response(status_code=204)
 
 
-@router.delete("/{name}", status_code=204, summary="Delete a connector", responses=e.responses(None, 404))
+@router.delete(
+    "/{name}",
+    status_code=204,
+    summary="Delete a connector",
+    response_description="Deleted",
+    responses=e.errors(404, 409),
+)
 async def delete_connector(name: str, herder: HerderDep, forward: str | None = FORWARD) -> Response:
     await herder.delete(name)
     return Response(status_code=204)
 
 
-@router.get("/{name}/tasks", summary="Task configs", responses=e.responses(None, 404))
+@router.get("/{name}/tasks", summary="Task configs", responses={**e.ok(list[e.TaskInfo]), **e.errors(404)})
 async def get_tasks(name: str, herder: HerderDep) -> Any:
     configs = herder.task_configs(name)
     return JsonResponse([{"id": {"connector": name, "task": i}, "config": c} for i, c in enumerate(configs)])
 
 
-@router.get("/{name}/tasks-config", summary="Task configs by task id (deprecated)", deprecated=True)
+@router.get(
+    "/{name}/tasks-config",
+    summary="Task configs by task id (deprecated)",
+    deprecated=True,
+    responses={**e.ok(dict[str, dict[str, str | None]]), **e.errors(404)},
+)
 async def get_tasks_config(name: str, herder: HerderDep) -> Any:
     configs = herder.task_configs(name)
     return JsonResponse({f"{name}-{i}": c for i, c in enumerate(configs)})
 
 
 @router.get(
-    "/{name}/tasks/{task}/status", summary="One task's state", responses=e.responses(e.TaskState, 404)
+    "/{name}/tasks/{task}/status",
+    summary="One task's state",
+    responses={**e.ok(e.TaskState), **e.errors(404)},
 )
-async def get_task_status(name: str, task: str, herder: HerderDep) -> Any:
+async def get_task_status(name: str, task: TaskNumber, herder: HerderDep) -> Any:
     return JsonResponse(herder.task_status(name, _task_number(task)))
 
 
@@ -233,21 +281,35 @@ async def get_task_status(name: str, task: str, herder: HerderDep) -> Any:
     "/{name}/tasks/{task}/restart",
     status_code=204,
     summary="Restart one task",
-    responses=e.responses(None, 404),
+    response_description="Restarted",
+    responses=e.errors(404, 409),
 )
-async def restart_task(name: str, task: str, herder: HerderDep, forward: str | None = FORWARD) -> Response:
+async def restart_task(
+    name: str, task: TaskNumber, herder: HerderDep, forward: str | None = FORWARD
+) -> Response:
     await herder.restart_task(name, _task_number(task))
     return Response(status_code=204)
 
 
-@router.get("/{name}/topics", summary="Topics the connector has used")
+@router.get(
+    "/{name}/topics",
+    summary="Topics the connector has used",
+    responses={**e.ok(dict[str, e.ConnectorTopics]), **e.errors(403)},
+)
 async def get_topics(name: str, herder: HerderDep, settings: SettingsDep) -> Any:
     if not settings.topic_tracking_enable:
         raise HttpError(403, "Topic tracking is disabled.")
     return JsonResponse({name: {"topics": herder.topics(name)}})
 
 
-@router.put("/{name}/topics/reset", status_code=202, summary="Forget the topics the connector has used")
+@router.put(
+    "/{name}/topics/reset",
+    status_code=202,
+    summary="Forget the topics the connector has used",
+    response_class=Response,
+    response_description="Forgotten",
+    responses=e.errors(403),
+)
 async def reset_topics(name: str, herder: HerderDep, settings: SettingsDep) -> Response:
     if not settings.topic_tracking_enable:
         raise HttpError(403, "Topic tracking is disabled.")
@@ -257,7 +319,9 @@ async def reset_topics(name: str, herder: HerderDep, settings: SettingsDep) -> R
     return Response(status_code=202)
 
 
-@router.get("/{name}/offsets", summary="Committed offsets", responses=e.responses(e.ConnectorOffsets, 404))
+@router.get(
+    "/{name}/offsets", summary="Committed offsets", responses={**e.ok(e.ConnectorOffsets), **e.errors(404)}
+)
 async def get_offsets(name: str, herder: HerderDep) -> Any:
     herder.config(name)
     return JsonResponse({"offsets": await offsets_api.get_offsets(herder, name)})
@@ -266,9 +330,9 @@ async def get_offsets(name: str, herder: HerderDep) -> Any:
 @router.patch(
     "/{name}/offsets",
     summary="Alter offsets of a stopped connector",
-    responses=e.responses(e.Message, 400, 404),
-    openapi_extra=e.json_body_doc(
-        e.ConnectorOffsets,
+    responses={**e.ok(e.Message), **e.errors(400, 404, 409)},
+    openapi_extra=e.json_body(
+        e.AlterOffsetsRequest,
         {"offsets": [{"partition": {"filename": "/tmp/in.txt"}, "offset": {"position": 0}}]},
     ),
 )
@@ -295,7 +359,7 @@ async def alter_offsets(name: str, request: Request, herder: HerderDep, forward:
 @router.delete(
     "/{name}/offsets",
     summary="Reset offsets of a stopped connector",
-    responses=e.responses(e.Message, 400, 404),
+    responses={**e.ok(e.Message), **e.errors(400, 404, 409)},
 )
 async def reset_offsets(name: str, herder: HerderDep, forward: str | None = FORWARD) -> Any:
     return JsonResponse({"message": await offsets_api.reset_offsets(herder, name)})

@@ -11,17 +11,19 @@ from app.api.body import json_body, json_object
 from app.api.deps import LoggersDep
 from app.api.errors import HttpError
 from app.api.json import JsonResponse
-from app.logging import LEVELS
+from app.logging import LEVELS, TooManyLoggersError
 
 router = APIRouter(prefix="/admin/loggers", tags=["admin"])
 
 
-@router.get("", summary="Loggers with an explicit level, and root")
+@router.get("", summary="Loggers with an explicit level, and root", responses=e.ok(dict[str, e.LoggerLevel]))
 async def all_loggers(loggers: LoggersDep) -> Any:
     return JsonResponse(loggers.all())
 
 
-@router.get("/{logger}", summary="One logger's effective level", responses=e.responses(e.LoggerLevel, 404))
+@router.get(
+    "/{logger}", summary="One logger's effective level", responses={**e.ok(e.LoggerLevel), **e.errors(404)}
+)
 async def get_logger(logger: str, loggers: LoggersDep) -> Any:
     level = loggers.get(logger)
     if level is None:
@@ -32,9 +34,13 @@ async def get_logger(logger: str, loggers: LoggersDep) -> Any:
 @router.put(
     "/{logger}",
     summary="Set a logger's level (and its children's)",
-    openapi_extra=e.json_body_doc(
-        {"type": "object", "properties": {"level": {"type": "string"}}}, {"level": "DEBUG"}
-    ),
+    responses={
+        **e.ok(list[str], description="The loggers whose level changed"),
+        **e.empty(204, "Changed (scope=cluster)"),
+        **e.errors(400),
+        404: {"model": e.ErrorMessage, "description": "Not a log level (Kafka Connect answers 404)"},
+    },
+    openapi_extra=e.json_body(e.LoggerLevelRequest, {"level": "DEBUG"}),
 )
 async def set_logger(
     logger: str, request: Request, loggers: LoggersDep, scope: str | None = Query(None)
@@ -45,7 +51,10 @@ async def set_logger(
         raise HttpError(400, "Desired 'level' parameter was not specified in request.")
     if not isinstance(level, str) or level.upper() not in LEVELS:
         raise HttpError(404, f"invalid log level '{level}'.")
-    changed = loggers.set(logger, level)
+    try:
+        changed = loggers.set(logger, level)
+    except TooManyLoggersError as exc:
+        raise HttpError(400, str(exc)) from None
     if scope is not None and scope.strip().lower() == "cluster":
         return Response(status_code=204)
     return JsonResponse(changed)

@@ -9,7 +9,17 @@ from app.metrics import CONTENT_TYPE, WorkerMetrics
 router = APIRouter(tags=["worker"])
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The Prometheus text exposition format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def metrics(request: Request) -> Response:
     """Kafka Connect's worker, connector and task metrics, in the Prometheus text format."""
     registry: WorkerMetrics | None = getattr(request.app.state, "metrics", None)

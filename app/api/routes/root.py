@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from fastapi import APIRouter
@@ -15,15 +16,26 @@ router = APIRouter(tags=["worker"])
 KAFKA_COMPAT_VERSION = "3.9.0"
 
 
-@router.get("/", summary="Worker version", responses=e.responses(e.ServerInfo))
-async def server_info() -> Any:
-    """``version`` is the Kafka Connect version whose REST API this worker speaks."""
+COMMIT = hashlib.sha256(f"penstock {__version__}".encode()).hexdigest()[:16]
+"""Kafka Connect reports its 16-hex-digit git commit; Penstock reports 16 hex digits that stand
+for its release (the same for every install of one version; docs/compatibility.md)."""
+
+
+@router.get("/", summary="Worker version", responses=e.ok(e.ServerInfo))
+async def server_info(herder: HerderDep) -> Any:
+    """``version`` is the Kafka Connect version whose REST API this worker speaks;
+    ``kafka_cluster_id`` is the Kafka cluster's id (an embedded worker's own, kept in its data
+    directory), null only while a Kafka worker has not reached its brokers yet."""
     return JsonResponse(
-        {"version": KAFKA_COMPAT_VERSION, "commit": f"penstock-{__version__}", "kafka_cluster_id": None}
+        {"version": KAFKA_COMPAT_VERSION, "commit": COMMIT, "kafka_cluster_id": herder.kafka_cluster_id}
     )
 
 
-@router.get("/health", summary="Worker health (Kafka Connect 3.9)", responses=e.responses(e.WorkerStatus))
+@router.get(
+    "/health",
+    summary="Worker health (Kafka Connect 3.9)",
+    responses={**e.ok(e.WorkerStatus), **e.ok(e.WorkerStatus, 503, "The worker is still starting")},
+)
 async def health(herder: HerderDep) -> Any:
     if not herder.ready:
         message = herder.not_ready_reason or "Worker is still starting up."
@@ -33,12 +45,16 @@ async def health(herder: HerderDep) -> Any:
     )
 
 
-@router.get("/healthz", summary="Liveness: the process answers")
+@router.get("/healthz", summary="Liveness: the process answers", responses=e.ok(e.Liveness))
 async def healthz() -> Any:
     return JsonResponse({"status": "ok"})
 
 
-@router.get("/readyz", summary="Readiness: connectors have been started")
+@router.get(
+    "/readyz",
+    summary="Readiness: connectors have been started",
+    responses={**e.ok(e.Readiness), **e.ok(e.NotReady, 503, "The worker is still starting")},
+)
 async def readyz(herder: HerderDep) -> Any:
     if not herder.ready:
         return JsonResponse(

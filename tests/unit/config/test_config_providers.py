@@ -102,7 +102,7 @@ def test_worker_keys_choose_and_configure_providers(tmp_path: Path) -> None:
     assert ConfigProviders.from_worker_config(registry, "", {}).providers == {}
     with pytest.raises(ConfigError, match=r'"config.providers.vault.class"'):
         ConfigProviders.from_worker_config(registry, "vault", {})
-    with pytest.raises(ConfigError, match=r"config\.providers\.vault: Failed to find any class"):
+    with pytest.raises(ConfigError, match=r"config\.providers\.vault\.class: Class com\.example\.Vault could not be found\. Installed config providers: .*FileConfigProvider"):
         ConfigProviders.from_worker_config(registry, "vault", {"vault.class": "com.example.Vault"})
     with pytest.raises(ConfigError, match=r"config\.providers\.file: allowed\.paths must be absolute"):
         ConfigProviders.from_worker_config(registry, "file", {"file.param.allowed.paths": "rel"})

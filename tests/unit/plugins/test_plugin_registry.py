@@ -10,8 +10,10 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from app.plugins.registry import AmbiguousPluginError, PluginRegistry
 from connectors.converters.json import JsonConverter
@@ -305,3 +307,43 @@ def test_alias_declared_by_two_classes_is_ambiguous(plugin_dir: Path) -> None:
     with pytest.raises(AmbiguousPluginError) as info:
         registry.resolve("com.example.Shared", ("sink",))
     assert str(info.value).startswith("More than one plugin matches alias com.example.Shared.")
+
+
+# -- plugin.path entries that hold Java jars ---------------------------------------------------
+
+
+def _jar_warnings(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in logs if e["log_level"] == "warning" and "Java jars" in e["event"]]
+
+
+@pytest.mark.parametrize("layout", ["x.jar", "kafka-connect-jdbc/lib/kafka-connect-jdbc-10.7.jar", "a/b.jar"])
+def test_a_folder_of_jars_on_plugin_path_is_warned_about_once(tmp_path: Path, layout: str) -> None:
+    jar = tmp_path / "plugins" / layout
+    jar.parent.mkdir(parents=True)
+    jar.touch()
+    folder = str(tmp_path / "plugins")
+    with capture_logs() as logs:
+        PluginRegistry([folder])
+        PluginRegistry([folder])
+    warnings = _jar_warnings(logs)
+    assert len(warnings) == 1
+    assert warnings[0]["plugin_path"] == folder and warnings[0]["jar"] == str(jar)
+    assert "Python packages" in warnings[0]["event"] and "pip install" in warnings[0]["fix"]
+
+
+def test_a_jar_file_on_plugin_path_is_warned_about_and_not_put_on_sys_path(tmp_path: Path) -> None:
+    jar = tmp_path / "debezium-connector-postgres-2.7.jar"
+    jar.touch()
+    with capture_logs() as logs:
+        PluginRegistry([str(jar)])
+    assert len(_jar_warnings(logs)) == 1
+    assert str(jar) not in sys.path
+
+
+def test_a_python_plugin_folder_is_not_warned_about(tmp_path: Path) -> None:
+    package = tmp_path / "site" / "penstock_example"
+    package.mkdir(parents=True)
+    (package / "__init__.py").touch()
+    with capture_logs() as logs:
+        PluginRegistry([str(tmp_path / "site")])
+    assert [e for e in logs if e["log_level"] == "warning" and "plugin.path" in e["event"]] == []

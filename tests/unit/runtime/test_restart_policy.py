@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from app.config.connector_config import SourceConnectorConfig
@@ -28,7 +33,10 @@ def chained(outer: BaseException, cause: BaseException) -> BaseException:
         ConnectionError("refused"),
         ConnectionResetError("reset"),
         TimeoutError("slow"),
-        FileNotFoundError("gone"),
+        ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"),
+        OSError(errno.ENOSPC, "No space left on device"),
+        OSError(errno.EHOSTUNREACH, "No route to host"),
+        RetriableError("the file is not there yet"),
     ],
 )
 def test_retriable_errors(error: BaseException) -> None:
@@ -48,6 +56,45 @@ def test_retriable_errors(error: BaseException) -> None:
 )
 def test_non_retriable_errors(error: BaseException) -> None:
     assert is_retriable(error) is False
+
+
+def _raised(call: Callable[..., object], *args: object) -> OSError:
+    try:
+        call(*args)
+    except OSError as exc:
+        return exc
+    raise AssertionError("no error")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        FileNotFoundError(errno.ENOENT, "No such file or directory"),
+        PermissionError(errno.EACCES, "Permission denied"),
+        IsADirectoryError(errno.EISDIR, "Is a directory"),
+        NotADirectoryError(errno.ENOTDIR, "Not a directory"),
+        OSError(errno.EROFS, "Read-only file system"),
+        OSError(errno.ENAMETOOLONG, "File name too long"),
+        FileNotFoundError("raised without an errno"),
+    ],
+)
+def test_path_errors_are_fatal(error: BaseException) -> None:
+    """A path that does not work stays broken until someone changes the filesystem or the config."""
+    assert is_retriable(error) is False
+    assert RestartPolicy().allows(error, 0) is False
+
+
+def test_path_errors_raised_by_the_os_are_fatal(tmp_path: Path) -> None:
+    (tmp_path / "file").touch()
+    assert is_retriable(_raised(open, tmp_path / "gone" / "out.txt", "a")) is False
+    assert is_retriable(_raised(open, tmp_path, "a")) is False
+    assert is_retriable(_raised(os.listdir, tmp_path / "file")) is False
+
+
+def test_path_error_under_a_wrapper_is_fatal_unless_the_plugin_says_retriable() -> None:
+    missing = FileNotFoundError(errno.ENOENT, "No such file or directory")
+    assert is_retriable(chained(RuntimeError("cannot open"), missing)) is False
+    assert is_retriable(chained(RetriableError("not there yet"), missing)) is True
 
 
 def test_retriable_cause_makes_the_chain_retriable() -> None:

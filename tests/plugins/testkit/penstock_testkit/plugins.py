@@ -112,7 +112,10 @@ class FlakyConfig(PluginConfig):
     topic: str = setting(doc="Topic to write", min_length=1)
     state_file: str = setting(doc="Counts the start attempts across restarts")
     failures: int = setting(2, doc="Start attempts that fail before one succeeds")
-    cause: str = setting("retriable", doc="retriable (a connection error) or fatal (a config error)")
+    cause: str = setting(
+        "retriable",
+        doc="retriable (a connection error), fatal (a config error) or path (opening a file in a missing directory)",
+    )
 
 
 class FlakySourceTask(SourceTask[FlakyConfig]):
@@ -126,6 +129,8 @@ class FlakySourceTask(SourceTask[FlakyConfig]):
         if attempts < config.failures:
             if config.cause == "fatal":
                 raise ConfigError(f"flaky source: bad configuration (attempt {attempts + 1})")
+            if config.cause == "path":
+                open(path.parent / "missing" / "input.txt", "rb").close()  # FileNotFoundError
             raise ConnectionRefusedError(f"flaky source: upstream not reachable (attempt {attempts + 1})")
 
     async def poll(self) -> Sequence[SourceRecord]:
