@@ -31,9 +31,6 @@ from app.settings import WorkerSettings
 from connectors.sdk.data import Schema
 from connectors.sdk.records import ConnectRecord, Header, SinkRecord, SourceRecord
 
-MAX_RECORDS = 1000
-"""A preview runs in the request; a bound keeps one request from occupying the worker."""
-
 
 class _Failed(Exception):
     def __init__(

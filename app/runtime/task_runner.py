@@ -102,7 +102,9 @@ class TaskRunner(ABC):
         created fails the task at once rather than at its first bad record."""
         topic = self.framework.errors_deadletterqueue_topic_name.strip()
         rf = self.framework.errors_deadletterqueue_topic_replication_factor
-        await self.ctx.bus.ensure_topic(topic, 1, rf)
+        await self.ctx.bus.ensure_topic(
+            topic, 1, rf, replication_setting="errors.deadletterqueue.topic.replication.factor"
+        )
 
     def count_dead_letters(self, n: int) -> None:
         """``n`` records reached the DLQ: counted in ``/metrics`` and in the task's status."""

@@ -13,8 +13,6 @@ from app.api.body import config_map, json_body
 from app.api.deps import HerderDep
 from app.api.errors import HttpError
 from app.api.json import JsonResponse
-from app.runtime.preview import MAX_RECORDS, Preview
-from connectors.sdk.errors import ConfigError, NotFoundError
 
 router = APIRouter(tags=["transforms"])
 
@@ -22,8 +20,8 @@ router = APIRouter(tags=["transforms"])
 @router.post(
     "/transforms/preview",
     summary="Preview records through a connector's converters and transforms",
-    responses=e.responses(e.TransformPreview, 400, 404),
-    openapi_extra=e.json_body_doc(e.TransformPreviewRequest),
+    responses={**e.ok(e.TransformPreview), **e.errors(400, 404)},
+    openapi_extra=e.json_body(e.TransformPreviewRequest),
 )
 async def preview(request: Request, herder: HerderDep) -> Any:
     """Nothing is created or run: each sample comes back transformed, dropped (a transform or
@@ -39,19 +37,8 @@ async def preview(request: Request, herder: HerderDep) -> Any:
         raise HttpError(
             400, 'Give exactly one of "config" (a connector config) or "connector" (a connector name)'
         )
-    if len(body.records) > MAX_RECORDS:
-        raise HttpError(400, f"At most {MAX_RECORDS} sample records per preview, got {len(body.records)}")
+    samples = [s.model_dump() for s in body.records]
     if body.connector is not None:
-        stored = herder.config(body.connector)  # 404 for an unknown connector
-        config, _ = await herder.ctx.resolve(body.connector, stored)
-    else:
-        config = {"name": "preview"} | {k: v for k, v in config_map(body.config).items() if v is not None}
-    try:
-        pipeline = Preview(herder.registry, herder.ctx.settings, config)
-    except (ConfigError, NotFoundError) as exc:
-        raise HttpError(400, f"The config cannot run: {exc}") from None
-    try:
-        results = await pipeline.run([s.model_dump() for s in body.records])
-    finally:
-        await pipeline.close()
-    return JsonResponse({"direction": pipeline.direction, "records": results})
+        return JsonResponse(await herder.preview_transforms(samples, connector=body.connector))
+    config = {"name": "preview"} | {k: v for k, v in config_map(body.config).items() if v is not None}
+    return JsonResponse(await herder.preview_transforms(samples, config=config))
