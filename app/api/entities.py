@@ -237,6 +237,14 @@ class LoggerLevelRequest(BaseModel):
     )
 
 
+class DeadLetterReplay(Shape):
+    topic: str = Field(examples=["orders-dlq"], description="The dead-letter queue that was replayed")
+    replayed: int = Field(description="Records delivered: put by the sink, or written by the source")
+    failed_again: int = Field(description="Records that failed again and went back to the DLQ")
+    skipped: int = Field(description="Dead letters without __connect.errors.* context headers")
+    error: str | None = Field(description="The trace, when the replay stopped on a failure")
+
+
 class PreviewSample(BaseModel):
     """A sample record. For a sink config, ``key``/``value`` are as on the topic (a JSON string is its
     text, other JSON its JSON text); for a source config they are Connect data, with an optional

@@ -33,6 +33,7 @@ from app.herder.validation import (
 from app.plugins.registry import PluginRegistry
 from app.runtime.context import RuntimeContext
 from app.runtime.preview import Preview
+from app.runtime.replay import replay_dead_letters
 from app.runtime.restart_policy import RestartPolicy
 from app.runtime.worker import Worker
 from app.storage.base import ConfigStore, State, Status, TargetState, TaskId
@@ -178,6 +179,20 @@ class Herder(ABC):
 
     def task_configs(self, name: str) -> list[dict[str, str]]:
         return [dict(c) for c in self._record(name).task_configs]
+
+    async def replay_dead_letters(self, name: str) -> dict[str, Any]:
+        """Run the connector's dead letters through a fresh instance of its task (task 0's config);
+        returns when they have been read to where the replay began (``app.runtime.replay``)."""
+        record = self._record(name)
+        if not record.task_configs:
+            raise ConflictError(f"Connector {name} has no tasks yet; replay its dead letters once it has")
+        try:
+            result = await replay_dead_letters(
+                self.ctx, name, dict(record.task_configs[0]), self.connector_type(name)
+            )
+        except ConfigError as exc:
+            raise BadRequestError(str(exc)) from None
+        return result.as_json()
 
     def status(self, name: str) -> dict[str, Any]:
         entry = self.ctx.statuses.get(name)

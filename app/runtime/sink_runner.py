@@ -65,8 +65,7 @@ class SinkTaskRunner(TaskRunner):
         if self.errors.dlq_topic:
             await self.ensure_dead_letter_topic()
         self.batch_originals: dict[tuple[str, int, int], ConsumerRecord] = {}
-        subscription = Subscription(tuple(framework.topics), framework.topics_pattern)
-        consumer = self.ctx.bus.sink_consumer(framework.group_id, str(self.id), subscription, self.config)
+        consumer = self.open_consumer()
         self.consumer = consumer
         self._consumed: dict[TopicPartition, int] = {}
         self._paused_partitions: set[TopicPartition] = set()
@@ -89,6 +88,12 @@ class SinkTaskRunner(TaskRunner):
                 await self._converters.close()
                 await consumer.close()
                 await task.stop()
+
+    def open_consumer(self) -> SinkConsumer:
+        """The task's member of its connector's consumer group, on the connector's topics."""
+        framework = self.framework
+        subscription = Subscription(tuple(framework.topics), framework.topics_pattern)
+        return self.ctx.bus.sink_consumer(framework.group_id, str(self.id), subscription, self.config)
 
     async def _loop(self, task: SinkTask[Any], context: SinkTaskContext, consumer: SinkConsumer) -> None:
         interval = self.ctx.settings.offset_flush_interval_ms / 1000

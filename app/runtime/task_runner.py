@@ -82,7 +82,11 @@ class TaskRunner(ABC):
                 raise error from None
             self.set_state(State.FAILED, trace=format_trace(error, self.secrets))
             log.error("task failed", error=mask_text(repr(error), self.secrets))
-            self.ctx.on_failure(self.id.connector, self.id, error)
+            self.report_failure(error)
+
+    def report_failure(self, error: BaseException) -> None:
+        """Tell the herder (which may restart the task automatically)."""
+        self.ctx.on_failure(self.id.connector, self.id, error)
 
     @abstractmethod
     async def execute(self) -> None:

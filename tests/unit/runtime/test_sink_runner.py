@@ -33,6 +33,7 @@ class RecordingConfig(PluginConfig):
 class RecordingTask(SinkTask[RecordingConfig]):
     config_model = RecordingConfig
     puts: ClassVar[list[list[str]]] = []
+    replayed_coordinates: ClassVar[list[tuple[str, int, int]]] = []
     put_started: ClassVar[asyncio.Event]
     slow_put_s: ClassVar[float] = 0.0
 
@@ -52,6 +53,7 @@ class RecordingTask(SinkTask[RecordingConfig]):
                 assert reporter is not None
                 await reporter.report(record, DataError(f"cannot write {record.value}"))
         type(self).puts.append([r.value for r in records if r.value not in self.bad])
+        type(self).replayed_coordinates.extend((r.topic, r.partition or 0, r.kafka_offset) for r in records)
 
 
 class RecordingSink(SinkConnector[RecordingConfig]):
