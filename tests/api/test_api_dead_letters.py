@@ -25,6 +25,11 @@ STRINGS = {
 def test_poison_records_are_dead_lettered_then_replayed_once_the_config_is_fixed(
     api: ServerProcess, tmp_path: Path
 ) -> None:
+    poison_then_replay(api, tmp_path)
+
+
+def poison_then_replay(api: ServerProcess, tmp_path: Path, **dlq_settings: str) -> None:
+    """Shared with the Kafka-mode test (tests/integration/test_dead_letters_kafka.py)."""
     topic, dlq = uid("numbers"), uid("numbers-dlq")
     source, sink = uid("numbers-src"), uid("numbers-snk")
     (tmp_path / "in.txt").write_text("12\nx\n30\n")
@@ -46,6 +51,7 @@ def test_poison_records_are_dead_lettered_then_replayed_once_the_config_is_fixed
             "errors.tolerance": "all",
             "errors.deadletterqueue.topic.name": dlq,
             "errors.deadletterqueue.context.headers.enable": "true",
+            **dlq_settings,
         },
     )
     assert api.client.put(path(sink) + "/config", json=strict).status_code == 201
