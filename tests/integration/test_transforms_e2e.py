@@ -321,6 +321,7 @@ def test_records_a_source_chain_rejects_go_to_the_source_dlq(
         ),
     )
     server.wait_for_state("readings", tasks=1)
+    appended_ms = int(time.time() * 1000)
     append(readings, ["1", "2", "x", "3"])
     written = wait_until(
         lambda: (r := read(server, topic("readings"))) and len(r) >= 3 and r, timeout=30, interval=0.3
@@ -333,6 +334,7 @@ def test_records_a_source_chain_rejects_go_to_the_source_dlq(
         "payload": "x",
     }
     assert letter.key is None
+    assert letter.timestamp >= appended_ms  # the time it failed (a FileStreamSource record has none)
     assert json.loads(letter.header("__connect.errors.source.partition") or "") == {"filename": str(readings)}
     assert json.loads(letter.header("__connect.errors.source.offset") or "") == {"position": len("1\n2\nx\n")}
     assert letter.header("__connect.errors.topic") == topic("readings")
