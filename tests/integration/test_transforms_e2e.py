@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.cluster import BOTH_BACKENDS
+from tests.support.cluster import BOTH_BACKENDS, KAFKA_ONLY
 from tests.support.server import ServerProcess, wait_until
 from tests.support.topics import TopicRecord, read_topic
 
-pytestmark = [pytest.mark.integration, BOTH_BACKENDS]
+pytestmark = pytest.mark.integration
 
 TopicName = Callable[[str], str]
 Reader = Callable[[ServerProcess, str], list[TopicRecord]]
@@ -84,6 +84,7 @@ def task_status(server: ServerProcess, name: str) -> dict[str, Any]:
     return dict(tasks[0])
 
 
+@BOTH_BACKENDS
 def test_a_file_source_chain_writes_hoisted_stamped_records_to_the_routed_topic(
     server_factory: Callable[..., ServerProcess], tmp_path: Path, topic: TopicName, read: Reader
 ) -> None:
@@ -164,6 +165,7 @@ def test_a_file_source_chain_writes_hoisted_stamped_records_to_the_routed_topic(
     ]
 
 
+@BOTH_BACKENDS
 def test_a_sink_chain_with_predicates_filters_masks_and_stamps(
     server_factory: Callable[..., ServerProcess], tmp_path: Path, topic: TopicName
 ) -> None:
@@ -225,6 +227,62 @@ def test_a_sink_chain_with_predicates_filters_masks_and_stamps(
     assert all(started_ms - 1000 <= ms <= time.time() * 1000 for ms in seen), seen
 
 
+@BOTH_BACKENDS
+def test_debezium_envelopes_read_without_schemas_become_rows(
+    server_factory: Callable[..., ServerProcess], tmp_path: Path, topic: TopicName
+) -> None:
+    """ExtractNewRecordState on change events a sink reads with ``schemas.enable=false`` (Penstock
+    flattens schemaless envelopes; Debezium passes them through): with no delete key, deletes and
+    tombstones are dropped (Debezium 2.5-3.1); ``rewrite`` marks rows with ``__deleted``."""
+    server = server_factory({"offset.flush.interval.ms": "500"})
+    changes = tmp_path / "changes.txt"
+    server.create("changes", file_source(changes, topic("users"), **{"value.converter": STRING}))
+    server.wait_for_state("changes", tasks=1)
+    append(
+        changes,
+        [
+            '{"before":null,"after":{"id":1,"name":"ann"},"source":{"table":"users"},"op":"c","ts_ms":1}',
+            '{"before":{"id":1,"name":"ann"},"after":{"id":1,"name":"bo"},"source":{"table":"users"},"op":"u","ts_ms":2}',
+            '{"before":{"id":1,"name":"bo"},"after":null,"source":{"table":"users"},"op":"d","ts_ms":3}',
+            "null",
+            '{"id":2,"note":"not an envelope"}',
+        ],
+    )
+    unwrap = {
+        "connector.class": "FileStreamSink",
+        "topics": topic("users"),
+        "value.converter": JSON,
+        "value.converter.schemas.enable": "false",
+        "transforms": "unwrap",
+        "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+    }
+    rows, marked = tmp_path / "rows.txt", tmp_path / "marked.txt"
+    server.create("rows", {**unwrap, "file": str(rows)})
+    server.create(
+        "marked",
+        {
+            **unwrap,
+            "file": str(marked),
+            "transforms.unwrap.delete.tombstone.handling.mode": "rewrite",
+            "transforms.unwrap.add.fields": "op,table",
+        },
+    )
+    wait_until(lambda: len(lines_of(rows)) >= 3 and len(lines_of(marked)) >= 4, timeout=30)
+    time.sleep(1)
+    assert [json.loads(line) for line in lines_of(rows)] == [
+        {"id": 1, "name": "ann"},
+        {"id": 1, "name": "bo"},
+        {"id": 2, "note": "not an envelope"},
+    ]
+    assert [json.loads(line) for line in lines_of(marked)] == [
+        {"id": 1, "name": "ann", "__deleted": "false", "__op": "c", "__table": "users"},
+        {"id": 1, "name": "bo", "__deleted": "false", "__op": "u", "__table": "users"},
+        {"id": 1, "name": "bo", "__deleted": "true", "__op": "d", "__table": "users"},
+        {"id": 2, "note": "not an envelope"},
+    ]
+
+
+@BOTH_BACKENDS
 def test_a_poison_record_fails_the_task_under_none_and_goes_to_the_dlq_under_all(
     server_factory: Callable[..., ServerProcess], tmp_path: Path, topic: TopicName, read: Reader
 ) -> None:
@@ -298,6 +356,7 @@ def test_a_poison_record_fails_the_task_under_none_and_goes_to_the_dlq_under_all
     )
 
 
+@BOTH_BACKENDS
 def test_records_a_source_chain_rejects_go_to_the_source_dlq(
     server_factory: Callable[..., ServerProcess], tmp_path: Path, topic: TopicName, read: Reader
 ) -> None:
@@ -355,3 +414,39 @@ def test_records_a_source_chain_rejects_go_to_the_source_dlq(
         metric(server, "kafka_connect_task_error_metrics_deadletterqueue_produce_requests_total", **labels)
         == 1
     )
+
+
+@KAFKA_ONLY
+def test_source_dead_letters_are_written_in_the_exactly_once_transaction(
+    server_factory: Callable[..., ServerProcess], tmp_path: Path, topic: TopicName, read: Reader
+) -> None:
+    """With exactly-once sources, dead letters go in the batch's transaction with its records
+    and offsets: a read_committed reader sees them once the batch is committed."""
+    server = server_factory({"offset.flush.interval.ms": "500", "exactly.once.source.support": "enabled"})
+    readings = tmp_path / "readings.txt"
+    server.create(
+        "readings",
+        file_source(
+            readings,
+            topic("readings"),
+            **{
+                "value.converter": JSON,
+                "value.converter.schemas.enable": "false",
+                "transforms": "hoist,cast",
+                "transforms.hoist.type": T + "HoistField$Value",
+                "transforms.hoist.field": "line",
+                "transforms.cast.type": T + "Cast$Value",
+                "transforms.cast.spec": "line:int32",
+                **dlq_settings(topic("readings-dlq")),
+            },
+        ),
+    )
+    server.wait_for_state("readings", tasks=1)
+    append(readings, ["1", "x", "2"])
+    written = wait_until(
+        lambda: (r := read(server, topic("readings"))) and len(r) >= 2 and r, timeout=30, interval=0.3
+    )
+    assert [json.loads(r.value or b"") for r in written] == [{"line": 1}, {"line": 2}]
+    [letter] = wait_until(lambda: read(server, topic("readings-dlq")), timeout=30, interval=0.3)
+    assert json.loads(letter.value or b"")["payload"] == "x"
+    assert task_status(server, "readings")["dead_lettered"] == 1

@@ -2,8 +2,8 @@
 
 End-to-end tests check the records themselves (bytes and headers), not only what a sink made of
 them: the embedded log is read straight from the worker's SQLite database (WAL mode lets a
-reader in while the worker writes), a Kafka topic with a throwaway consumer from the beginning
-to the end offsets of its partitions.
+reader in while the worker writes), a Kafka topic with a throwaway ``read_committed`` consumer from
+the beginning to the end offsets of its partitions (what a sink would see).
 """
 
 from __future__ import annotations
@@ -68,7 +68,9 @@ async def _read_kafka(bootstrap: str, topic: str) -> list[TopicRecord]:
     tps = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
     if not tps:
         return []
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
     await reader.start()
     try:
         reader.assign(tps)
@@ -77,11 +79,14 @@ async def _read_kafka(bootstrap: str, topic: str) -> list[TopicRecord]:
         records: list[TopicRecord] = []
         for tp in tps:
             while await reader.position(tp) < ends[tp]:
-                for r in (await reader.getmany(tp, timeout_ms=2000)).get(tp, []):
-                    if r.offset < ends[tp]:
-                        records.append(
-                            TopicRecord(r.partition, r.offset, r.timestamp, r.key, r.value, tuple(r.headers))
-                        )
+                fetched = (await reader.getmany(tp, timeout_ms=2000)).get(tp, [])
+                if not fetched:
+                    break  # only transaction markers left before the end
+                records.extend(
+                    TopicRecord(r.partition, r.offset, r.timestamp, r.key, r.value, tuple(r.headers))
+                    for r in fetched
+                    if r.offset < ends[tp]
+                )
         return records
     finally:
         await reader.stop()
