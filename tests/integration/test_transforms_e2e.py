@@ -355,33 +355,50 @@ def test_a_poison_record_fails_the_task_under_none_and_goes_to_the_dlq_under_all
         == 1
     )
 
+    # Tolerating the failed connector's poison record: it restarts from its committed position,
+    # the poison goes to the DLQ and the rest arrives once.
+    strict = {**chain, "file": str(tmp_path / "strict.txt"), **dlq_settings(topic("payments-dlq"))}
+    assert server.client.put("/connectors/strict/config", json=strict).status_code == 200
+    wait_until(lambda: len(lines_of(tmp_path / "strict.txt")) >= 3, timeout=30)
+    time.sleep(1)
+    assert lines_of(tmp_path / "strict.txt") == lines_of(out)
+    letters = wait_until(lambda: (r := read(server, topic("payments-dlq"))) and len(r) == 2 and r, timeout=30)
+    assert [r.header("__connect.errors.connector.name") for r in letters] == ["tolerant", "strict"]
+    assert letters[1].value == b'{"id":2,"amount":"ten"}'
+    assert task_status(server, "strict")["dead_lettered"] == 1
+
 
 @BOTH_BACKENDS
 def test_records_a_source_chain_rejects_go_to_the_source_dlq(
     server_factory: Callable[..., ServerProcess], tmp_path: Path, topic: TopicName, read: Reader
 ) -> None:
     server = server_factory({"offset.flush.interval.ms": "500"})
-    readings = tmp_path / "readings.txt"
+    readings, strict = tmp_path / "readings.txt", tmp_path / "strict.txt"
+    chain = {
+        "value.converter": JSON,
+        "value.converter.schemas.enable": "false",
+        "transforms": "hoist,cast",
+        "transforms.hoist.type": T + "HoistField$Value",
+        "transforms.hoist.field": "line",
+        "transforms.cast.type": T + "Cast$Value",
+        "transforms.cast.spec": "line:int32",
+    }
     server.create(
-        "readings",
-        file_source(
-            readings,
-            topic("readings"),
-            **{
-                "value.converter": JSON,
-                "value.converter.schemas.enable": "false",
-                "transforms": "hoist,cast",
-                "transforms.hoist.type": T + "HoistField$Value",
-                "transforms.hoist.field": "line",
-                "transforms.cast.type": T + "Cast$Value",
-                "transforms.cast.spec": "line:int32",
-                **dlq_settings(topic("readings-dlq")),
-            },
-        ),
+        "readings", file_source(readings, topic("readings"), **chain, **dlq_settings(topic("readings-dlq")))
     )
+    server.create("strict-readings", file_source(strict, topic("strict-readings"), **chain))
     server.wait_for_state("readings", tasks=1)
+    server.wait_for_state("strict-readings", tasks=1)
     appended_ms = int(time.time() * 1000)
     append(readings, ["1", "2", "x", "3"])
+    append(strict, ["1", "x"])
+
+    # errors.tolerance=none: the source task fails, naming the stage and the transform.
+    failed = wait_until(lambda: (t := task_status(server, "strict-readings")).get("state") == "FAILED" and t)
+    assert (
+        "Tolerance exceeded in error handler at stage TRANSFORMATION in "
+        "org.apache.kafka.connect.transforms.Cast$Value: Value (x) was out of range for requested data type"
+    ) in failed["trace"]
     written = wait_until(
         lambda: (r := read(server, topic("readings"))) and len(r) >= 3 and r, timeout=30, interval=0.3
     )
