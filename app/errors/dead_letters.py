@@ -17,6 +17,7 @@ import structlog
 from app.plugins.connect_json import connect_json_converter
 from app.plugins.registry import PluginRegistry
 from app.storage.base import ConsumerRecord
+from app.storage.topic_log import now_ms
 from connectors.sdk.records import Header, SourceRecord
 
 log = structlog.get_logger(__name__)
@@ -43,7 +44,10 @@ class SourceDeadLetters:
         headers.append((SOURCE_PARTITION_HEADER, orjson.dumps(record.source_partition)))
         headers.append((SOURCE_OFFSET_HEADER, orjson.dumps(record.source_offset)))
         partition = record.partition if record.partition is not None else -1
-        return ConsumerRecord(record.topic, partition, -1, record.timestamp or 0, key, value, headers)
+        # A record without a timestamp is stamped with the time it failed, as the producer would
+        # have stamped it: at 0 (1970) it would be the first thing time-based retention deletes.
+        timestamp = record.timestamp if record.timestamp is not None else now_ms()
+        return ConsumerRecord(record.topic, partition, -1, timestamp, key, value, headers)
 
     def decode(self, letter: ConsumerRecord, topic: str) -> SourceRecord:
         """The source record a dead letter holds; ``topic`` is where it was headed (the

@@ -3,6 +3,7 @@ reject are written to the DLQ with context headers, the others go on, the count 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import orjson
@@ -11,6 +12,7 @@ from app.errors.dead_letters import SourceDeadLetters
 from app.plugins.registry import PluginRegistry
 from app.storage.memory import MemoryLog, MemoryOffsetStore
 from connectors.sdk import DataError, Transformation
+from connectors.sdk.records import SourceRecord
 from tests.unit.runtime.memory_runtime import eventually, memory_runtime
 from tests.unit.runtime.test_source_runner import CONFIG, PARTITION, ScriptedSource, reset
 
@@ -83,3 +85,13 @@ async def test_without_tolerance_the_task_fails_naming_the_stage_and_the_transfo
         assert "Tolerance exceeded in error handler at stage TRANSFORMATION in com.example.RejectOdd" in trace
         assert "odd value 1" in trace
         assert await rt.values("src-dlq") == []
+
+
+def test_a_dead_letter_keeps_the_record_timestamp_or_gets_the_time_it_failed() -> None:
+    """Never 0: a DLQ record stamped 1970 is deleted by the first time-based retention check."""
+    letters = SourceDeadLetters(PluginRegistry())
+    stamped = SourceRecord(topic="out", value="v", timestamp=1_700_000_000_000)
+    assert letters.encode(stamped).timestamp == 1_700_000_000_000
+    before = time.time_ns() // 1_000_000
+    unstamped = letters.encode(SourceRecord(topic="out", value="v"))
+    assert before <= unstamped.timestamp <= time.time_ns() // 1_000_000

@@ -142,12 +142,12 @@ def test_null_fields_take_their_default_unless_told_otherwise() -> None:
 
 def test_config_errors_in_kafka_wording_on_the_key() -> None:
     assert InsertField.config_model.errors_by_key({}) == {
-        "topic.field": ["Invalid value None for configuration topic.field: No field insertion configured"]
+        "topic.field": ["Invalid value null for configuration topic.field: No field insertion configured"]
     }
     errors = InsertField.config_model.errors_by_key({"static.field": "s"})
     assert errors == {
         "static.value": [
-            "Invalid value None for configuration static.value: No value specified for static field: s"
+            "Invalid value null for configuration static.value: No value specified for static field: s"
         ]
     }
     with pytest.raises(ConfigError, match="No field insertion configured"):

@@ -104,7 +104,7 @@ def test_config_errors() -> None:
     model = SetSchemaMetadata.config_model
     assert model.errors_by_key({}) == {
         "schema.name": [
-            "Invalid value None for configuration schema.name: Neither schema name nor version configured"
+            "Invalid value null for configuration schema.name: Neither schema name nor version configured"
         ]
     }
     assert model.errors_by_key({"schema.version": "x"}) == {
