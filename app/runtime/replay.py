@@ -31,6 +31,7 @@ from app.errors.dead_letters import SourceDeadLetters
 from app.runtime.context import RuntimeContext
 from app.runtime.sink_runner import SinkTaskRunner
 from app.runtime.source_runner import SourceTaskRunner, _Batch
+from app.runtime.task_runner import TaskRunner
 from app.storage.base import ConsumerRecord, SinkConsumer, State, Subscription, TaskId
 from connectors.sdk.config import EmptyConfig
 from connectors.sdk.errors import ConfigError
@@ -204,13 +205,17 @@ class _ReplayingConsumer:
         pass
 
 
-class _ReplayMixin:
+class _Replaying(TaskRunner):
     """What both replay runners do differently from a connector's task: no status entry, no
     automatic restart, dead letters tagged with the replay's id."""
 
-    run_id: str
-    result: ReplayResult
-    state: State
+    def __init__(
+        self, reader: DeadLetterReader, config: dict[str, str], ctx: RuntimeContext, run_id: str
+    ) -> None:
+        super().__init__(TaskId(config["name"], REPLAY_TASK), config, ctx, paused=False)
+        self.reader = reader
+        self.run_id = run_id
+        self.result = ReplayResult("")
 
     def set_state(self, state: State, trace: str | None = None) -> None:
         self.state = state
@@ -225,15 +230,7 @@ class _ReplayMixin:
         return [replace(letter, headers=[*letter.headers, tag]) for letter in letters]
 
 
-class SinkReplayRunner(_ReplayMixin, SinkTaskRunner):
-    def __init__(
-        self, reader: DeadLetterReader, config: dict[str, str], ctx: RuntimeContext, run_id: str
-    ) -> None:
-        super().__init__(TaskId(config["name"], REPLAY_TASK), config, ctx, paused=False)
-        self.reader = reader
-        self.run_id = run_id
-        self.result = ReplayResult("")
-
+class SinkReplayRunner(_Replaying, SinkTaskRunner):
     def open_consumer(self) -> SinkConsumer:
         return _ReplayingConsumer(self.reader, self)
 
@@ -284,15 +281,7 @@ class _DeadLetterSource(SourceTask[EmptyConfig]):
         pass
 
 
-class SourceReplayRunner(_ReplayMixin, SourceTaskRunner):
-    def __init__(
-        self, reader: DeadLetterReader, config: dict[str, str], ctx: RuntimeContext, run_id: str
-    ) -> None:
-        super().__init__(TaskId(config["name"], REPLAY_TASK), config, ctx, paused=False)
-        self.reader = reader
-        self.run_id = run_id
-        self.result = ReplayResult("")
-
+class SourceReplayRunner(_Replaying, SourceTaskRunner):
     def new_plugin_task(self) -> Any:
         return _DeadLetterSource(self)
 

@@ -33,6 +33,7 @@ from connectors.transforms.operand import (
     OperandTransformation,
     SchemaCache,
     Side,
+    copy_schema_basics,
     field_value,
     require_map,
     require_struct,
@@ -148,14 +149,7 @@ class Cast(OperandTransformation[ConnectRecord]):
         if whole is not None:
             builder = SchemaBuilder(whole)
             if logical_name(schema) is None:  # Kafka copies the name even off a logical type; not its meaning
-                if schema.name is not None:
-                    builder.name(schema.name)
-                if schema.version is not None:
-                    builder.version(schema.version)
-                if schema.doc is not None:
-                    builder.doc(schema.doc)
-                if schema.parameters:
-                    builder.parameters(schema.parameters)
+                copy_schema_basics(schema, builder)
         else:
             builder = struct_builder_like(schema)
             for member in schema.fields:

@@ -152,7 +152,11 @@ class SchemaCache(DerivedCache[Schema]):
 def struct_builder_like(schema: Schema) -> SchemaBuilder:
     """A struct builder with ``schema``'s name, version, doc and parameters but no fields (Kafka's
     ``SchemaUtil.copySchemaBasics``, which, like it, does not copy optionality)."""
-    builder = SchemaBuilder.struct()
+    return copy_schema_basics(schema, SchemaBuilder.struct())
+
+
+def copy_schema_basics(schema: Schema, builder: SchemaBuilder) -> SchemaBuilder:
+    """``builder`` given ``schema``'s name, version, doc and parameters."""
     if schema.name is not None:
         builder.name(schema.name)
     if schema.version is not None:
