@@ -13,7 +13,7 @@ from app import __version__
 from app.api import cluster, docs, errors
 from app.api.guard import WRITES, AllowedOrigins, RequestGuard
 from app.api.json import JsonResponse
-from app.api.routes import connector_plugins, connectors, loggers, metrics, root
+from app.api.routes import connector_plugins, connectors, dead_letters, loggers, metrics, preview, root
 from app.herder.distributed import DistributedHerder
 from app.logging import LoggerAdmin
 from app.plugins.registry import PluginRegistry
@@ -102,8 +102,10 @@ def create_app(
 
     app.include_router(root.router)
     app.include_router(connectors.router)
+    app.include_router(dead_letters.router)
     app.include_router(connector_plugins.router)
     app.include_router(metrics.router)
+    app.include_router(preview.router)
     if settings.admin_listeners is None:
         app.include_router(loggers.router)
     return app

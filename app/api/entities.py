@@ -237,7 +237,91 @@ class LoggerLevelRequest(BaseModel):
     )
 
 
-BODY_MODELS: tuple[type[BaseModel], ...] = (CreateConnectorRequest, AlterOffsetsRequest, LoggerLevelRequest)
+class DeadLetterReplay(Shape):
+    topic: str = Field(examples=["orders-dlq"], description="The dead-letter queue that was replayed")
+    replayed: int = Field(description="Records delivered: put by the sink, or written by the source")
+    failed_again: int = Field(description="Records that failed again and went back to the DLQ")
+    skipped: int = Field(description="Dead letters without __connect.errors.* context headers")
+    error: str | None = Field(description="The trace, when the replay stopped on a failure")
+
+
+class PreviewSample(BaseModel):
+    """A sample record. For a sink config, ``key``/``value`` are as on the topic (a JSON string is its
+    text, other JSON its JSON text); for a source config they are Connect data, with an optional
+    Connect schema in JsonConverter's form in ``key_schema``/``value_schema``."""
+
+    model_config = ConfigDict(extra="forbid")
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    timestamp: int | None = None
+    key: Any = None
+    value: Any = None
+    key_schema: dict[str, Any] | None = None
+    value_schema: dict[str, Any] | None = None
+    headers: dict[str, Any] | None = None
+
+
+class TransformPreviewRequest(BaseModel):
+    """Exactly one of ``config`` (a connector config that need not exist) or ``connector`` (the
+    name of an existing connector, whose stored config is used)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "config": {
+                    "connector.class": "FileStreamSink",
+                    "topics": "orders",
+                    "file": "/tmp/out.txt",
+                    "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+                    "value.converter.schemas.enable": "false",
+                    "transforms": "route,mask",
+                    "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+                    "transforms.route.regex": "(.*)",
+                    "transforms.route.replacement": "$1-masked",
+                    "transforms.mask.type": "org.apache.kafka.connect.transforms.MaskField$Value",
+                    "transforms.mask.fields": "card",
+                },
+                "records": [{"topic": "orders", "value": {"id": 1, "card": "4111-1111"}}],
+            }
+        },
+    )
+    config: dict[str, str | int | float | bool | None] | None = None
+    connector: str | None = None
+    records: list[PreviewSample] = Field(max_length=1000, description="At most 1000 sample records")
+
+
+class PreviewError(BaseModel):
+    stage: str = Field(examples=["TRANSFORMATION"])
+    transform: str | None = Field(description="The alias in transforms=... that failed")
+    class_: str | None = Field(alias="class", description="The plugin class that failed")
+    exception: str
+    message: str
+
+
+class PreviewResult(BaseModel):
+    index: int
+    dropped: bool
+    record: dict[str, Any] | None
+    error: PreviewError | None
+
+
+class TransformPreview(BaseModel):
+    direction: str = Field(
+        examples=["sink"],
+        description="sink: topic bytes -> converters -> transforms; "
+        "source: Connect data -> transforms -> converters",
+    )
+    records: list[PreviewResult]
+
+
+BODY_MODELS: tuple[type[BaseModel], ...] = (
+    CreateConnectorRequest,
+    AlterOffsetsRequest,
+    LoggerLevelRequest,
+    TransformPreviewRequest,
+)
 """Request bodies the routes parse themselves; their schemas go into the document's components."""
 
 # -- route documentation ---------------------------------------------------------------------

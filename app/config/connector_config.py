@@ -226,6 +226,39 @@ class CommonConnectorConfig(PluginConfig):
         return value
 
 
+# The dead-letter queue settings, shared by sinks (as in Kafka Connect) and sources (Penstock's
+# extension: records a source's transforms or converters reject go to the DLQ too).
+_DLQ_TOPIC_NAME: str = setting(
+    "",
+    doc="The name of the topic to be used as the dead letter queue (DLQ) for records that fail "
+    "in processing (converters, transforms; for sinks also the task's errant-record reporter). "
+    "Empty disables the DLQ.",
+    importance=Importance.MEDIUM,
+    group="Error Handling",
+    width=Width.MEDIUM,
+    display_name="Dead Letter Queue Topic Name",
+    order_in_group=6,
+)
+_DLQ_REPLICATION_FACTOR: int = setting(
+    3,
+    doc="Replication factor used to create the dead letter queue topic when it doesn't already exist.",
+    importance=Importance.MEDIUM,
+    group="Error Handling",
+    width=Width.MEDIUM,
+    display_name="Dead Letter Queue Topic Replication Factor",
+    order_in_group=7,
+)
+_DLQ_CONTEXT_HEADERS: bool = setting(
+    False,
+    doc="If true, add headers containing error context to the messages written to the DLQ.",
+    importance=Importance.MEDIUM,
+    group="Error Handling",
+    width=Width.MEDIUM,
+    display_name="Enable Error Context Headers",
+    order_in_group=8,
+)
+
+
 class SinkConnectorConfig(CommonConnectorConfig):
     topics: CommaList = setting(
         [],
@@ -243,34 +276,9 @@ class SinkConnectorConfig(CommonConnectorConfig):
         display_name="Topics regex",
         order_in_group=4,
     )
-    errors_deadletterqueue_topic_name: str = setting(
-        "",
-        doc="The name of the topic to be used as the dead letter queue (DLQ) for records that fail "
-        "in sink processing. Empty disables the DLQ.",
-        importance=Importance.MEDIUM,
-        group="Error Handling",
-        width=Width.MEDIUM,
-        display_name="Dead Letter Queue Topic Name",
-        order_in_group=6,
-    )
-    errors_deadletterqueue_topic_replication_factor: int = setting(
-        3,
-        doc="Replication factor used to create the dead letter queue topic when it doesn't already exist.",
-        importance=Importance.MEDIUM,
-        group="Error Handling",
-        width=Width.MEDIUM,
-        display_name="Dead Letter Queue Topic Replication Factor",
-        order_in_group=7,
-    )
-    errors_deadletterqueue_context_headers_enable: bool = setting(
-        False,
-        doc="If true, add headers containing error context to the messages written to the DLQ.",
-        importance=Importance.MEDIUM,
-        group="Error Handling",
-        width=Width.MEDIUM,
-        display_name="Enable Error Context Headers",
-        order_in_group=8,
-    )
+    errors_deadletterqueue_topic_name: str = _DLQ_TOPIC_NAME
+    errors_deadletterqueue_topic_replication_factor: int = _DLQ_REPLICATION_FACTOR
+    errors_deadletterqueue_context_headers_enable: bool = _DLQ_CONTEXT_HEADERS
 
     @property
     def group_id(self) -> str:
@@ -308,6 +316,10 @@ class SourceConnectorConfig(CommonConnectorConfig):
         group="offsets.topic",
         order_in_group=1,
     )
+
+    errors_deadletterqueue_topic_name: str = _DLQ_TOPIC_NAME
+    errors_deadletterqueue_topic_replication_factor: int = _DLQ_REPLICATION_FACTOR
+    errors_deadletterqueue_context_headers_enable: bool = _DLQ_CONTEXT_HEADERS
 
     _topic_creation: TopicCreationRules | None = PrivateAttr(default=None)
 

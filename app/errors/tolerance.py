@@ -1,9 +1,12 @@
 """``errors.tolerance`` for the per-record stages (conversion, transformation).
 
 With ``none`` (the default) the first failing record fails the task, as in Kafka Connect. With
-``all`` the record is skipped, logged when ``errors.log.enable=true``, and — for sinks with
-``errors.deadletterqueue.topic.name`` — its original bytes are written to the dead-letter
-topic with ``__connect.errors.*`` context headers when ``errors.deadletterqueue.context.headers.enable``.
+``all`` the record is skipped, logged when ``errors.log.enable=true``, and, with
+``errors.deadletterqueue.topic.name``, written to the dead-letter topic with ``__connect.errors.*``
+context headers when ``errors.deadletterqueue.context.headers.enable``. A sink's dead letter holds
+the record's original bytes; a source's (Penstock's extension: Kafka Connect has no source DLQ)
+holds the record as the source task produced it, before any transform, serialized by
+``source_dead_letter``, so a replay runs it through the whole chain again.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any, TypeVar
 
 import structlog
 
-from app.config.connector_config import CommonConnectorConfig, SinkConnectorConfig
+from app.config.connector_config import ConnectorConfig
 from app.metrics import TaskMetrics
 from app.storage.base import ConsumerRecord, ProducerRecord
 from connectors.sdk.errors import ConnectError, RetriableError
@@ -60,6 +63,7 @@ class Retry:
     args: tuple[Any, ...]
     original: ConsumerRecord | None
     shown: Any
+    source: Any = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -82,20 +86,21 @@ class ErrorHandler:
     dead_letters: list[ProducerRecord] = field(default_factory=list)
     errors_total: int = 0
     metrics: TaskMetrics | None = None
+    source_dead_letter: Callable[[Any], ConsumerRecord] | None = None
+    """Sources: turns the record a source task produced into the bytes its dead letter holds."""
 
     @classmethod
     def from_config(
-        cls, connector: str, task: int, config: CommonConnectorConfig, metrics: TaskMetrics | None = None
+        cls, connector: str, task: int, config: ConnectorConfig, metrics: TaskMetrics | None = None
     ) -> ErrorHandler:
-        sink = config if isinstance(config, SinkConnectorConfig) else None
         return cls(
             connector,
             task,
             tolerate_all=config.errors_tolerance == "all",
             log_errors=config.errors_log_enable,
             log_messages=config.errors_log_include_messages,
-            dlq_topic=(sink.errors_deadletterqueue_topic_name.strip() or None) if sink else None,
-            dlq_headers=sink.errors_deadletterqueue_context_headers_enable if sink else False,
+            dlq_topic=config.errors_deadletterqueue_topic_name.strip() or None,
+            dlq_headers=config.errors_deadletterqueue_context_headers_enable,
             retry_timeout_ms=config.errors_retry_timeout,
             retry_delay_max_ms=config.errors_retry_delay_max_ms,
             metrics=metrics,
@@ -112,16 +117,19 @@ class ErrorHandler:
         *args: Any,
         original: ConsumerRecord | None = None,
         shown: Any = None,
+        source: Any = None,
     ) -> T | Skip | Retry:
         """``fn(*args)``; ``SKIP`` when it failed and the failure is tolerated; a :class:`Retry` when
         it failed with a ``RetriableError`` and ``errors.retry.timeout`` asks for retries (the caller
-        then awaits :meth:`retry`, so the fast path stays synchronous)."""
+        then awaits :meth:`retry`, so the fast path stays synchronous). ``original`` is a sink
+        record's consumed form, ``source`` a source record as its task produced it: what a dead
+        letter holds."""
         try:
             return fn(*args)
         except Exception as exc:
             if self.retries and isinstance(exc, RetriableError):
-                return Retry(exc, stage, fn, args, original, shown)
-            return self.fail(stage, exc, fn, original, shown)
+                return Retry(exc, stage, fn, args, original, shown, source)
+            return self.fail(stage, exc, fn, original, shown, source)
 
     async def retry(self, pending: Retry, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Any:
         """Repeat the call that returned ``pending``; its result, or ``SKIP`` once the failure is
@@ -132,7 +140,9 @@ class ErrorHandler:
 
         outcome = await self._retrying(attempt, pending.error, sleep)
         if isinstance(outcome, _Failed):
-            return self.fail(pending.stage, outcome.error, pending.fn, pending.original, pending.shown)
+            return self.fail(
+                pending.stage, outcome.error, pending.fn, pending.original, pending.shown, pending.source
+            )
         return outcome
 
     async def run_batch_hook(
@@ -140,11 +150,11 @@ class ErrorHandler:
         stage: Stage,
         hook: Callable[[Any], Awaitable[None]],
         items: Any,
-        records: Sequence[tuple[ConsumerRecord | None, Any]],
+        records: Sequence[tuple[ConsumerRecord | None, Any, Any]],
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> bool:
         """Await a converter's batch hook (``prepare_*``); False when it failed and every record
-        of the batch was tolerated (``records`` are their ``(original, shown)`` pairs).
+        of the batch was tolerated (``records`` are their ``(original, shown, source)`` triples).
 
         A failure counts against each record of the batch, as if each per-record call had raised
         it; a ``RetriableError`` is retried first, as for a per-record stage.
@@ -159,8 +169,8 @@ class ErrorHandler:
             if not isinstance(outcome, _Failed):
                 return True
             error = outcome.error
-        for original, shown in records:
-            self.fail(stage, error, hook, original, shown)
+        for original, shown, source in records:
+            self.fail(stage, error, hook, original, shown, source)
         return False
 
     async def _retrying(
@@ -193,15 +203,22 @@ class ErrorHandler:
         fn: Callable[..., Any],
         original: ConsumerRecord | None,
         shown: Any,
+        source: Any = None,
     ) -> Skip:
         """Count a failed record; raise under ``errors.tolerance=none``, else log it, queue its
         original bytes for the dead-letter queue and return ``SKIP``."""
         self.errors_total += 1
         if self.metrics is not None:
             self.metrics.error(stage)
+        executing = _executing_name(fn)
         if not self.tolerate_all:
-            raise ToleranceExceeded(f"Tolerance exceeded in error handler at stage {stage}: {exc}") from exc
-        self._report(stage, exc, original, shown, _executing_name(fn))
+            where = f" in {executing}" if stage is Stage.TRANSFORMATION else ""
+            raise ToleranceExceeded(
+                f"Tolerance exceeded in error handler at stage {stage}{where}: {exc}"
+            ) from exc
+        if original is None and source is not None and self.source_dead_letter is not None:
+            original = self.source_dead_letter(source)
+        self._report(stage, exc, original, shown, executing)
         return SKIP
 
     def _report(
@@ -250,6 +267,9 @@ def _qualified(cls: type) -> str:
 def _executing_name(fn: Callable[..., Any]) -> str:
     """The converter or transformation class that ran (Kafka's ``class.name`` header)."""
     owner = getattr(fn, "__self__", None)
+    failed = getattr(owner, "failed_class", None)  # a transform chain names its failing step
+    if isinstance(failed, str):
+        return failed
     if owner is not None:
         return _qualified(type(owner))
     return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"

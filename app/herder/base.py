@@ -32,12 +32,14 @@ from app.herder.validation import (
 )
 from app.plugins.registry import PluginRegistry
 from app.runtime.context import RuntimeContext
+from app.runtime.preview import Preview
+from app.runtime.replay import replay_dead_letters
 from app.runtime.restart_policy import RestartPolicy
 from app.runtime.worker import Worker
 from app.storage.base import ConfigStore, State, Status, TargetState, TaskId
 from app.supervision import spawn
 from connectors.sdk.config import ConfigValueInfo
-from connectors.sdk.errors import AlreadyExistsError, ConnectError, NotFoundError
+from connectors.sdk.errors import AlreadyExistsError, ConfigError, ConnectError, NotFoundError
 
 log = structlog.get_logger(__name__)
 
@@ -153,8 +155,44 @@ class Herder(ABC):
     def config(self, name: str) -> dict[str, str]:
         return dict(self._record(name).config)
 
+    async def preview_transforms(
+        self,
+        samples: list[dict[str, Any]],
+        *,
+        config: dict[str, str] | None = None,
+        connector: str | None = None,
+    ) -> dict[str, Any]:
+        """Run sample records through a connector config's converters and transforms (the given
+        ``config``, or the stored, resolved config of ``connector``); nothing is created or run."""
+        if connector is not None:
+            config, _ = await self.ctx.resolve(connector, self.config(connector))  # 404 when unknown
+        assert config is not None
+        try:
+            pipeline = Preview(self.registry, self.ctx.settings, config)
+        except (ConfigError, NotFoundError) as exc:
+            raise BadRequestError(f"The config cannot run: {exc}") from None
+        try:
+            records = await pipeline.run(samples)
+        finally:
+            await pipeline.close()
+        return {"direction": pipeline.direction, "records": records}
+
     def task_configs(self, name: str) -> list[dict[str, str]]:
         return [dict(c) for c in self._record(name).task_configs]
+
+    async def replay_dead_letters(self, name: str) -> dict[str, Any]:
+        """Run the connector's dead letters through a fresh instance of its task (task 0's config);
+        returns when they have been read to where the replay began (``app.runtime.replay``)."""
+        record = self._record(name)
+        if not record.task_configs:
+            raise ConflictError(f"Connector {name} has no tasks yet; replay its dead letters once it has")
+        try:
+            result = await replay_dead_letters(
+                self.ctx, name, dict(record.task_configs[0]), self.connector_type(name)
+            )
+        except ConfigError as exc:
+            raise BadRequestError(str(exc)) from None
+        return result.as_json()
 
     def status(self, name: str) -> dict[str, Any]:
         entry = self.ctx.statuses.get(name)
@@ -455,4 +493,6 @@ def _state_json(status: Status) -> dict[str, Any]:
         data["consumer_lag"] = status.consumer_lag
     if status.records_lost:
         data["records_lost"] = status.records_lost
+    if status.dead_lettered:
+        data["dead_lettered"] = status.dead_lettered
     return data

@@ -235,6 +235,8 @@ def _status_json(status: Status, type_: str | None) -> dict[str, Any]:
     data: dict[str, Any] = {"state": status.state.value, "trace": status.trace, "worker_id": status.worker_id}
     if status.consumer_lag is not None:
         data["consumer_lag"] = status.consumer_lag
+    if status.dead_lettered:
+        data["dead_lettered"] = status.dead_lettered
     if type_:
         data["type"] = type_
     return data
@@ -246,4 +248,5 @@ def _status_of(data: dict[str, Any]) -> Status:
         data.get("worker_id") or "",
         data.get("trace"),
         consumer_lag=data.get("consumer_lag"),
+        dead_lettered=data.get("dead_lettered") or 0,
     )

@@ -43,7 +43,7 @@ class Converters:
         to_connect: bool,
         keys: Sequence[Any],
         values: Sequence[Any],
-        records: Sequence[tuple[ConsumerRecord | None, Any]],
+        records: Sequence[tuple[ConsumerRecord | None, Any, Any]],
         sleep: Callable[[float], Awaitable[None]],
     ) -> bool:
         """Await the key and value converters' batch hooks once for the batch; False when a hook
@@ -96,10 +96,18 @@ class _Step:
 
 
 class TransformChain:
-    """Runs the transforms in order; a transform returning None drops the record."""
+    """Runs the transforms in order; a transform returning None drops the record.
+
+    When a step raises, :attr:`failed_class` names the transform (or its predicate) that did, so
+    the error handler reports that class (Kafka's ``__connect.errors.class.name``) rather than the
+    chain: a user with five transforms needs to know which one broke. :attr:`failed_alias` is the
+    step's alias in ``transforms=...``.
+    """
 
     def __init__(self, steps: list[_Step]) -> None:
         self._steps = steps
+        self.failed_class: str | None = None
+        self.failed_alias: str | None = None
 
     def __bool__(self) -> bool:
         return bool(self._steps)
@@ -109,14 +117,32 @@ class TransformChain:
         for step in self._steps:
             if current is None:
                 return None
-            if step.predicate is not None and step.predicate.test(current) == step.negate:
-                continue
-            current = step.transform.apply(current)
+            try:
+                if step.predicate is not None and step.predicate.test(current) == step.negate:
+                    continue
+            except Exception:
+                self.failed_class, self.failed_alias = plugin_class_name(step.predicate), step.alias
+                raise
+            try:
+                current = step.transform.apply(current)
+            except Exception:
+                self.failed_class, self.failed_alias = plugin_class_name(step.transform), step.alias
+                raise
         return current
 
     def close(self) -> None:
         for step in self._steps:
             step.transform.close()
+
+
+def plugin_class_name(plugin: object) -> str:
+    """The name users know a plugin by: its first alias (a Kafka Connect class name), else its
+    Python path."""
+    aliases = getattr(plugin, "aliases", ())
+    if aliases:
+        return str(aliases[0])
+    cls = type(plugin)
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _configure(plugin: Any, model: type[PluginConfig], props: Mapping[str, str]) -> None:

@@ -62,9 +62,10 @@ class SinkTaskRunner(TaskRunner):
         self._converters = build_converters(self.ctx.registry, self.ctx.settings, framework)
         self._transforms = build_transforms(self.ctx.registry, framework)
         self.errors = ErrorHandler.from_config(self.id.connector, self.id.task, framework, self.metrics)
+        if self.errors.dlq_topic:
+            await self.ensure_dead_letter_topic()
         self.batch_originals: dict[tuple[str, int, int], ConsumerRecord] = {}
-        subscription = Subscription(tuple(framework.topics), framework.topics_pattern)
-        consumer = self.ctx.bus.sink_consumer(framework.group_id, str(self.id), subscription, self.config)
+        consumer = self.open_consumer()
         self.consumer = consumer
         self._consumed: dict[TopicPartition, int] = {}
         self._paused_partitions: set[TopicPartition] = set()
@@ -87,6 +88,12 @@ class SinkTaskRunner(TaskRunner):
                 await self._converters.close()
                 await consumer.close()
                 await task.stop()
+
+    def open_consumer(self) -> SinkConsumer:
+        """The task's member of its connector's consumer group, on the connector's topics."""
+        framework = self.framework
+        subscription = Subscription(tuple(framework.topics), framework.topics_pattern)
+        return self.ctx.bus.sink_consumer(framework.group_id, str(self.id), subscription, self.config)
 
     async def _loop(self, task: SinkTask[Any], context: SinkTaskContext, consumer: SinkConsumer) -> None:
         interval = self.ctx.settings.offset_flush_interval_ms / 1000
@@ -173,7 +180,7 @@ class SinkTaskRunner(TaskRunner):
             to_connect=True,
             keys=[(cr.topic, cr.key) for cr in fetched],
             values=[(cr.topic, cr.value) for cr in fetched],
-            records=[(cr, cr) for cr in fetched],
+            records=[(cr, cr, None) for cr in fetched],
             sleep=self.sleep,
         ):
             return out  # the whole batch failed at a converter and was tolerated
@@ -260,7 +267,7 @@ class SinkTaskRunner(TaskRunner):
         letters = self.errors.take_dead_letters()
         if letters:
             await self.ctx.bus.send_batch(letters)
-            self.metrics.dead_lettered(len(letters))
+            self.count_dead_letters(len(letters))
 
     async def _commit(
         self, task: SinkTask[Any], consumer: SinkConsumer, only: set[TopicPartition] | None = None

@@ -20,6 +20,7 @@ from typing import Any
 import structlog
 
 from app.config.connector_config import SourceConnectorConfig
+from app.errors.dead_letters import SourceDeadLetters
 from app.errors.tolerance import SKIP, ErrorHandler, Retry, Stage
 from app.runtime.pipeline import build_converters, build_transforms
 from app.runtime.task_runner import TaskRunner
@@ -35,6 +36,8 @@ class _Batch:
     originals: list[SourceRecord] = field(default_factory=list)
     dropped: list[SourceRecord] = field(default_factory=list)
     offsets: dict[str, SourceOffsetWrite] = field(default_factory=dict)
+    dead_letters: list[ProducerRecord] = field(default_factory=list)
+    """Written with ``records`` (and, where the writer can, atomically with ``offsets``)."""
 
 
 log = structlog.get_logger(__name__)
@@ -60,6 +63,9 @@ class SourceTaskRunner(TaskRunner):
         self._converters = build_converters(self.ctx.registry, self.ctx.settings, self.framework)
         self._transforms = build_transforms(self.ctx.registry, self.framework)
         self._errors = ErrorHandler.from_config(self.id.connector, self.id.task, self.framework, self.metrics)
+        if self._errors.dlq_topic:
+            self._errors.source_dead_letter = SourceDeadLetters(self.ctx.registry).encode
+            await self.ensure_dead_letter_topic()
         self._wants_commit_record = type(task).commit_record is not SourceTask.commit_record
         self.records_written = 0
         self._unflushed: dict[str, SourceOffsetWrite] = {}
@@ -124,7 +130,7 @@ class SourceTaskRunner(TaskRunner):
                 batch.offsets[last_key] = SourceOffsetWrite(connector, partition, record.source_offset)
             out: Any = record
             if chain:
-                out = errors.run(Stage.TRANSFORMATION, chain.apply, record, shown=record)
+                out = errors.run(Stage.TRANSFORMATION, chain.apply, record, shown=record, source=record)
                 if out.__class__ is Retry:
                     out = await errors.retry(out, self.sleep)
             if out is SKIP or out is None:
@@ -139,15 +145,22 @@ class SourceTaskRunner(TaskRunner):
                 to_connect=False,
                 keys=[(out.topic, out.key_schema, out.key) for _, out in kept],
                 values=[(out.topic, out.value_schema, out.value) for _, out in kept],
-                records=[(None, out) for _, out in kept],
+                records=[(None, out, record) for record, out in kept],
                 sleep=self.sleep,
             )
         ):
             batch.dropped.extend(record for record, _ in kept)
+            batch.dead_letters = errors.take_dead_letters()
             return batch
         for record, out in kept:
             key: Any = errors.run(
-                Stage.KEY_CONVERTER, conv.key.from_connect_data, out.topic, out.key_schema, out.key, shown=out
+                Stage.KEY_CONVERTER,
+                conv.key.from_connect_data,
+                out.topic,
+                out.key_schema,
+                out.key,
+                shown=out,
+                source=record,
             )
             if key.__class__ is Retry:
                 key = await errors.retry(key, self.sleep)
@@ -158,6 +171,7 @@ class SourceTaskRunner(TaskRunner):
                 out.value_schema,
                 out.value,
                 shown=out,
+                source=record,
             )
             if value.__class__ is Retry:
                 value = await errors.retry(value, self.sleep)
@@ -170,6 +184,7 @@ class SourceTaskRunner(TaskRunner):
             ]
             batch.records.append(ProducerRecord(out.topic, value, key, out.partition, out.timestamp, headers))
             batch.originals.append(record)
+        batch.dead_letters = errors.take_dead_letters()
         return batch
 
     async def _send_loop(
@@ -181,12 +196,18 @@ class SourceTaskRunner(TaskRunner):
 
     async def _write(self, task: SourceTask[Any], batch: _Batch, writer: SourceWriter) -> None:
         await self._ensure_topics({r.topic for r in batch.records})
+        records = batch.records
+        if batch.dead_letters:
+            records = records + batch.dead_letters
         if writer.atomic_offsets:
             # Records and offsets are stored in one transaction: durable together.
-            delivered = await writer.send_batch(batch.records, list(batch.offsets.values()))
+            delivered = await writer.send_batch(records, list(batch.offsets.values()))
         else:
-            delivered = await writer.send_batch(batch.records)
+            delivered = await writer.send_batch(records)
             self._unflushed.update(batch.offsets)  # acknowledged: committable at the next flush
+        if batch.dead_letters:
+            delivered = delivered[: len(batch.records)]
+            self.count_dead_letters(len(batch.dead_letters))
         self.records_written += len(delivered)
         self.metrics.written(len(delivered))
         if batch.records:

@@ -12,6 +12,7 @@ import asyncio
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -56,6 +57,8 @@ class TaskRunner(ABC):
         self._task: asyncio.Task[None] | None = None
         self.state = State.UNASSIGNED
         self.metrics = ctx.metrics.task(task_id.connector, task_id.task)
+        self.dead_lettered = 0
+        """Records sent to the dead-letter queue by this run of the task (shown in its status)."""
 
     @property
     def paused(self) -> bool:
@@ -79,7 +82,11 @@ class TaskRunner(ABC):
                 raise error from None
             self.set_state(State.FAILED, trace=format_trace(error, self.secrets))
             log.error("task failed", error=mask_text(repr(error), self.secrets))
-            self.ctx.on_failure(self.id.connector, self.id, error)
+            self.report_failure(error)
+
+    def report_failure(self, error: BaseException) -> None:
+        """Tell the herder (which may restart the task automatically)."""
+        self.ctx.on_failure(self.id.connector, self.id, error)
 
     @abstractmethod
     async def execute(self) -> None:
@@ -89,7 +96,27 @@ class TaskRunner(ABC):
         self.state = state
         previous = self.ctx.statuses.task(self.id)
         auto = previous.auto_restart if previous and state is State.FAILED else None
-        self.ctx.statuses.put_task(self.id, Status(state, self.ctx.worker_id, trace, auto))
+        self.ctx.statuses.put_task(
+            self.id, Status(state, self.ctx.worker_id, trace, auto, dead_lettered=self.dead_lettered)
+        )
+
+    async def ensure_dead_letter_topic(self) -> None:
+        """Create a missing DLQ topic when the task starts, as Kafka Connect does (one partition,
+        ``errors.deadletterqueue.topic.replication.factor`` replicas), so a topic that cannot be
+        created fails the task at once rather than at its first bad record."""
+        topic = self.framework.errors_deadletterqueue_topic_name.strip()
+        rf = self.framework.errors_deadletterqueue_topic_replication_factor
+        await self.ctx.bus.ensure_topic(
+            topic, 1, rf, replication_setting="errors.deadletterqueue.topic.replication.factor"
+        )
+
+    def count_dead_letters(self, n: int) -> None:
+        """``n`` records reached the DLQ: counted in ``/metrics`` and in the task's status."""
+        self.metrics.dead_lettered(n)
+        self.dead_lettered += n
+        current = self.ctx.statuses.task(self.id)
+        if current is not None and current.state in (State.RUNNING, State.PAUSED):
+            self.ctx.statuses.put_task(self.id, replace(current, dead_lettered=self.dead_lettered))
 
     def mark_started(self) -> None:
         self.set_state(State.PAUSED if self.paused else State.RUNNING)

@@ -76,6 +76,8 @@ class Status:
     """Sink tasks: records on their partitions not yet read (end offset minus position)."""
     records_lost: int = 0
     """Sink tasks (embedded): records retention deleted before the task read them."""
+    dead_lettered: int = 0
+    """Records this task run sent to the dead-letter queue (``errors.tolerance=all``)."""
 
 
 @dataclass(slots=True)

@@ -21,6 +21,7 @@ from connectors.sdk.config import (
     EmptyConfig,
     Importance,
     PluginConfig,
+    SettingError,
     Width,
     setting,
 )
@@ -144,6 +145,7 @@ __all__ = [
     "SchemaAndValue",
     "SchemaBuilder",
     "SchemaType",
+    "SettingError",
     "SinkConnector",
     "SinkRecord",
     "SinkTask",

@@ -31,6 +31,16 @@ from pydantic.fields import FieldInfo
 from connectors.sdk.errors import ConfigError
 
 
+class SettingError(ValueError):
+    """Raised by a config model's cross-field check (a pydantic ``model_validator``) to report a
+    problem against one key, so ``/config/validate`` shows it on that key, in Kafka's wording."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
 class ConfigType(StrEnum):
     BOOLEAN = "BOOLEAN"
     STRING = "STRING"
@@ -316,13 +326,21 @@ class PluginConfig(BaseModel):
             key = str(loc[0])
             info = by_alias.get(key)
             kind = error.get("type", "")
-            if kind == "missing":
+            cause = (error.get("ctx") or {}).get("error")
+            if isinstance(cause, SettingError):
+                key = cause.key
+                info = by_alias.get(key)
+                shown = _java_shown(props.get(key))
+                if info is not None and config_type_of(info) is ConfigType.PASSWORD:
+                    shown = "[hidden]"
+                text = f"Invalid value {shown} for configuration {key}: {cause.message}"
+            elif kind == "missing":
                 text = f'Missing required configuration "{key}" which has no default value.'
             else:
                 config_type = config_type_of(info) if info else ConfigType.STRING
                 template = _TYPE_WORDS.get(kind)
                 reason = template.format(type=config_type.value) if template else kafka_reason(error)
-                shown = props.get(key)
+                shown = _java_shown(props.get(key))
                 if config_type is ConfigType.PASSWORD:
                     shown = "[hidden]"
                 text = f"Invalid value {shown} for configuration {key}: {reason}"
@@ -337,6 +355,12 @@ class PluginConfig(BaseModel):
         except ValidationError as exc:
             problems = [m for msgs in cls._kafka_messages(exc, props).values() for m in msgs]
             raise ConfigError("; ".join(problems)) from None
+
+
+def _java_shown(value: str | None) -> str:
+    """A value as Kafka's ``ConfigException`` prints it: an unset key is ``null`` (a cross-field
+    check reports on a key that may not be set, e.g. InsertField's ``static.value``)."""
+    return "null" if value is None else value
 
 
 def kafka_reason(error: Any) -> str:

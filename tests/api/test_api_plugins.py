@@ -44,13 +44,12 @@ COMMON_KEYS = [
     "errors.log.enable",
     "errors.log.include.messages",
 ]
-SINK_KEYS = [
-    "topics",
-    "topics.regex",
+DLQ_KEYS = [
     "errors.deadletterqueue.topic.name",
     "errors.deadletterqueue.topic.replication.factor",
     "errors.deadletterqueue.context.headers.enable",
 ]
+SINK_KEYS = ["topics", "topics.regex", *DLQ_KEYS]
 
 
 def validate(api: ServerProcess, plugin: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +165,8 @@ def test_source_plugin_config_keys(api: ServerProcess) -> None:
     listed = [k["name"] for k in response.json()]
     assert listed[:3] == ["file", "topic", "batch.size"]
     assert set(COMMON_KEYS) <= set(listed)
-    assert not set(SINK_KEYS) & set(listed)
+    assert not {"topics", "topics.regex"} & set(listed)
+    assert listed[-3:] == DLQ_KEYS  # Penstock's source-side DLQ (docs/compatibility.md)
     topic = next(k for k in response.json() if k["name"] == "topic")
     assert topic["required"] is True and topic["default_value"] is None and topic["type"] == "STRING"
     assert api.client.get(f"/connector-plugins/{FILE_SOURCE}/config").json() == response.json()

@@ -27,4 +27,6 @@ def test_every_setting_in_env_example_round_trips_to_its_default(tmp_path: Path)
 
 def test_the_readme_settings_table_is_in_sync_with_the_settings_model() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
-    assert settings_table() in readme, "regenerate it with: python -c 'from app.settings import settings_table; print(settings_table())'"
+    assert settings_table() in readme, (
+        "regenerate it with: python -c 'from app.settings import settings_table; print(settings_table())'"
+    )

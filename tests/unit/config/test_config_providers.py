@@ -94,7 +94,11 @@ def test_worker_keys_choose_and_configure_providers(tmp_path: Path) -> None:
     providers = ConfigProviders.from_worker_config(registry, "secrets, env", props)
     assert set(providers.providers) == {"secrets", "env"}
     assert isinstance(providers.providers["secrets"], FileConfigProvider)
-    assert set(ConfigProviders.from_worker_config(registry, None, {}).providers) == {"env", "file", "directory"}
+    assert set(ConfigProviders.from_worker_config(registry, None, {}).providers) == {
+        "env",
+        "file",
+        "directory",
+    }
     assert ConfigProviders.from_worker_config(registry, "", {}).providers == {}
     with pytest.raises(ConfigError, match=r'"config.providers.vault.class"'):
         ConfigProviders.from_worker_config(registry, "vault", {})

@@ -61,7 +61,11 @@ def test_password_typed_keys_are_secret_whatever_their_name() -> None:
     assert declared == {"credentials.json"}
     config = {"credentials.json": "{...json...}", "url": "http://x", "db.password": "pw12"}
     assert secret_values(config, declared) == {"{...json...}", "pw12"}
-    assert mask_config(config, declared) == {"credentials.json": HIDDEN, "url": "http://x", "db.password": HIDDEN}
+    assert mask_config(config, declared) == {
+        "credentials.json": HIDDEN,
+        "url": "http://x",
+        "db.password": HIDDEN,
+    }
 
 
 def test_mask_text_hides_values_also_as_repr_shows_them() -> None:

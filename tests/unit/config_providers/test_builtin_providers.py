@@ -82,7 +82,10 @@ async def test_env_provider_honours_the_allowlist(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("PENSTOCK_TEST_OTHER", "x")
     provider = EnvVarConfigProvider()
     keys = ["PENSTOCK_TEST_DB_PASSWORD", "PENSTOCK_TEST_OTHER"]
-    assert (await provider.get("", keys)).data == {"PENSTOCK_TEST_DB_PASSWORD": "s3cr3t", "PENSTOCK_TEST_OTHER": "x"}
+    assert (await provider.get("", keys)).data == {
+        "PENSTOCK_TEST_DB_PASSWORD": "s3cr3t",
+        "PENSTOCK_TEST_OTHER": "x",
+    }
     provider.configure(EnvConfig.parse({"allowlist.pattern": "PENSTOCK_TEST_DB_.*"}))
     assert (await provider.get("", keys)).data == {"PENSTOCK_TEST_DB_PASSWORD": "s3cr3t"}
     with pytest.raises(ConfigError, match="takes no path"):

@@ -72,7 +72,8 @@ def test_read_is_optional_string() -> None:
 def test_other_encoding() -> None:
     converter = StringConverter()
     converter.configure(
-        StringConverterConfig.parse({"converter.encoding": "ISO-8859-1", "converter.type": "value"}), is_key=False
+        StringConverterConfig.parse({"converter.encoding": "ISO-8859-1", "converter.type": "value"}),
+        is_key=False,
     )
     assert converter.from_connect_data("t", None, "h\u00e9") == b"h\xe9"
     assert converter.from_connect_data("t", None, "\u20ac") == b"?"  # unmappable, like Java

@@ -7,8 +7,10 @@ from structlog.testing import capture_logs
 
 from app.config.connector_config import SinkConnectorConfig
 from app.errors.tolerance import SKIP, ErrorHandler, Retry, Stage, ToleranceExceeded
+from app.runtime.pipeline import TransformChain
 from app.storage.base import ConsumerRecord
 from connectors.sdk.errors import DataError, RetriableError
+from connectors.sdk.records import ConnectRecord
 
 
 def _config(props: dict[str, str]) -> SinkConnectorConfig:
@@ -241,3 +243,34 @@ async def test_a_non_retriable_error_during_retries_is_not_retried_further() -> 
     assert isinstance(first, Retry)
     assert await handler.retry(first, Sleeps()) is SKIP
     assert len(calls) == 2
+
+
+class _Exploding:
+    aliases = ("org.example.Exploding",)
+
+    def apply(self, record: object) -> object:
+        raise DataError("boom")
+
+
+def _chain_of_three() -> TransformChain:
+    from tests.unit.runtime.test_transform_chain import Append, step
+
+    return TransformChain(
+        [step("first", Append("!")), step("bad", _Exploding()), step("last", Append("?"))]  # type: ignore[arg-type]
+    )
+
+
+def test_a_failing_transform_is_named_in_the_dead_letter_headers_not_the_chain() -> None:
+    handler = ErrorHandler("c", 0, tolerate_all=True, dlq_topic="dlq", dlq_headers=True)
+    chain = _chain_of_three()
+    record = ConnectRecord(topic="t", value="v")
+    assert handler.run(Stage.TRANSFORMATION, chain.apply, record, original=original()) is SKIP
+    headers = dict(handler.take_dead_letters()[0].headers)
+    assert headers["__connect.errors.class.name"] == b"org.example.Exploding"
+    assert headers["__connect.errors.stage"] == b"TRANSFORMATION"
+
+
+def test_under_tolerance_none_the_failure_names_the_stage_and_the_transform() -> None:
+    handler = ErrorHandler("c", 0)
+    with pytest.raises(ToleranceExceeded, match=r"at stage TRANSFORMATION in org\.example\.Exploding: boom"):
+        handler.run(Stage.TRANSFORMATION, _chain_of_three().apply, ConnectRecord(topic="t", value="v"))

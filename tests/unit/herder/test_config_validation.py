@@ -268,8 +268,16 @@ def test_java_map() -> None:
 
 def test_source_topic_creation_settings_are_validated(registry: PluginRegistry) -> None:
     base = {"connector.class": "FileStreamSource", "name": "s", "topic": "t"}
-    bad = {**base, "topic.creation.default.partitions": "abc", "topic.creation.default.replication.factor": "1"}
+    bad = {
+        **base,
+        "topic.creation.default.partitions": "abc",
+        "topic.creation.default.replication.factor": "1",
+    }
     errors = errors_of(validate_connector_config(registry, bad))
     assert list(errors) == ["topic.creation.default.partitions"]
-    good = {**base, "topic.creation.default.partitions": "6", "topic.creation.default.replication.factor": "-1"}
+    good = {
+        **base,
+        "topic.creation.default.partitions": "6",
+        "topic.creation.default.replication.factor": "-1",
+    }
     assert validate_connector_config(registry, good).error_count == 0

@@ -153,7 +153,10 @@ def test_policy_class_names_and_case_are_accepted() -> None:
 
 
 def test_unknown_policy_is_refused_when_the_worker_settings_load() -> None:
-    with pytest.raises(ValidationError, match=r"Invalid value Allowlist for configuration connector\.client\.config\.override\.policy: must be one of None, Principal or All"):
+    with pytest.raises(
+        ValidationError,
+        match=r"Invalid value Allowlist for configuration connector\.client\.config\.override\.policy: must be one of None, Principal or All",
+    ):
         settings({"connector.client.config.override.policy": "Allowlist"})
 
 

@@ -33,6 +33,7 @@ class RecordingConfig(PluginConfig):
 class RecordingTask(SinkTask[RecordingConfig]):
     config_model = RecordingConfig
     puts: ClassVar[list[list[str]]] = []
+    replayed_coordinates: ClassVar[list[tuple[str, int, int]]] = []
     put_started: ClassVar[asyncio.Event]
     slow_put_s: ClassVar[float] = 0.0
 
@@ -52,6 +53,7 @@ class RecordingTask(SinkTask[RecordingConfig]):
                 assert reporter is not None
                 await reporter.report(record, DataError(f"cannot write {record.value}"))
         type(self).puts.append([r.value for r in records if r.value not in self.bad])
+        type(self).replayed_coordinates.extend((r.topic, r.partition or 0, r.kafka_offset) for r in records)
 
 
 class RecordingSink(SinkConnector[RecordingConfig]):
@@ -164,7 +166,10 @@ async def test_an_errant_record_without_tolerance_fails_the_task() -> None:
         await rt.produce("in", [b"bad"])
         await rt.herder.create("snk", sink_config(bad_values="bad", **{"auto.restart.enable": "false"}), None)
         await eventually(lambda: rt.task_state("snk") == "FAILED")
-        assert "Tolerance exceeded in error handler at stage TASK_PUT" in rt.herder.status("snk")["tasks"][0]["trace"]
+        assert (
+            "Tolerance exceeded in error handler at stage TASK_PUT"
+            in rt.herder.status("snk")["tasks"][0]["trace"]
+        )
 
 
 class LookupConverter(Converter[EmptyConfig]):
@@ -243,8 +248,6 @@ async def _length(value: Any, expected: int) -> bool:
     return len(await value) == expected
 
 
-
-
 async def test_a_resume_and_a_new_pause_between_two_passes_still_read_paused() -> None:
     reset()
     async with memory_runtime(("sink", RecordingSink)) as rt:
@@ -254,7 +257,9 @@ async def test_a_resume_and_a_new_pause_between_two_passes_still_read_paused() -
         await eventually(lambda: rt.task_state("snk") == "PAUSED")
         await rt.herder.resume("snk")  # the loop is inside a fetch: it sees neither change alone
         await rt.herder.pause("snk")
-        await eventually(lambda: rt.task_state("snk") == "PAUSED", message="the second pause was never reported")
+        await eventually(
+            lambda: rt.task_state("snk") == "PAUSED", message="the second pause was never reported"
+        )
         await rt.produce("in", [b"x"])
         await asyncio.sleep(0.3)
         assert put_values() == []

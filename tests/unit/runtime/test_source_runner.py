@@ -92,7 +92,9 @@ async def test_an_idle_source_commits_on_the_timer_without_another_batch() -> No
     store = MemoryOffsetStore()
     reset([[1, 2, 3]], store)
     log = MemoryLog(store, atomic_offsets=False)  # at-least-once, as on Kafka without transactions
-    async with memory_runtime(("source", ScriptedSource), log=log, **{"offset.flush.interval.ms": "100"}) as rt:
+    async with memory_runtime(
+        ("source", ScriptedSource), log=log, **{"offset.flush.interval.ms": "100"}
+    ) as rt:
         await rt.herder.create("src", CONFIG, None)
         await eventually(lambda: rt.values("out"), message="records written")
         # No further batch ever comes: only the committer's timer can store the offset.
@@ -106,7 +108,9 @@ async def test_commit_only_ever_sees_offsets_that_are_stored() -> None:
     store = MemoryOffsetStore()
     reset([[1], [2, 3], [4], [5, 6, 7]], store)
     log = MemoryLog(store, atomic_offsets=False)
-    async with memory_runtime(("source", ScriptedSource), log=log, **{"offset.flush.interval.ms": "30"}) as rt:
+    async with memory_runtime(
+        ("source", ScriptedSource), log=log, **{"offset.flush.interval.ms": "30"}
+    ) as rt:
         await rt.herder.create("src", CONFIG, None)
         await eventually(lambda: store.offsets.get("src", PARTITION) == {"lsn": 7} or None)
         await eventually(lambda: any(c.get(PARTITION) == {"lsn": 7} for c in ScriptedTask.commits))
@@ -120,7 +124,9 @@ async def test_records_and_offsets_stored_together_are_committed_after_each_batc
     store = MemoryOffsetStore()
     reset([[1, 2], [3]], store)
     log = MemoryLog(store)  # the embedded log: records and offsets in one step
-    async with memory_runtime(("source", ScriptedSource), log=log, **{"offset.flush.interval.ms": "60000"}) as rt:
+    async with memory_runtime(
+        ("source", ScriptedSource), log=log, **{"offset.flush.interval.ms": "60000"}
+    ) as rt:
         await rt.herder.create("src", CONFIG, None)
         await eventually(lambda: len(ScriptedTask.commits) == 2 or None)
         assert [c.get(PARTITION) for c in ScriptedTask.commits] == [{"lsn": 2}, {"lsn": 3}]
@@ -133,7 +139,9 @@ async def test_a_crash_between_write_and_offset_flush_acknowledges_nothing() -> 
     reset([[1, 2, 3]], store)
     store.fail = True
     log = MemoryLog(store, atomic_offsets=False)
-    async with memory_runtime(("source", ScriptedSource), log=log, **{"offset.flush.interval.ms": "50"}) as rt:
+    async with memory_runtime(
+        ("source", ScriptedSource), log=log, **{"offset.flush.interval.ms": "50"}
+    ) as rt:
         await rt.herder.create("src", {**CONFIG, "auto.restart.enable": "false"}, None)
         await eventually(lambda: rt.values("out"))
         await eventually(lambda: rt.task_state("src") == "FAILED", message="the failed flush fails the task")

@@ -45,7 +45,9 @@ async def test_default_hooks_are_no_ops() -> None:
     assert converter.from_connect_data("t", None, {"a": 1}) is not None
 
 
-async def test_reading_makes_one_round_trip_per_batch(registry: tuple[str, list[str], dict[int, str]]) -> None:
+async def test_reading_makes_one_round_trip_per_batch(
+    registry: tuple[str, list[str], dict[int, str]],
+) -> None:
     url, log, _ = registry
     converter = configured_converter(RegistryConverter, {"registry.url": url})
     batch = [("t", b"\x00\x00\x00\x00\x01" + f"v{i}".encode()) for i in range(50)]

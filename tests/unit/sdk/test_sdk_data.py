@@ -59,7 +59,9 @@ def test_decimal_refuses_to_round_and_checks_its_schema() -> None:
         Decimal.from_logical(Decimal.schema(1), decimal.Decimal("1.25"))
     with pytest.raises(DataError, match="cannot be represented"):
         Decimal.from_logical(Decimal.schema(1), decimal.Decimal("NaN"))
-    with pytest.raises(DataError, match="Requested conversion of Decimal object but the schema does not match"):
+    with pytest.raises(
+        DataError, match="Requested conversion of Decimal object but the schema does not match"
+    ):
         Decimal.from_logical(INT32_SCHEMA, decimal.Decimal(1))
     with pytest.raises(DataError, match="scale parameter not found"):
         Decimal.scale(Schema(SchemaType.BYTES, name=Decimal.LOGICAL_NAME))
@@ -113,7 +115,12 @@ def test_builder_builds_the_same_schema_as_the_helpers() -> None:
         .build()
     )
     assert built.type is SchemaType.STRUCT
-    assert built.optional and built.name == "com.example.Order" and built.version == 2 and built.doc == "an order"
+    assert (
+        built.optional
+        and built.name == "com.example.Order"
+        and built.version == 2
+        and built.doc == "an order"
+    )
     assert [(f.name, f.index) for f in built.fields] == [("id", 0), ("price", 1), ("tags", 2), ("attrs", 3)]
     assert built.fields[0].schema == INT64_SCHEMA
     assert built.fields[1].schema == decimal_schema(2, optional=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, model_validator
 
 from connectors.sdk.config import (
     CommaList,
@@ -11,6 +11,7 @@ from connectors.sdk.config import (
     EmptyConfig,
     Importance,
     PluginConfig,
+    SettingError,
     Width,
     render,
     setting,
@@ -250,3 +251,21 @@ def test_numbers_given_as_numbers_are_coerced_to_strings() -> None:
     config = SampleConfig.parse({"batch.size": 3, "topic": 42, "password": "p"})  # type: ignore[dict-item]
     assert config.topic == "42"
     assert config.batch_size == 3
+
+
+def test_a_cross_field_error_on_an_unset_key_shows_null_as_kafka_does() -> None:
+    """ConfigException(name, null, message) prints ``Invalid value null``; Python's None never shows."""
+
+    class Paired(PluginConfig):
+        field: str | None = setting(None, doc="f")
+        value: str | None = setting(None, doc="v")
+
+        @model_validator(mode="after")
+        def _both(self) -> Paired:
+            if self.field is not None and self.value is None:
+                raise SettingError("value", f"No value specified for field: {self.field}")
+            return self
+
+    assert Paired.errors_by_key({"field": "f"}) == {
+        "value": ["Invalid value null for configuration value: No value specified for field: f"]
+    }

@@ -58,7 +58,11 @@ class CountTask(SourceTask[CountConfig]):
             self.failures -= 1
             raise RetriableError("not yet")
         self.n += 1
-        return [SourceRecord(self.config.topic, self.n, source_partition={"counter": "c"}, source_offset={"n": self.n})]
+        return [
+            SourceRecord(
+                self.config.topic, self.n, source_partition={"counter": "c"}, source_offset={"n": self.n}
+            )
+        ]
 
     async def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
         EVENTS.append(f"written {record.value}")
@@ -189,7 +193,9 @@ def test_check_config_and_configured_converter() -> None:
         "busy.puts": ["Invalid value x for configuration busy.puts: Not a number of type INT"]
     }
     assert check_config(StringConverter, {"converter.encoding": "nope"}) == {
-        "converter.encoding": ["Invalid value nope for configuration converter.encoding: Unsupported character encoding: nope"]
+        "converter.encoding": [
+            "Invalid value nope for configuration converter.encoding: Unsupported character encoding: nope"
+        ]
     }
     converter = configured_converter(StringConverter, {"converter.encoding": "ISO-8859-1"}, is_key=True)
     assert converter.is_key and converter.from_connect_data("t", None, "\u00e9") == b"\xe9"

@@ -105,9 +105,7 @@ async def test_round_robin_spans_several_topics(log: TopicLog, coordinator: Grou
     }
 
 
-async def test_every_partition_is_assigned_exactly_once(
-    log: TopicLog, coordinator: GroupCoordinator
-) -> None:
+async def test_every_partition_is_assigned_exactly_once(log: TopicLog, coordinator: GroupCoordinator) -> None:
     await log.create_topic("t", 8)
     members = [f"m{i}" for i in range(3)]
     for m in members:

@@ -358,7 +358,9 @@ async def test_offsets_only_batch_is_stored(sqlite_log: EmbeddedLog, db: Databas
     assert await OffsetStore(db).get("c", {"f": "x"}) == {"p": 3}
 
 
-async def test_failed_append_leaves_neither_records_nor_offsets(sqlite_log: EmbeddedLog, db: Database) -> None:
+async def test_failed_append_leaves_neither_records_nor_offsets(
+    sqlite_log: EmbeddedLog, db: Database
+) -> None:
     store = OffsetStore(db)
     await sqlite_log.create_topic("t", 2)
     tp0 = TopicPartition("t", 0)
