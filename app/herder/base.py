@@ -28,6 +28,7 @@ from app.herder.validation import (
     hide_secrets,
     invalid_config_message,
     resolve_connector,
+    validate_connection,
     validate_connector_config,
 )
 from app.plugins.registry import PluginRegistry
@@ -227,6 +228,8 @@ class Herder(ABC):
         infos = validate_connector_config(self.registry, {**config, **resolution.config})  # nulls stay
         for key, errors in resolution.errors.items():
             infos.add_errors(key, config[key], errors)
+        if not resolution.errors:  # an unresolved placeholder would be tried as the value itself
+            await validate_connection(self.registry, {**config, **resolution.config}, infos)
         for key, value in config.items():  # client overrides, under connector.client.config.override.policy
             if value is not None and key.startswith(
                 ("producer.override.", "consumer.override.", "admin.override.")

@@ -6,6 +6,7 @@ converters are validated together, and every problem is reported at once, per ke
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -172,6 +173,39 @@ def validate_connector_config(registry: PluginRegistry, config: Mapping[str, str
         )
     _check_case(props, result)
     return result
+
+
+CONNECTION_CHECK_LIMIT_S = 150.0
+"""A plugin's ``validate_connection`` bounds its own time; past this the runtime stops waiting."""
+
+
+async def validate_connection(
+    registry: PluginRegistry, config: Mapping[str, str | None], infos: ConfigInfos
+) -> None:
+    """Run the connector's I/O checks (``Connector.validate_connection``: log in to its database...)
+    and add their errors to ``infos``, when the connector's own settings have no error (a config
+    that does not parse cannot be tried against the server)."""
+    desc = resolve_connector(registry, {k: v for k, v in config.items() if v is not None})
+    if desc.cls is None:
+        return
+    own = set(desc.cls.config_model.keys())
+    if any(c["value"]["errors"] for c in infos.configs if c["value"] and c["value"]["name"] in own):
+        return
+    props = {k: v for k, v in config.items() if v is not None}
+    try:
+        async with asyncio.timeout(CONNECTION_CHECK_LIMIT_S):
+            errors = await desc.cls().validate_connection(props)
+    except TimeoutError:
+        errors = {
+            "connector.class": [
+                f"The connector's checks did not finish within {CONNECTION_CHECK_LIMIT_S:.0f} s"
+            ]
+        }
+    except Exception as exc:  # a plugin bug must not turn validation into a 500
+        errors = {"connector.class": [f"The connector's checks failed: {type(exc).__name__}: {exc}"]}
+    for key, messages in errors.items():
+        if messages:
+            infos.add_errors(key, props.get(key), list(messages))
 
 
 def _check_case(props: Mapping[str, str], result: ConfigInfos) -> None:

@@ -73,6 +73,16 @@ class Connector(ABC, Generic[C]):
         """Per-key validation; override to add checks that span several keys."""
         return self.config_model.validate_props(props)
 
+    async def validate_connection(self, props: dict[str, str]) -> dict[str, list[str]]:
+        """Checks that need I/O (log in to a database, look for a bucket): errors per config key.
+
+        Called after ``validate`` when it found no error in this connector's own settings, for
+        ``/config/validate`` and before a config is accepted (create, update), with placeholders
+        resolved. Bound the time it takes (the runtime also gives up after a generous limit), and
+        never put a secret in a message. Default: no checks.
+        """
+        return {}
+
 
 class SourceConnector(Connector[C]):
     task_class: ClassVar[type[SourceTask[Any]]]

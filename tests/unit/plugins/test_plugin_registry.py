@@ -21,6 +21,7 @@ from connectors.converters.simple_header import SimpleHeaderConverter
 from connectors.converters.string import StringConverter
 from connectors.file.sink import FileStreamSinkConnector
 from connectors.file.source import FileStreamSourceConnector
+from connectors.postgres.connector import PostgresConnector
 from connectors.sdk.errors import NotFoundError
 
 
@@ -133,7 +134,8 @@ def test_plugins_lists_each_type_sorted(registry: PluginRegistry) -> None:
         "org.apache.kafka.connect.storage.StringConverter",
     ]
     assert [p.class_name for p in registry.plugins("source")] == [
-        "org.apache.kafka.connect.file.FileStreamSourceConnector"
+        "io.debezium.connector.postgresql.PostgresConnector",
+        "org.apache.kafka.connect.file.FileStreamSourceConnector",
     ]
     assert all(p.version != "" for p in everything)
 
@@ -197,7 +199,7 @@ def test_broken_plugin_is_listed_nowhere_and_does_not_raise(plugin_dir: Path) ->
     registry = PluginRegistry(extra_paths=[str(plugin_dir)])
     assert str(plugin_dir) in sys.path
     sources = registry.plugins("source")  # must not raise
-    assert [p.cls for p in sources] == [FileStreamSourceConnector]
+    assert [p.cls for p in sources] == [PostgresConnector, FileStreamSourceConnector]
     with pytest.raises(NotFoundError) as info:
         registry.resolve("BrokenSource", ("source", "sink"))
     assert "installed but failed to load" in str(info.value)
