@@ -1,0 +1,1 @@
+"""PostgreSQL change data capture, compatible with Debezium's PostgreSQL connector."""
