@@ -146,7 +146,13 @@ class ValueOptions:
                 allowed = ", ".join(member.value for member in enum)
                 raise DataError(f"Invalid value {raw!r} for {key}; expected one of: {allowed}") from None
 
-        digits = config.get("money.fraction.digits", 2)
+        raw_digits = config.get("money.fraction.digits", 2)
+        try:
+            digits = int(str(raw_digits).strip())
+        except ValueError:
+            raise DataError(
+                f"Invalid value {raw_digits!r} for money.fraction.digits; expected an integer"
+            ) from None
         return cls(
             decimal_handling_mode=pick(
                 "decimal.handling.mode", DecimalHandlingMode, DecimalHandlingMode.PRECISE
@@ -156,7 +162,7 @@ class ValueOptions:
             interval_handling_mode=pick(
                 "interval.handling.mode", IntervalHandlingMode, IntervalHandlingMode.NUMERIC
             ),
-            money_fraction_digits=int(digits),
+            money_fraction_digits=digits,
             unavailable_value_placeholder=str(
                 config.get("unavailable.value.placeholder", "__debezium_unavailable_value")
             ),
@@ -947,14 +953,14 @@ def _copy_unescape(match: re.Match[str]) -> str:
 
 
 def copy_select(qualified_table: str, columns: Iterable[str]) -> str:
-    """``COPY (SELECT "a", "b" FROM schema.table) TO STDOUT`` for ``Connection.copy_from_query``.
+    """``SELECT "a", "b" FROM schema.table`` for ``Connection.copy_from_query(query, output=...)``.
 
-    Column names are quoted here; ``qualified_table`` must already be quoted
-    (``"public"."orders"``). COPY's text format writes each value with its output function,
-    exactly the text pgoutput sends.
+    asyncpg wraps it in ``COPY (...) TO STDOUT`` (text format by default), which writes each
+    value with its type's output function: exactly the text pgoutput sends. Column names are
+    quoted here; ``qualified_table`` must already be quoted (``"public"."orders"``).
     """
     names = ", ".join('"' + name.replace('"', '""') + '"' for name in columns)
-    return f"COPY (SELECT {names} FROM {qualified_table}) TO STDOUT"
+    return f"SELECT {names} FROM {qualified_table}"
 
 
 class CopyTextParser:

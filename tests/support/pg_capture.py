@@ -19,18 +19,18 @@ import asyncpg
 class Capture:
     """``async with Capture(dsn) as cap:`` then ``cap.schema``, ``await cap.execute(...)``..."""
 
-    def __init__(self, dsn: str, *, publish_all_in_schema: bool = True) -> None:
+    def __init__(self, dsn: str, *, server_settings: dict[str, str] | None = None) -> None:
         self.dsn = dsn
         tag = uuid.uuid4().hex[:10]
         self.schema = f"pgdec_{tag}"
         self.publication = f"pgdec_pub_{tag}"
         self.slot = f"pgdec_slot_{tag}"
-        self._publish_all = publish_all_in_schema
+        self._settings = {"application_name": "pg-decode-tests", **(server_settings or {})}
         self.conn: Any = None
         self._slot_created = False
 
     async def __aenter__(self) -> Capture:
-        self.conn = await asyncpg.connect(self.dsn, server_settings={"application_name": "pg-decode-tests"})
+        self.conn = await asyncpg.connect(self.dsn, server_settings=self._settings)
         await self.conn.execute(f"CREATE SCHEMA {self.schema}")
         return self
 
@@ -50,7 +50,7 @@ class Capture:
 
     async def other_connection(self) -> Any:
         """A second connection, for statements expected to fail (an error drops the temporary slot)."""
-        return await asyncpg.connect(self.dsn)
+        return await asyncpg.connect(self.dsn, server_settings=self._settings)
 
     async def execute(self, sql: str, *args: Any) -> Any:
         return await self.conn.execute(sql, *args)

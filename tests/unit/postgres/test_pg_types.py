@@ -482,4 +482,4 @@ def test_copy_text_parser_handles_split_chunks_escapes_and_nulls() -> None:
 
 
 def test_copy_select_quotes_column_names() -> None:
-    assert copy_select('"s"."t"', ["id", 'we"ird']) == 'COPY (SELECT "id", "we""ird" FROM "s"."t") TO STDOUT'
+    assert copy_select('"s"."t"', ["id", 'we"ird']) == 'SELECT "id", "we""ird" FROM "s"."t"'
