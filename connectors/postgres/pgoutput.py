@@ -334,10 +334,6 @@ _TRUNCATE: Final = struct.Struct(">IB").unpack_from  # relation count, options
 _QWORD: Final = struct.Struct(">Q").unpack_from
 _QQ: Final = struct.Struct(">Qq").unpack_from
 
-_KIND_TEXT: Final = 0x74  # 't'
-_KIND_NULL: Final = 0x6E  # 'n'
-_KIND_UNCHANGED: Final = 0x75  # 'u'
-_KIND_BINARY: Final = 0x62  # 'b'
 _NEW: Final = 0x4E  # 'N'
 _KEY: Final = 0x4B  # 'K'
 _OLD: Final = 0x4F  # 'O'
@@ -386,7 +382,7 @@ class PgOutputDecoder:
         codec = encoding.lower().replace("_", "-")
         self._decode_text: Callable[[bytes], str]
         if codec in ("utf-8", "utf8"):
-            self._decode_text = _decode_utf8
+            self._decode_text = bytes.decode  # UTF-8 by default, without a wrapper call
         else:
             self._decode_text = _decoder_for(encoding)
 
@@ -575,21 +571,22 @@ class PgOutputDecoder:
         values: list[ColumnValue] = []
         append = values.append
         decode = self._decode_text
+        length_at = _UINT32
         for _ in range(count):
             kind = buf[pos]
-            if kind == _KIND_TEXT:
+            if kind == 0x74:  # 't' text
                 start = pos + 5
-                pos = start + _UINT32(buf, pos + 1)[0]
+                pos = start + length_at(buf, pos + 1)[0]
                 append(decode(buf[start:pos]))
-            elif kind == _KIND_NULL:
+            elif kind == 0x6E:  # 'n' null
                 append(None)
                 pos += 1
-            elif kind == _KIND_UNCHANGED:
+            elif kind == 0x75:  # 'u' unchanged TOAST
                 append(UNCHANGED)
                 pos += 1
-            elif kind == _KIND_BINARY:
+            elif kind == 0x62:  # 'b' binary
                 start = pos + 5
-                pos = start + _UINT32(buf, pos + 1)[0]
+                pos = start + length_at(buf, pos + 1)[0]
                 append(buf[start:pos])
             else:
                 raise PgOutputError(f"Unknown TupleData column kind {chr(kind)!r} (0x{kind:02x})")
@@ -600,10 +597,6 @@ class PgOutputDecoder:
     def _cstring(self, buf: bytes, pos: int) -> tuple[str, int]:
         end = buf.index(0, pos)
         return self._decode_text(buf[pos:end]), end + 1
-
-
-def _decode_utf8(raw: bytes) -> str:
-    return raw.decode()
 
 
 def _decoder_for(encoding: str) -> Callable[[bytes], str]:
