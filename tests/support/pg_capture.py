@@ -9,7 +9,6 @@ which consumes what it returns, so each call yields only the changes made since 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
@@ -71,17 +70,23 @@ class Capture:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        statements = [
+            # A temporary slot is already gone if the session saw an error.
+            (
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1",
+                self.slot,
+            ),
+            (f"DROP PUBLICATION IF EXISTS {self.publication}", None),
+            (f"DROP SCHEMA IF EXISTS {self.schema} CASCADE", None),
+        ]
+        failure: BaseException | None = None
         try:
-            if self._slot_created:  # a temporary slot is already gone if the session saw an error
-                await self.conn.execute(
-                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1",
-                    self.slot,
-                )
-            await self.conn.execute(f"DROP PUBLICATION IF EXISTS {self.publication}")
-            await self.conn.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+            for sql, arg in statements:  # each one even if an earlier one failed
+                try:
+                    await (self.conn.execute(sql, arg) if arg is not None else self.conn.execute(sql))
+                except asyncpg.PostgresError as error:
+                    failure = failure or error
         finally:
             await self.conn.close()
-
-
-def data_of(rows: Sequence[tuple[str, int, bytes]]) -> list[bytes]:
-    return [row[2] for row in rows]
+        if failure is not None and exc is None:
+            raise failure
