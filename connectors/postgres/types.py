@@ -37,6 +37,7 @@ import base64
 import decimal
 import logging
 import re
+import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -194,7 +195,7 @@ def _builtins() -> dict[int, PgType]:
     scalars = {
         16: ("bool", 1000), 17: ("bytea", 1001), 18: ("char", 1002), 19: ("name", 1003),
         20: ("int8", 1016), 21: ("int2", 1005), 23: ("int4", 1007), 25: ("text", 1009),
-        26: ("oid", 1028), 114: ("json", 199), 142: ("xml", 143), 650: ("cidr", 651),
+        26: ("oid", 1028), 114: ("json", 199), 142: ("xml", 143), 600: ("point", 1017), 650: ("cidr", 651),
         700: ("float4", 1021), 701: ("float8", 1022), 774: ("macaddr8", 775), 790: ("money", 791),
         829: ("macaddr", 1040), 869: ("inet", 1041), 1042: ("bpchar", 1014), 1043: ("varchar", 1015),
         1082: ("date", 1182), 1083: ("time", 1183), 1114: ("timestamp", 1115),
@@ -285,6 +286,7 @@ UUID: Final = "io.debezium.data.Uuid"
 XML: Final = "io.debezium.data.Xml"
 ENUM: Final = "io.debezium.data.Enum"
 BITS: Final = "io.debezium.data.Bits"
+POINT: Final = "io.debezium.data.geometry.Point"
 VARIABLE_SCALE_DECIMAL: Final = "io.debezium.data.VariableScaleDecimal"
 DEBEZIUM_DATE: Final = "io.debezium.time.Date"
 DEBEZIUM_TIME: Final = "io.debezium.time.Time"
@@ -327,6 +329,7 @@ _DAYS_PER_MONTH_AVG: Final = 365.25 / 12.0
 _TS_POS_INFINITY_US: Final = 9_223_372_036_825_200_000
 _TS_NEG_INFINITY_US: Final = -9_223_372_036_832_400_000
 _INT32_MAX: Final = 2**31 - 1
+_WKB_POINT: Final = struct.Struct("<BIdd").pack
 _INT32_MIN: Final = -(2**31)
 
 
@@ -797,6 +800,27 @@ class ValueConverters:
             return ColumnConverter(_named(SchemaType.STRING, INTERVAL).build(), interval_iso, None, name)
         return ColumnConverter(_named(SchemaType.INT64, MICRO_DURATION).build(), interval_micros, None, name)
 
+    def _point(self, _typmod: int, name: str) -> ColumnConverter:
+        schema = (
+            SchemaBuilder.struct()
+            .name(POINT)
+            .version(1)
+            .doc("Geometry (POINT)")
+            .field("x", SchemaBuilder.float64())
+            .field("y", SchemaBuilder.float64())
+            .field("wkb", SchemaBuilder.bytes_().optional())
+            .field("srid", SchemaBuilder.int32().optional())
+            .build()
+        )
+
+        def parse(text: str) -> Struct:
+            x_text, _, y_text = text.strip("()").partition(",")
+            x, y = float(x_text), float(y_text)
+            # OGC WKB of a 2D point: little-endian marker, type 1, x, y (Debezium's Point.createValue).
+            return Struct(schema, {"x": x, "y": y, "wkb": _WKB_POINT(1, 1, x, y), "srid": None})
+
+        return ColumnConverter(schema, parse, None, name)
+
     def _bit(self, typmod: int, name: str) -> ColumnConverter:
         length = typmod if typmod >= 0 else _INT32_MAX  # varbit without a length
         if length == 1:
@@ -934,6 +958,7 @@ _SCALARS: Final[dict[str, _Maker]] = {
     "interval": ValueConverters._interval,
     "bit": ValueConverters._bit,
     "varbit": ValueConverters._bit,
+    "point": ValueConverters._point,
 }
 
 

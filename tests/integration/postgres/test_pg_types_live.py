@@ -8,6 +8,7 @@ worked out from the reference.
 from __future__ import annotations
 
 import logging
+import struct
 from decimal import Decimal
 from typing import Any
 
@@ -89,7 +90,13 @@ COLUMNS: list[tuple[str, str, str, Any]] = [
     ("c_mood", "{schema}.mood", "'happy'", "happy"),
     ("c_mood_arr", "{schema}.mood[]", "'{sad,happy}'", ["sad", "happy"]),
     ("c_price", "{schema}.price", "3.1", Decimal("3.10")),
-    ("c_point", "point", "'(1,2)'", "(1,2)"),  # no mapping here: text, with a warning
+    (
+        "c_point",
+        "point",
+        "'(1.5,-2)'",
+        {"x": 1.5, "y": -2.0, "wkb": struct.pack("<BIdd", 1, 1, 1.5, -2.0), "srid": None},
+    ),
+    ("c_lsn", "pg_lsn", "'16/B374D848'", "16/B374D848"),  # no mapping here: text, with a warning
 ]
 
 
@@ -136,7 +143,7 @@ async def test_every_supported_type_streamed_and_copied(
             for c in relation.columns
         ]
     assert [r.getMessage() for r in caplog.records] == [
-        f"PostgreSQL type pg_catalog.point (column {s}.every.c_point) has no Debezium mapping; "
+        f"PostgreSQL type pg_catalog.pg_lsn (column {s}.every.c_lsn) has no Debezium mapping; "
         "its values are sent as their text form (string)"
     ]
     enum_schema = per_column[names.index("c_mood")].schema

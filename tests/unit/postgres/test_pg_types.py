@@ -409,6 +409,24 @@ def test_unknown_type_is_a_string_with_one_warning(caplog: pytest.LogCaptureFixt
     assert "OID 99999" in messages[1]
 
 
+def test_point_is_debeziums_geometry_point() -> None:
+    schema = conv(600).schema
+    assert (schema.name, schema.version, schema.doc) == (
+        "io.debezium.data.geometry.Point",
+        1,
+        "Geometry (POINT)",
+    )
+    assert [(f.name, f.schema.type, f.schema.optional) for f in schema.fields] == [
+        ("x", SchemaType.FLOAT64, False),
+        ("y", SchemaType.FLOAT64, False),
+        ("wkb", SchemaType.BYTES, True),
+        ("srid", SchemaType.INT32, True),
+    ]
+    point = value(600, "(1.5,-2)")
+    wkb = bytes([1, 1, 0, 0, 0]) + bytes.fromhex("000000000000f83f") + bytes.fromhex("00000000000000c0")
+    assert point.values == {"x": 1.5, "y": -2.0, "wkb": wkb, "srid": None}
+
+
 def test_citext_is_a_plain_string_without_warning(caplog: pytest.LogCaptureFixture) -> None:
     registry = TypeRegistry([PgType(70030, "citext", "public")])
     with caplog.at_level(logging.WARNING):
