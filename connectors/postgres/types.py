@@ -1,7 +1,11 @@
 """PostgreSQL column types -> Connect schemas, and PostgreSQL *text* values -> Connect values.
 
 Debezium's mapping (reference §2.9), with ``decimal.handling.mode``, ``time.precision.mode``,
-``binary.handling.mode`` and ``interval.handling.mode``.
+``binary.handling.mode``, ``interval.handling.mode`` and ``hstore.handling.mode``: integers,
+floats, bool, numeric/money, character types, date/time types, interval, json/jsonb, uuid, xml,
+bytea, bit/varbit, inet/cidr/macaddr and ranges (strings), point, enums (with ``allowed``),
+domains (as their base type), citext/hstore, and one-dimensional arrays of all of these. Any
+other type is sent as its text (string) with one warning per type.
 
 One converter, from text, for both paths
 -----------------------------------------
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import base64
 import decimal
+import json
 import logging
 import re
 import struct
@@ -60,6 +65,7 @@ __all__ = [
     "ColumnConverter",
     "CopyTextParser",
     "DecimalHandlingMode",
+    "HStoreHandlingMode",
     "IntervalHandlingMode",
     "PgType",
     "TimePrecisionMode",
@@ -68,6 +74,7 @@ __all__ = [
     "ValueOptions",
     "copy_select",
     "parse_array",
+    "parse_hstore",
 ]
 
 log = logging.getLogger(__name__)
@@ -110,6 +117,13 @@ class BinaryHandlingMode(StrEnum):
     HEX = "hex"
 
 
+class HStoreHandlingMode(StrEnum):
+    """``hstore.handling.mode``."""
+
+    JSON = "json"
+    MAP = "map"
+
+
 class IntervalHandlingMode(StrEnum):
     """``interval.handling.mode``."""
 
@@ -125,6 +139,7 @@ class ValueOptions:
     time_precision_mode: TimePrecisionMode = TimePrecisionMode.ADAPTIVE
     binary_handling_mode: BinaryHandlingMode = BinaryHandlingMode.BYTES
     interval_handling_mode: IntervalHandlingMode = IntervalHandlingMode.NUMERIC
+    hstore_handling_mode: HStoreHandlingMode = HStoreHandlingMode.JSON
     money_fraction_digits: int = 2
     #: ``unavailable.value.placeholder``: stands for an unchanged TOASTed value.
     unavailable_value_placeholder: str = "__debezium_unavailable_value"
@@ -163,6 +178,7 @@ class ValueOptions:
             interval_handling_mode=pick(
                 "interval.handling.mode", IntervalHandlingMode, IntervalHandlingMode.NUMERIC
             ),
+            hstore_handling_mode=pick("hstore.handling.mode", HStoreHandlingMode, HStoreHandlingMode.JSON),
             money_fraction_digits=digits,
             unavailable_value_placeholder=str(
                 config.get("unavailable.value.placeholder", "__debezium_unavailable_value")
@@ -585,6 +601,23 @@ def parse_array(text: str) -> list[str | None]:
     return items
 
 
+_HSTORE_PAIR: Final = re.compile(r'\s*"((?:[^"\\]|\\.)*)"\s*=>\s*(?:(NULL)|"((?:[^"\\]|\\.)*)")\s*(?:,|$)')
+
+
+def parse_hstore(text: str) -> dict[str, str | None]:
+    """``"a"=>"1", "b"=>NULL`` (hstore's output) -> ``{"a": "1", "b": None}``, in the server's order."""
+    pairs: dict[str, str | None] = {}
+    position = 0
+    while position < len(text):
+        match = _HSTORE_PAIR.match(text, position)
+        if match is None:
+            raise DataError(f"Malformed hstore value near {text[position : position + 40]!r}")
+        key, null, raw = match.groups()
+        pairs[_UNESCAPE.sub(r"\1", key)] = None if null else _UNESCAPE.sub(r"\1", raw)
+        position = match.end()
+    return pairs
+
+
 def _bits(text: str) -> bytes:
     """Debezium's Bits: java.util.BitSet.toByteArray() of the bit string (bit 0 = last char)."""
     value = int(text, 2) if text else 0
@@ -649,6 +682,8 @@ class ValueConverters:
         if pg_type.kind in ("r", "m"):
             return self._string(Schema(SchemaType.STRING), pg_type.name)
         maker = _SCALARS.get(pg_type.name) if pg_type.namespace == "pg_catalog" else None
+        if maker is None and pg_type.name == "hstore":
+            return self._hstore(pg_type.name)
         if maker is None and pg_type.name in ("citext", "ltree", "isbn", "isbn13", "issn", "ean13"):
             return self._string(Schema(SchemaType.STRING), pg_type.name)
         if maker is None:
@@ -799,6 +834,17 @@ class ValueConverters:
         if self.options.interval_handling_mode is IntervalHandlingMode.STRING:
             return ColumnConverter(_named(SchemaType.STRING, INTERVAL).build(), interval_iso, None, name)
         return ColumnConverter(_named(SchemaType.INT64, MICRO_DURATION).build(), interval_micros, None, name)
+
+    def _hstore(self, name: str) -> ColumnConverter:
+        if self.options.hstore_handling_mode is HStoreHandlingMode.MAP:
+            schema = SchemaBuilder.map_(SchemaBuilder.string(), SchemaBuilder.string().optional()).build()
+            return ColumnConverter(schema, parse_hstore, None, name)
+        return ColumnConverter(
+            _named(SchemaType.STRING, JSON).build(),
+            lambda text: json.dumps(parse_hstore(text), ensure_ascii=False, separators=(",", ":")),
+            self.options.unavailable_value_placeholder,
+            name,
+        )
 
     def _point(self, _typmod: int, name: str) -> ColumnConverter:
         schema = (

@@ -7,6 +7,7 @@ worked out from the reference.
 
 from __future__ import annotations
 
+import json
 import logging
 import struct
 from decimal import Decimal
@@ -19,6 +20,7 @@ from connectors.postgres.types import (
     BUILTIN_TYPES,
     SESSION_SETTINGS,
     CopyTextParser,
+    HStoreHandlingMode,
     TypeRegistry,
     ValueConverters,
     ValueOptions,
@@ -202,3 +204,43 @@ async def test_builtin_type_table_matches_the_server(postgres_dsn: str) -> None:
         )
     found = {row["oid"]: (row["typname"], row["elem"]) for row in rows}
     assert found == {oid: (t.name, t.element_oid) for oid, t in BUILTIN_TYPES.items()}
+
+
+async def test_extension_types_hstore_and_citext(postgres_dsn: str) -> None:
+    async with Capture(postgres_dsn, server_settings=dict(SESSION_SETTINGS)) as cap:
+        s = cap.schema
+        installed = {
+            row["extname"]
+            for row in await cap.conn.fetch(
+                "SELECT extname FROM pg_extension WHERE extname IN ('hstore', 'citext')"
+            )
+        }
+        if installed:
+            pytest.skip(f"{sorted(installed)} already installed in another schema of the shared database")
+        # Installed into this test's schema, so dropping the schema removes them again.
+        await cap.execute(f"CREATE EXTENSION hstore SCHEMA {s}")
+        await cap.execute(f"CREATE EXTENSION citext SCHEMA {s}")
+        await cap.execute(f"CREATE TABLE {s}.ext (id int PRIMARY KEY, h {s}.hstore, c {s}.citext)")
+        await cap.start()
+        await cap.execute(
+            f"""INSERT INTO {s}.ext VALUES (1, 'a=>1, b=>NULL, "q\\"k"=>"v\\\\x", "é"=>"ü"', 'MiXed')"""
+        )
+        decoder = PgOutputDecoder()
+        messages = [decoder.decode(data) for _, _, data in await cap.changes()]
+        relation = next(m for m in messages if isinstance(m, Relation))
+        registry = TypeRegistry()
+        await registry.load(cap.conn, [c.type_oid for c in relation.columns])
+        await cap.execute("DROP EXTENSION hstore, citext CASCADE")
+
+    row = next(m for m in messages if isinstance(m, Insert)).new
+    json_mode = ValueConverters(ValueOptions(), registry)
+    h = json_mode.for_column(relation.columns[1].type_oid)
+    assert (h.schema.name, h.schema.type.value) == ("io.debezium.data.Json", "string")
+    assert json.loads(h.convert(row[1])) == {"a": "1", "b": None, 'q"k': "v\\x", "é": "ü"}
+    map_mode = ValueConverters(ValueOptions(hstore_handling_mode=HStoreHandlingMode.MAP), registry)
+    m = map_mode.for_column(relation.columns[1].type_oid)
+    assert m.schema.type.value == "map"
+    assert m.convert(row[1]) == {"a": "1", "b": None, 'q"k': "v\\x", "é": "ü"}
+    validate_value(m.schema, m.convert(row[1]))
+    c = json_mode.for_column(relation.columns[2].type_oid)
+    assert (c.schema.type.value, c.schema.name, c.convert(row[2])) == ("string", None, "MiXed")

@@ -20,6 +20,7 @@ from connectors.postgres.types import (
     BinaryHandlingMode,
     CopyTextParser,
     DecimalHandlingMode,
+    HStoreHandlingMode,
     IntervalHandlingMode,
     PgType,
     TimePrecisionMode,
@@ -30,6 +31,7 @@ from connectors.postgres.types import (
     copy_select,
     days_from_civil,
     parse_array,
+    parse_hstore,
 )
 from connectors.sdk import Schema, SchemaType, Struct, struct_schema, validate_value
 from connectors.sdk.errors import DataError
@@ -456,6 +458,7 @@ def test_options_from_connector_config() -> None:
             "time.precision.mode": "connect",
             "binary.handling.mode": "base64-url-safe",
             "interval.handling.mode": "string",
+            "hstore.handling.mode": "map",
             "money.fraction.digits": "4",
         }
     )
@@ -464,6 +467,7 @@ def test_options_from_connector_config() -> None:
         time_precision_mode=TimePrecisionMode.CONNECT,
         binary_handling_mode=BinaryHandlingMode.BASE64_URL_SAFE,
         interval_handling_mode=IntervalHandlingMode.STRING,
+        hstore_handling_mode=HStoreHandlingMode.MAP,
         money_fraction_digits=4,
     )
     assert ValueOptions.from_config({}) == ValueOptions()
@@ -501,3 +505,25 @@ def test_copy_text_parser_handles_split_chunks_escapes_and_nulls() -> None:
 
 def test_copy_select_quotes_column_names() -> None:
     assert copy_select('"s"."t"', ["id", 'we"ird']) == 'SELECT "id", "we""ird" FROM "s"."t"'
+
+
+def test_hstore_text_parsing() -> None:
+    text = r'"a"=>"1", "b"=>NULL, "q\"k"=>"v\\x", "NULL"=>""'
+    assert parse_hstore(text) == {"a": "1", "b": None, 'q"k': "v\\x", "NULL": ""}
+    assert parse_hstore("") == {}
+    with pytest.raises(DataError, match="Malformed hstore"):
+        parse_hstore('"a"=>1')
+
+
+def test_hstore_modes() -> None:
+    registry = TypeRegistry([PgType(70040, "hstore", "public")])
+    as_json = ValueConverters(ValueOptions(), registry).for_column(70040)
+    assert as_json.schema == Schema(SchemaType.STRING, optional=True, name="io.debezium.data.Json", version=1)
+    assert as_json.convert('"k"=>"v", "n"=>NULL') == '{"k":"v","n":null}'
+    as_map = ValueConverters(ValueOptions(hstore_handling_mode=HStoreHandlingMode.MAP), registry).for_column(
+        70040
+    )
+    assert as_map.schema.type is SchemaType.MAP
+    assert as_map.schema.key_schema == Schema(SchemaType.STRING)
+    assert as_map.schema.value_schema == Schema(SchemaType.STRING, optional=True)
+    assert as_map.convert('"k"=>"v"') == {"k": "v"}
