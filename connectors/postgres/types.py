@@ -345,8 +345,8 @@ _DAYS_PER_MONTH_AVG: Final = 365.25 / 12.0
 _TS_POS_INFINITY_US: Final = 9_223_372_036_825_200_000
 _TS_NEG_INFINITY_US: Final = -9_223_372_036_832_400_000
 _INT32_MAX: Final = 2**31 - 1
-_WKB_POINT: Final = struct.Struct("<BIdd").pack
 _INT32_MIN: Final = -(2**31)
+_WKB_POINT: Final = struct.Struct("<BIdd").pack
 
 
 def days_from_civil(year: int, month: int, day: int) -> int:
@@ -645,7 +645,14 @@ class ColumnConverter:
             return None
         if text is UNCHANGED:
             return self.unavailable
-        return self.parse(text)
+        try:
+            return self.parse(text)
+        except (ValueError, IndexError, ArithmeticError) as exc:
+            shown = text[:80] if isinstance(text, str | bytes) else text
+            raise DataError(
+                f"Cannot convert the {self.type_name or 'column'} value {shown!r}: {exc}. The text form "
+                "depends on session settings: use SESSION_SETTINGS on the connection that produced it"
+            ) from exc
 
 
 @dataclass(slots=True)
@@ -654,7 +661,7 @@ class ValueConverters:
 
     options: ValueOptions = field(default_factory=ValueOptions)
     registry: TypeRegistry = field(default_factory=TypeRegistry)
-    _warned: set[int] = field(default_factory=set)
+    _warned: set[int] = field(default_factory=set, init=False, repr=False)
 
     def for_column(
         self, type_oid: int, type_modifier: int = -1, *, optional: bool = True, column: str = ""

@@ -527,3 +527,12 @@ def test_hstore_modes() -> None:
     assert as_map.schema.key_schema == Schema(SchemaType.STRING)
     assert as_map.schema.value_schema == Schema(SchemaType.STRING, optional=True)
     assert as_map.convert('"k"=>"v"') == {"k": "v"}
+
+
+def test_unparsable_text_is_a_data_error_naming_the_type() -> None:
+    with pytest.raises(DataError, match=r"Cannot convert the interval value '@ 1 day'.*SESSION_SETTINGS"):
+        conv(1186).convert("@ 1 day")
+    with pytest.raises(DataError, match="Cannot convert the int4 value 'x'"):
+        conv(23).convert("x")
+    with pytest.raises(DataError, match="Cannot convert the numeric value 'abc'"):
+        conv(1700, NUMERIC_10_2).convert("abc")
