@@ -5,7 +5,9 @@ Answers to ``io.debezium.connector.postgresql.PostgresConnector`` (and ``Postgre
 
 Modules: ``config`` (every setting, Debezium's names and rules), ``filters`` (which tables and
 columns are captured), ``checks`` (what ``/config/validate`` and create verify against the
-server), ``connector`` (the connector class).
+server), ``connector`` (the connector class), ``pgoutput`` (the logical replication message
+decoder), ``types`` (PostgreSQL text values to Connect schemas and values, for the stream and the
+COPY-based snapshot alike).
 
 Setting up PostgreSQL
 ---------------------
