@@ -1,0 +1,1 @@
+"""PostgreSQL change data capture (Debezium-compatible), built on the connector SDK only."""
