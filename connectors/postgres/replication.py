@@ -601,11 +601,11 @@ class ReplicationStream:
         out: list[XLogData] = []
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            if conn.pending:
-                self._parse(out)
-                if out or self._ended:
-                    return out
             try:
+                if conn.pending:
+                    self._parse(out)
+                    if out or self._ended:
+                        return out
                 if deadline is None:
                     conn.pending = await conn.read_more(conn.pending, self._need)
                 else:
@@ -632,6 +632,7 @@ class ReplicationStream:
         first = len(out)
         error_body: bytes | None = None
         copy_done = False
+        reply_requested = False
         while size - pos >= 5:
             kind, length = header(data, pos)
             end = pos + 1 + length
@@ -649,8 +650,7 @@ class ReplicationStream:
                     if wal_end > self._server_wal_end:
                         self._server_wal_end = wal_end
                     self._server_time = sent
-                    if reply:
-                        self.send_status()
+                    reply_requested = reply_requested or bool(reply)
             elif kind == 0x45:  # ErrorResponse
                 error_body = data[pos + 5 : end]
                 pos = end
@@ -685,6 +685,8 @@ class ReplicationStream:
             stats.messages += count
             stats.batches += 1
             stats.payload_bytes += sum(len(x.payload) for x in out[first:])
+        if reply_requested and error_body is None and not copy_done:
+            self.send_status()
         if error_body is not None:
             self._shutdown()
             raise server_error(parse_error_fields(error_body), user=conn.params.user)
