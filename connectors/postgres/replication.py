@@ -513,6 +513,7 @@ class ReplicationStream:
         self._ended = False
         self._copy_done_sent = False
         self._stopped = False
+        self._deferred_error: PostgresServerError | None = None
         self._last_status = time.monotonic()
         self._status_task: asyncio.Task[None] | None = None
         if status_interval > 0:
@@ -584,10 +585,12 @@ class ReplicationStream:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[list[XLogData]]:
-        while not self._ended:
-            batch = await self.read()
+        while True:
+            batch = await self.read()  # raises a server error deferred behind the last data
             if batch:
                 yield batch
+            elif self._ended:
+                return
 
     async def read(self, timeout: float | None = None) -> list[XLogData]:
         """The next batch: every XLogData already received (waits for at least one).
@@ -595,6 +598,9 @@ class ReplicationStream:
         Returns ``[]`` after ``timeout`` seconds without data, or once the server ended the
         stream (then :attr:`ended` is true). Cancelling it loses nothing.
         """
+        if self._deferred_error is not None:
+            error, self._deferred_error = self._deferred_error, None
+            raise error
         if self._ended:
             return []
         conn = self._conn
@@ -689,7 +695,11 @@ class ReplicationStream:
             self.send_status()
         if error_body is not None:
             self._shutdown()
-            raise server_error(parse_error_fields(error_body), user=conn.params.user)
+            error = server_error(parse_error_fields(error_body), user=conn.params.user)
+            if count:  # hand out the data that came before the error; raise on the next read
+                self._deferred_error = error
+                return
+            raise error
         if copy_done:
             self._server_ended()
 

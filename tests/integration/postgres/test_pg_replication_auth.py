@@ -52,7 +52,9 @@ def server() -> Iterator[PrivateServer]:
 
 
 def params(server: PrivateServer, **changes: object) -> ConnectParams:
-    base = ConnectParams(host="127.0.0.1", port=server.port, user="postgres", dbname="postgres", sslmode="disable")
+    base = ConnectParams(
+        host="127.0.0.1", port=server.port, user="postgres", dbname="postgres", sslmode="disable"
+    )
     return base.with_(**changes)
 
 
@@ -105,7 +107,7 @@ async def test_scram_over_tls_uses_channel_binding(server: PrivateServer) -> Non
 
 async def test_sslmodes_against_a_tls_server(server: PrivateServer) -> None:
     # hostnossl ... reject: plain text is refused with a pg_hba message.
-    with pytest.raises(InvalidAuthorizationError, match="pg_hba.conf") as caught:
+    with pytest.raises(InvalidAuthorizationError, match=r"pg_hba.conf") as caught:
         await connect(server, user="ssluser", password="ssl-secret", sslmode="disable")
     assert caught.value.sqlstate == "28000"
     # allow: plain text first, then TLS when plain text is refused.
@@ -131,7 +133,7 @@ async def test_certificate_verification(server: PrivateServer) -> None:
     repl = await connect(server, host="localhost", sslmode="verify-full", sslrootcert=server.ca_cert)
     assert repl.tls
     await assert_works(repl)
-    with pytest.raises(PostgresConnectionError, match="failed verification .*names this host"):
+    with pytest.raises(PostgresConnectionError, match=r"failed verification .*names this host"):
         await connect(server, sslmode="verify-full", sslrootcert=server.ca_cert)
     # A CA that did not sign the server's certificate.
     with pytest.raises(PostgresConnectionError, match="failed verification"):

@@ -249,7 +249,7 @@ async def test_confirm_advances_the_slot_exactly_and_never_further(env: Env) -> 
         assert await stream.read(timeout=1.0) == []
         await env.pg.execute(f"INSERT INTO {env.table} VALUES (3, 'c')")
         got = await read_until(stream, lambda got: commits(got) == 1)
-        assert [m.payload for m in got if m.payload[:1] == b"I"][0].endswith(b"c")
+        assert next(m.payload for m in got if m.payload[:1] == b"I").endswith(b"c")
         await stream.stop()
 
 
@@ -261,7 +261,9 @@ async def _confirmed_is(env: Env, lsn: str) -> bool:
 async def test_unconfirmed_changes_are_sent_again_after_a_restart(env: Env) -> None:
     async with await env.repl() as repl:
         slot = await repl.create_replication_slot(env.slot, snapshot="nothing")
-        stream = await repl.start_replication(env.slot, slot.consistent_point, publication_names=[env.publication])
+        stream = await repl.start_replication(
+            env.slot, slot.consistent_point, publication_names=[env.publication]
+        )
         await env.pg.execute(f"INSERT INTO {env.table} VALUES (1, 'a')")
         await env.pg.execute(f"INSERT INTO {env.table} VALUES (2, 'b')")
         got = await read_until(stream, lambda got: commits(got) == 2)
@@ -328,7 +330,9 @@ async def test_without_replies_the_server_drops_the_connection(env: Env) -> None
 async def test_slot_in_use_names_the_holder(env: Env) -> None:
     async with await env.repl() as holder:
         slot = await holder.create_replication_slot(env.slot, snapshot="nothing")
-        stream = await holder.start_replication(env.slot, slot.consistent_point, publication_names=[env.publication])
+        stream = await holder.start_replication(
+            env.slot, slot.consistent_point, publication_names=[env.publication]
+        )
         async with await env.repl() as other:
             with pytest.raises(ObjectInUseError) as caught:
                 await other.start_replication(env.slot, publication_names=[env.publication])
@@ -363,7 +367,7 @@ async def test_missing_publication_surfaces_on_read(env: Env) -> None:
             env.slot, slot.consistent_point, publication_names=[f"{env.publication}_missing"]
         )
         await env.pg.execute(f"INSERT INTO {env.table} VALUES (1, 'x')")
-        with pytest.raises(UndefinedObjectError, match="publication .* does not exist"):
+        with pytest.raises(UndefinedObjectError, match=r"publication .* does not exist"):
             await read_until(stream, lambda got: False)
         assert stream.ended
         # The walsender returned to idle: the connection still runs commands.
@@ -373,7 +377,9 @@ async def test_missing_publication_surfaces_on_read(env: Env) -> None:
 async def test_terminated_walsender_raises_a_server_error(env: Env) -> None:
     async with await env.repl() as repl:
         slot = await repl.create_replication_slot(env.slot, snapshot="nothing")
-        stream = await repl.start_replication(env.slot, slot.consistent_point, publication_names=[env.publication])
+        stream = await repl.start_replication(
+            env.slot, slot.consistent_point, publication_names=[env.publication]
+        )
         await env.pg.execute("SELECT pg_terminate_backend($1)", repl.backend_pid)
         with pytest.raises((PostgresServerError, PostgresConnectionError)) as caught:
             await read_until(stream, lambda got: False)
@@ -397,7 +403,7 @@ async def test_role_without_replication_privilege(env: Env) -> None:
 async def test_connection_refused_and_unknown_host(env: Env) -> None:
     with pytest.raises(PostgresConnectionError, match="connection refused"):
         await env.repl(port=1)
-    with pytest.raises(PostgresConnectionError, match="could not resolve .*no-such-host.invalid"):
+    with pytest.raises(PostgresConnectionError, match=r"could not resolve .*no-such-host.invalid"):
         await env.repl(host="no-such-host.invalid")
 
 
@@ -406,14 +412,16 @@ async def test_tls_modes_against_a_server_without_tls(env: Env) -> None:
         assert not repl.tls
     async with await env.repl(sslmode="allow") as repl:
         assert not repl.tls
-    with pytest.raises(PostgresConnectionError, match="does not accept TLS .* sslmode=require"):
+    with pytest.raises(PostgresConnectionError, match=r"does not accept TLS .* sslmode=require"):
         await env.repl(sslmode="require")
 
 
 async def test_cancelled_read_loses_nothing(env: Env) -> None:
     async with await env.repl() as repl:
         slot = await repl.create_replication_slot(env.slot, snapshot="nothing")
-        stream = await repl.start_replication(env.slot, slot.consistent_point, publication_names=[env.publication])
+        stream = await repl.start_replication(
+            env.slot, slot.consistent_point, publication_names=[env.publication]
+        )
         task = asyncio.ensure_future(stream.read())
         await asyncio.sleep(0.2)
         task.cancel()
