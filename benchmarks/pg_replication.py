@@ -1,6 +1,7 @@
 """Raw throughput of the logical replication stream (no pgoutput decoding, no records).
 
     python -m benchmarks.pg_replication [--rows 200000] [--tx-rows 0] [--json]
+    python -m benchmarks.pg_replication --latency 1000 [--rate 200]
 
 Needs POSTGRES_DSN (a wal_level=logical server; superuser or REPLICATION + CREATE). Creates a
 table, a publication and a slot with unique names, inserts ``--rows`` rows (one transaction, or
@@ -115,19 +116,80 @@ async def bench(dsn: str, rows: int, tx_rows: int) -> dict[str, Any]:
         await pg.close()
 
 
+async def bench_latency(dsn: str, transactions: int, rate: float) -> dict[str, Any]:
+    """Single-row transactions at ``rate``/s: time from just before each INSERT to its Commit."""
+    suffix = uuid.uuid4().hex[:8]
+    table, pub, slot = f"bench_lat_{suffix}", f"bench_pub_{suffix}", f"bench_slot_{suffix}"
+    pg = await asyncpg.connect(dsn)
+    await pg.execute(f"CREATE TABLE {table} (id bigint PRIMARY KEY, name text)")
+    await pg.execute(f"CREATE PUBLICATION {pub} FOR TABLE {table}")
+    repl = await ReplicationConnection.connect(ConnectParams.from_dsn(dsn, sslmode="disable"))
+    try:
+        created = await repl.create_replication_slot(slot, snapshot="nothing")
+        stream = await repl.start_replication(slot, created.consistent_point, publication_names=[pub])
+        started: list[float] = []
+        latencies: list[float] = []
+
+        async def write() -> None:
+            t0 = time.perf_counter()
+            for i in range(transactions):
+                await asyncio.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
+                started.append(time.perf_counter())
+                await pg.execute(f"INSERT INTO {table} VALUES ({i}, 'x')")
+
+        writer = asyncio.ensure_future(write())
+        while len(latencies) < transactions:
+            batch = await stream.read(timeout=30)
+            if not batch:
+                raise RuntimeError("no data for 30 s")
+            now = time.perf_counter()
+            for msg in batch:
+                if msg.payload[:1] == b"C":
+                    latencies.append(now - started[len(latencies)])
+            stream.confirm(batch[-1].data_start)
+        await writer
+        await stream.stop()
+        latencies.sort()
+        return {
+            "transactions": transactions,
+            "rate_per_s": rate,
+            "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
+            "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 2),
+            "max_ms": round(latencies[-1] * 1000, 2),
+        }
+    finally:
+        await repl.close()
+        for _ in range(50):
+            active = await pg.fetchval("SELECT active FROM pg_replication_slots WHERE slot_name = $1", slot)
+            if not active:
+                break
+            await asyncio.sleep(0.1)
+        await pg.execute(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", slot
+        )
+        await pg.execute(f"DROP PUBLICATION IF EXISTS {pub}")
+        await pg.execute(f"DROP TABLE IF EXISTS {table}")
+        await pg.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--tx-rows", type=int, default=0, help="rows per transaction (0 = one transaction)")
+    parser.add_argument("--latency", type=int, default=0, help="instead: N single-row transactions")
+    parser.add_argument("--rate", type=float, default=200.0, help="transactions/s for --latency")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     dsn = os.environ.get("POSTGRES_DSN")
     if not dsn:
         print('POSTGRES_DSN is not set (eval "$(scripts/services up postgres)")', file=sys.stderr)
         return 2
-    result = asyncio.run(bench(dsn, args.rows, args.tx_rows))
+    if args.latency:
+        result = asyncio.run(bench_latency(dsn, args.latency, args.rate))
+    else:
+        result = asyncio.run(bench(dsn, args.rows, args.tx_rows))
     if args.json:
         print(json.dumps(result))
     else:

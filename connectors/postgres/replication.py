@@ -9,7 +9,8 @@ asyncpg cannot open a replication connection. The options surveyed:
   and the only attempt (PR #1311, a proof of concept, May 2026) was closed unmerged.
 * **psycopg2**'s ``LogicalReplicationConnection`` works but is libpq-synchronous at heart
   (its async mode hands out one message per ``read_message()`` call through ``select``),
-  psycopg2 is in maintenance mode, and it would add a C dependency next to asyncpg.
+  psycopg2 is feature-frozen (new work goes to psycopg 3), and it would add a libpq-based C
+  dependency next to asyncpg.
 * **pg8000** can issue replication commands but is a blocking, pure-Python driver.
 * **SQL functions over the slot** (``pg_logical_slot_peek/get_binary_changes``) poll instead of
   push (latency = poll interval), re-decode WAL on every peek, and cannot send keepalive feedback.
@@ -44,12 +45,30 @@ stays importable until the **next command on this replication connection** (any 
 including SQL) or its close, so import it in every snapshot connection first, then call
 :meth:`ReplicationConnection.start_replication`.
 
-Measured throughput (PostgreSQL 15, loopback, 2-core VM shared with other work)
---------------------------------------------------------------------------------
-``python -m benchmarks.pg_replication --rows 200000``: see the numbers recorded in
-``MEASUREMENT`` below (streaming a single 200,000-row ``INSERT ... SELECT`` transaction of
-rows ``(id bigint, name text, amount numeric, created timestamptz)``, pgoutput proto 1,
-payloads not decoded).
+Idle captured tables
+--------------------
+While only tables outside the publication change, no XLogData arrives but keepalives keep
+reporting the server's end of WAL (:attr:`ReplicationStream.server_wal_end`). A caller with
+nothing in flight (everything received is confirmed) may ``confirm(stream.server_wal_end)`` so the
+slot releases that WAL: transactions still open commit later, after that point, so they are still
+streamed. (This is what Debezium's heartbeats achieve; tested in
+``test_idle_publication_can_confirm_the_server_wal_end``.)
+
+Measured (PostgreSQL 15.18 on loopback, 2-core VM shared with other agents; November 2026)
+-----------------------------------------------------------------------------------------
+``python -m benchmarks.pg_replication`` streams one 200,000-row ``INSERT ... SELECT``
+transaction (``id bigint, name text, amount numeric(12,2), created timestamptz``; pgoutput
+proto 1; payloads counted, not decoded), 200,003 XLogData messages, 81.5 payload bytes each:
+
+* **480,000-660,000 messages/s, 53-73 MB/s on the wire** (first to last message; 3+ runs). The
+  walsender decoding the transaction is the bound: this process was busy only ~65-85 % of the
+  wall time.
+* **1.3 µs of client CPU per message** (user + system, framing + XLogData tuples + feedback),
+  i.e. a ceiling of roughly 750,000 messages/s for this code alone, far above the connector's
+  20,000 rows/s target: the budget goes to pgoutput decoding and records, not to the wire.
+* Batches averaged 900-2,200 messages per read.
+* Commit-to-receipt latency of single-row transactions at 200-1,000 tx/s
+  (``--latency 2000 --rate 1000``): p50 0.3 ms, p99 3.6-3.9 ms.
 """
 
 from __future__ import annotations
@@ -558,10 +577,16 @@ class ReplicationStream:
             self._flushed = lsn
 
     def send_status(self, *, reply_requested: bool = False) -> None:
-        """Send a standby status update now (write = received, flush = apply = confirmed)."""
+        """Send a standby status update now (write = received, flush = apply = confirmed).
+
+        Cheap and non-blocking (one 39-byte write); call it after :meth:`confirm` to advance the
+        slot at once instead of at the next periodic update.
+        """
         if self._ended:
             return
-        write = max(self._received, self._flushed)
+        # Written/received: everything before the server's reported end of WAL has been sent
+        # to us (it sends in order). Flushed/applied: only what the caller confirmed.
+        write = max(self._received, self._server_wal_end, self._flushed)
         self._conn.send(
             _STATUS.pack(0x64, 38, 0x72, write, self._flushed, self._flushed, _pg_now(), reply_requested)
         )

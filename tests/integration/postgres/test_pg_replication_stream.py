@@ -431,3 +431,50 @@ async def test_cancelled_read_loses_nothing(env: Env) -> None:
         got = await read_until(stream, lambda got: commits(got) == 1)
         assert kinds(got) == "BR" + "I" * 100 + "C"
         await stream.stop()
+
+
+async def test_idle_publication_can_confirm_the_server_wal_end(env: Env) -> None:
+    """Writes to a table outside the publication: keepalives report the WAL end, and confirming
+    it (nothing in flight) releases the WAL — the heartbeat pattern."""
+    other = f"{env.table}_other"
+    await env.pg.execute(f"CREATE TABLE {other} (id bigint PRIMARY KEY)")
+    try:
+        async with await env.repl() as repl:
+            slot = await repl.create_replication_slot(env.slot, snapshot="nothing")
+            stream = await repl.start_replication(
+                env.slot, slot.consistent_point, publication_names=[env.publication], status_interval=0
+            )
+            await env.pg.execute(f"INSERT INTO {other} SELECT g FROM generate_series(1, 1000) g")
+            written = await env.pg.fetchval("SELECT pg_current_wal_lsn()::text")
+            target = int(written.split("/")[0], 16) << 32 | int(written.split("/")[1], 16)
+            deadline = time.monotonic() + 10
+            while stream.server_wal_end < target:
+                assert time.monotonic() < deadline, "no keepalive reported the new end of WAL"
+                assert await stream.read(timeout=0.2) == []
+            idle_end = stream.server_wal_end
+            stream.confirm(idle_end)
+            stream.send_status()
+            await wait_for(lambda: _confirmed_is(env, format_lsn(idle_end)))
+            # Data written afterwards still arrives.
+            await env.pg.execute(f"INSERT INTO {env.table} VALUES (1, 'after idle')")
+            got = await read_until(stream, lambda got: commits(got) == 1)
+            assert got[-2].payload.endswith(b"after idle")
+            await stream.stop()
+    finally:
+        await env.pg.execute(f"DROP TABLE {other}")
+
+
+async def test_sql_and_slot_introspection_on_the_replication_connection(env: Env) -> None:
+    async with await env.repl() as repl:
+        results = await repl.execute("SELECT 1 AS a, NULL AS b; SELECT 'x'")
+        assert [r.rows for r in results] == [[("1", None)], [("x",)]]
+        assert results[0].one() == {"a": "1", "b": None}
+        assert await repl.read_replication_slot(env.slot) is None  # missing slot: NULL row
+        await repl.create_replication_slot(env.slot, snapshot="nothing")
+        with pytest.raises(PostgresServerError, match="logical replication slot") as caught:
+            await repl.read_replication_slot(env.slot)  # physical slots only, per the server
+        assert caught.value.sqlstate == "0A000"
+        info = await repl.slot_info(env.slot)
+        assert info is not None and not info.temporary and info.database == env.params.dbname
+        assert info.wal_status == "reserved" and info.retained_wal_bytes is not None
+        assert info.retained_wal_bytes >= 0 and info.restart_lsn is not None

@@ -244,7 +244,7 @@ async def test_keepalive_reply_carries_the_confirmed_position(fake: FakeWalSende
             break
         await asyncio.sleep(0.02)
     write, flush, apply, clock, reply = replies[0]
-    assert (write, flush, apply, reply) == (0x100, 0x50, 0x50, 0)
+    assert (write, flush, apply, reply) == (0x300, 0x50, 0x50, 0)  # write: the keepalive end
     assert abs(clock / 1e6 + PG_EPOCH_UNIX - time.time()) < 5
     await repl.close()
 
@@ -377,7 +377,11 @@ async def test_not_postgres_answering_the_tls_request() -> None:
 
 async def test_connect_timeout() -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(5)
+        await reader.read()  # say nothing until the client gives up and closes
+        writer.close()
+        handler_done.set()
+
+    handler_done = asyncio.Event()
 
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -386,3 +390,4 @@ async def test_connect_timeout() -> None:
             await ReplicationConnection.connect(
                 ConnectParams(port=port, sslmode="disable", connect_timeout=0.3)
             )
+        await asyncio.wait_for(handler_done.wait(), 5)  # the client closed its socket
