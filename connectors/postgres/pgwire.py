@@ -447,9 +447,20 @@ class PgConnection:
         """Run ``sql`` with the simple-query protocol; return one result per statement.
 
         An ``ErrorResponse`` is raised as a :class:`PostgresServerError` after the server's
-        ``ReadyForQuery``, so the connection stays usable.
+        ``ReadyForQuery``, so the connection stays usable. If the call is cancelled (or anything
+        else interrupts it) half-way through the response, the connection is aborted: the next
+        command would otherwise read the rest of this one's answer.
         """
         self.send(message(b"Q", _cstr(sql)))
+        try:
+            return await self._query_results(sql)
+        except PostgresServerError:
+            raise
+        except BaseException:
+            self.abort()
+            raise
+
+    async def _query_results(self, sql: str) -> list[QueryResult]:
         results: list[QueryResult] = []
         columns: tuple[str, ...] = ()
         rows: list[tuple[str | None, ...]] = []

@@ -101,6 +101,7 @@ from connectors.postgres.pgwire import (
 __all__ = [
     "ConnectParams",
     "CreatedSlot",
+    "PhysicalSlotPosition",
     "PostgresError",
     "ReplicationConnection",
     "ReplicationStream",
@@ -110,6 +111,8 @@ __all__ = [
     "XLogData",
     "format_lsn",
     "parse_lsn",
+    "pg_time_to_unix",
+    "validate_slot_name",
 ]
 
 log = logging.getLogger(__name__)
@@ -127,11 +130,15 @@ _STATUS = struct.Struct("!BiBQQQqB")  # 'd', length, 'r', write, flush, apply, c
 
 
 class XLogData(NamedTuple):
-    """One ``w`` message: a chunk of output-plugin data (one pgoutput message) and its positions.
+    """One ``w`` message: one output-plugin message (for pgoutput: Begin, Insert, Commit...).
 
-    ``data_start`` is the WAL position the message belongs to (for a pgoutput Commit: the commit
-    record; Begin carries the final LSN inside its payload); ``wal_end`` is the server's current
-    end of WAL; ``send_time`` is microseconds since 2000-01-01 UTC (see :func:`pg_time_to_unix`).
+    ``data_start`` is the WAL position the message belongs to, as observed on PostgreSQL 15 with
+    pgoutput: a change's own record; Begin: the transaction's first record; Commit: the *end* of
+    the commit record (the same as the Commit payload's end LSN) — the position to confirm once
+    the whole transaction is durable; Relation/Type messages: ``0``. For logical replication the
+    server sets ``wal_end`` to the same value (keepalives carry its real end of WAL, see
+    :attr:`ReplicationStream.server_wal_end`). ``send_time`` is microseconds since 2000-01-01 UTC
+    (:func:`pg_time_to_unix`). ``payload`` is the raw plugin output, undecoded.
     """
 
     data_start: int
@@ -451,26 +458,36 @@ class ReplicationConnection:
             self.exported_snapshot = None
             conn = self._conn
             conn.send(message(b"Q", command.encode() + b"\x00"))
-            error: PostgresServerError | None = None
-            while True:
-                kind, body = await conn.read_message()
-                if kind == 0x57:  # W CopyBothResponse
-                    break
-                if kind == 0x45:
-                    error = server_error(parse_error_fields(body), user=conn.params.user)
-                elif kind == 0x5A:
-                    if error is not None:
-                        raise error
-                    raise PostgresProtocolError("START_REPLICATION ended without starting to stream")
-                elif kind == 0x4E:
-                    conn.log_notice(body)
-                elif kind == 0x53:
-                    conn._parameter_status(body)
-                else:
-                    raise PostgresProtocolError(f"unexpected message {chr(kind)!r} after START_REPLICATION")
+            try:
+                await self._await_copy_both()
+            except PostgresServerError:
+                raise  # the server is back at ReadyForQuery: the connection stays usable
+            except BaseException:
+                conn.abort()
+                raise
             stream = ReplicationStream(conn, slot_name, start_lsn, status_interval)
             self._stream = stream
             return stream
+
+    async def _await_copy_both(self) -> None:
+        conn = self._conn
+        error: PostgresServerError | None = None
+        while True:
+            kind, body = await conn.read_message()
+            if kind == 0x57:  # W CopyBothResponse
+                return
+            if kind == 0x45:
+                error = server_error(parse_error_fields(body), user=conn.params.user)
+            elif kind == 0x5A:
+                if error is not None:
+                    raise error
+                raise PostgresProtocolError("START_REPLICATION ended without starting to stream")
+            elif kind == 0x4E:
+                conn.log_notice(body)
+            elif kind == 0x53:
+                conn._parameter_status(body)
+            else:
+                raise PostgresProtocolError(f"unexpected message {chr(kind)!r} after START_REPLICATION")
 
     async def _finish_stream(self) -> None:
         """Refuse while streaming; after a stream ended (server CopyDone, error) drain its tail."""
