@@ -129,6 +129,8 @@ class FakeWalSender:
                 writer.write(msg(b"W", struct.pack("!bh", 0, 0)))
                 assert self.streamer is not None
                 await self.streamer(self, writer)
+            elif sql == "SLOW":
+                continue  # never answers
             elif sql == "IDENTIFY_SYSTEM":
                 writer.write(
                     row_result(["systemid", "timeline", "xlogpos", "dbname"], ["1", "1", "0/10", "db"])
@@ -196,8 +198,11 @@ async def test_messages_split_at_every_boundary_and_huge_payloads(fake: FakeWalS
     rng = random.Random(7)
     payloads = [bytes([65 + i % 26]) * rng.randint(0, 300) for i in range(2000)]
     payloads[1000] = b"H" * (3 << 20)  # bigger than one socket read
-    wire = b"".join(xlog(i + 1, i + 2, p, sent=i) for i, p in enumerate(payloads))
-    wire += keepalive(99_999, reply=False)
+    frames = [xlog(i + 1, i + 2, p, sent=i) for i, p in enumerate(payloads)]
+    # Asynchronous messages may arrive in the middle of the stream.
+    frames.insert(500, msg(b"N", b"SWARNING\x00VWARNING\x00C01000\x00Mslow disk\x00\x00"))
+    frames.insert(700, msg(b"S", b"application_name\x00renamed\x00"))
+    wire = b"".join(frames) + keepalive(99_999, reply=False)
 
     async def streamer(f: FakeWalSender, writer: asyncio.StreamWriter) -> None:
         pos = 0
@@ -222,6 +227,7 @@ async def test_messages_split_at_every_boundary_and_huge_payloads(fake: FakeWalS
     assert stream.server_wal_end == 99_999
     assert stream.stats.messages == len(payloads) and stream.stats.keepalives == 1
     assert stream.stats.payload_bytes == sum(map(len, payloads))
+    assert repl.server_parameters["application_name"] == "renamed"
     await repl.close()
 
 
@@ -391,3 +397,13 @@ async def test_connect_timeout() -> None:
                 ConnectParams(port=port, sslmode="disable", connect_timeout=0.3)
             )
         await asyncio.wait_for(handler_done.wait(), 5)  # the client closed its socket
+
+
+async def test_an_interrupted_command_aborts_the_connection(fake: FakeWalSender) -> None:
+    repl = await ReplicationConnection.connect(params(fake))
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(repl.execute("SLOW"), 0.2)
+    assert repl.closed  # a late answer must not be read as the next command's
+    with pytest.raises(PostgresConnectionError, match="closed"):
+        await repl.identify_system()
+    await repl.close()
