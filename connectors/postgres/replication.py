@@ -54,6 +54,27 @@ slot releases that WAL: transactions still open commit later, after that point, 
 streamed. (This is what Debezium's heartbeats achieve; tested in
 ``test_idle_publication_can_confirm_the_server_wal_end``.)
 
+Server shutdown and restarts
+----------------------------
+A fast or smart shutdown makes every walsender wait until its client's flush position reaches
+everything it sent, asking for a reply after each reply (a tight loop). A CDC client cannot
+honestly confirm changes that are not durable yet, so naive clients stall the server's shutdown
+for ``wal_sender_timeout`` (a known Debezium/pgjdbc problem). The stream detects that loop
+(``DRAIN_KEEPALIVES`` reply requests for one WAL end within a second, no data between): if the
+caller has confirmed everything it received, it confirms the server's WAL end and the stream
+ends cleanly (:attr:`ReplicationStream.ended`); otherwise it closes the connection and raises
+:class:`~connectors.postgres.pgwire.PostgresConnectionError` ("is shutting down..."). Either way
+the server stops at once; the caller reconnects with retries.
+
+Resume with ``start_replication(slot, <the caller's own durable LSN>)`` rather than ``0/0``:
+PostgreSQL 15 writes a slot's ``confirmed_flush_lsn`` to disk only when the slot is saved for
+another reason (PostgreSQL 17 also saves it at the shutdown checkpoint), so after a restart the
+slot can be behind what was confirmed and ``0/0`` would replay confirmed transactions; the
+server starts at the later of the two positions and skips transactions committed before it.
+A server-side error or termination mid-stream raises the typed error
+(``ServerShutdownError`` for 57P01 "terminating connection due to administrator command") or
+``PostgresConnectionError`` when the socket just closes.
+
 Measured (PostgreSQL 15.18 on loopback, 2-core VM shared with other agents; November 2026)
 -----------------------------------------------------------------------------------------
 ``python -m benchmarks.pg_replication`` streams one 200,000-row ``INSERT ... SELECT``
@@ -121,6 +142,8 @@ PG_EPOCH_UNIX: Final = 946_684_800
 """1 January 2000 UTC in Unix seconds: replication timestamps count microseconds from there."""
 
 DEFAULT_STATUS_INTERVAL: Final = 10.0
+DRAIN_KEEPALIVES: Final = 20
+"""Reply requests for one WAL end within a second that mean "the server is shutting down"."""
 _SLOT_NAME = re.compile(r"^[a-z0-9_]{1,63}$")
 
 _HEADER = struct.Struct("!Bi")  # message type, length
@@ -550,6 +573,9 @@ class ReplicationStream:
         self._copy_done_sent = False
         self._stopped = False
         self._deferred_error: PostgresServerError | None = None
+        self._reply_run = 0
+        self._reply_run_started = 0.0
+        self._reply_run_wal_end = INVALID_LSN
         self._last_status = time.monotonic()
         self._status_task: asyncio.Task[None] | None = None
         if status_interval > 0:
@@ -698,12 +724,14 @@ class ReplicationStream:
                     if wal_end > self._server_wal_end:
                         self._server_wal_end = wal_end
                     self._server_time = sent
-                    reply_requested = reply_requested or bool(reply)
+                    if reply:
+                        reply_requested = True
+                        self._count_reply_request(wal_end)
             elif kind == 0x45:  # ErrorResponse
                 error_body = data[pos + 5 : end]
                 pos = end
                 break
-            elif kind == 0x63:  # CopyDone: the server ended the stream
+            elif kind == 0x63 or kind == 0x43:  # CopyDone / CommandComplete: the server ended it
                 copy_done = True
                 pos = end
                 break
@@ -723,6 +751,7 @@ class ReplicationStream:
         self.stats.wire_bytes += pos
         count = len(out) - first
         if count:
+            self._reply_run = 0
             last = out[-1]
             if last.data_start > self._received:  # Relation/Type messages carry 0/0
                 self._received = last.data_start
@@ -734,6 +763,8 @@ class ReplicationStream:
             stats.batches += 1
             stats.payload_bytes += sum(len(x.payload) for x in out[first:])
         if reply_requested and error_body is None and not copy_done:
+            if self._reply_run >= DRAIN_KEEPALIVES:
+                self._server_draining()
             self.send_status()
         if error_body is not None:
             self._shutdown()
@@ -744,6 +775,46 @@ class ReplicationStream:
             raise error
         if copy_done:
             self._server_ended()
+
+    def _count_reply_request(self, wal_end: int) -> None:
+        """Track reply-requested keepalives that repeat the same WAL end with no data between.
+
+        Normally the server asks for a reply once per ``wal_sender_timeout / 2``. When it is
+        shutting down, its walsender waits for our flush position to reach its last sent
+        position and asks again right after every reply: thousands per second.
+        """
+        now = time.monotonic()
+        if wal_end != self._reply_run_wal_end or now - self._reply_run_started > 1.0:
+            self._reply_run_wal_end = wal_end
+            self._reply_run_started = now
+            self._reply_run = 0
+        self._reply_run += 1
+
+    def _server_draining(self) -> None:
+        """The server is shutting down and waits for us to confirm everything it sent.
+
+        If the caller has confirmed all it received, nothing is in flight: confirming the
+        server's end of WAL is safe and lets the walsender finish cleanly (the stream then ends).
+        Otherwise we must not confirm, and waiting would hold up the server's shutdown until
+        ``wal_sender_timeout``: close the connection instead; the unconfirmed changes are
+        streamed again after reconnecting.
+        """
+        self._reply_run = 0
+        if self._flushed >= self._received:
+            log.info(
+                "PostgreSQL is shutting down; everything received is confirmed, confirming %s",
+                format_lsn(self._server_wal_end),
+            )
+            self._flushed = max(self._flushed, self._server_wal_end)
+            return
+        self._shutdown()
+        self._conn.abort()
+        raise PostgresConnectionError(
+            f"PostgreSQL at {self._conn.params.address} is shutting down and waits for this client "
+            f"to confirm WAL up to {format_lsn(self._server_wal_end)}, but changes after "
+            f"{format_lsn(self._flushed)} are not confirmed yet; closed the connection so the "
+            "server can stop (those changes are streamed again after reconnecting)"
+        )
 
     def _server_ended(self) -> None:
         """The server sent CopyDone: answer it so it can finish the command, and end the stream."""

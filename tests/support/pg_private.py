@@ -43,6 +43,58 @@ class PrivateServer:
     port: int
     data_dir: Path
     certs: Path
+    sock_dir: Path
+    bindir: Path
+    log_path: Path
+    run_as: dict[str, Any]
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log_file:
+            self.proc = subprocess.Popen(
+                [str(self.bindir / "postgres"), "-D", str(self.data_dir)],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                **self.run_as,
+            )
+        deadline = time.monotonic() + 60
+        while True:
+            ready = subprocess.run(
+                [str(self.bindir / "pg_isready"), "-q", "-h", str(self.sock_dir), "-p", str(self.port)],
+                check=False,
+            )
+            if ready.returncode == 0:
+                return
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"private PostgreSQL did not start: {self.log_path.read_text()}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        """Fast shutdown (SIGINT) of the server process this helper started."""
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGQUIT)  # immediate shutdown: children exit too
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def psql(self, sql: str) -> None:
+        subprocess.run(
+            [str(self.bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(self.sock_dir),
+             "-p", str(self.port), "-U", "postgres", "-d", "postgres", "-c", sql],
+            check=True, capture_output=True,
+        )  # fmt: skip
 
     @property
     def ca_cert(self) -> str:
@@ -128,34 +180,19 @@ def private_server(*, conf: str, hba: str, sql: str, client_cn: str = "certuser"
     if kwargs:
         for path in [data / "postgresql.conf", data / "pg_hba.conf"]:
             os.chown(path, kwargs["user"], kwargs["group"])
-    log_file = (root / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [str(bindir / "postgres"), "-D", str(data)], stdout=log_file, stderr=subprocess.STDOUT, **kwargs
+    server = PrivateServer(
+        port=port,
+        data_dir=data,
+        certs=certs,
+        sock_dir=sock_dir,
+        bindir=bindir,
+        log_path=root / "server.log",
+        run_as=kwargs,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            ready = subprocess.run(
-                [str(bindir / "pg_isready"), "-q", "-h", str(sock_dir), "-p", str(port), "-U", "postgres"],
-                check=False,
-            )
-            if ready.returncode == 0:
-                break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"private PostgreSQL did not start: {(root / 'server.log').read_text()}")
-            time.sleep(0.2)
-        subprocess.run(
-            [str(bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(sock_dir), "-p", str(port),
-             "-U", "postgres", "-d", "postgres", "-c", sql],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        yield PrivateServer(port=port, data_dir=data, certs=certs)
+        server.start()
+        server.psql(sql)
+        yield server
     finally:
-        proc.send_signal(signal.SIGINT)  # fast shutdown of the server we started
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log_file.close()
+        server.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -478,3 +478,26 @@ async def test_sql_and_slot_introspection_on_the_replication_connection(env: Env
         assert info is not None and not info.temporary and info.database == env.params.dbname
         assert info.wal_status == "reserved" and info.retained_wal_bytes is not None
         assert info.retained_wal_bytes >= 0 and info.restart_lsn is not None
+
+
+async def test_streaming_of_large_in_progress_transactions(env: Env) -> None:
+    """proto_version 2 + streaming: a transaction bigger than logical_decoding_work_mem (settable
+    per walsender) arrives in Stream Start/Stop blocks before its Stream Commit."""
+    async with await env.repl(server_settings={"logical_decoding_work_mem": "64kB"}) as repl:
+        slot = await repl.create_replication_slot(env.slot, snapshot="nothing")
+        stream = await repl.start_replication(
+            env.slot,
+            slot.consistent_point,
+            publication_names=[env.publication],
+            proto_version=2,
+            streaming=True,
+        )
+        await env.pg.execute(
+            f"INSERT INTO {env.table} SELECT g, repeat('x', 100) FROM generate_series(1, 5000) g"
+        )
+        got = await read_until(stream, lambda got: b"c" in kinds(got).encode())
+        sequence = kinds(got)
+        assert sequence[0] == "S" and sequence[-1] == "c"  # Stream Start ... Stream Commit
+        assert sequence.count("I") == 5000 and "E" in sequence  # Stream Stop between blocks
+        assert "B" not in sequence  # no ordinary Begin/Commit for a streamed transaction
+        await stream.stop()

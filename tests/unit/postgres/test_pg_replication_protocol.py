@@ -68,14 +68,18 @@ class FakeWalSender:
     queries: list[str] = field(default_factory=list)
     client: asyncio.Queue[tuple[bytes, bytes]] = field(default_factory=asyncio.Queue)
     port: int = 0
+    eof: bool = False
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.finished.clear()
         try:
             await self._serve(reader, writer)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             writer.close()
+            self.finished.set()
 
     async def _read(self, reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
         kind = await reader.readexactly(1)
@@ -117,6 +121,8 @@ class FakeWalSender:
 
     async def _commands(self, writer: asyncio.StreamWriter) -> None:
         while True:
+            if self.eof and self.client.empty():
+                return  # a streamer consumed the end-of-connection marker
             kind, body = await self.client.get()
             if kind == b"X":
                 return
@@ -142,6 +148,7 @@ class FakeWalSender:
         with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
             while True:
                 self.client.put_nowait(await self._read(reader))
+        self.eof = True
         self.client.put_nowait((b"X", b""))
 
     async def next_client(self, timeout: float = 5.0) -> tuple[bytes, bytes]:
@@ -151,10 +158,13 @@ class FakeWalSender:
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeWalSender]:
     server_state = FakeWalSender()
+    server_state.finished.set()  # no connection yet
     server = await asyncio.start_server(server_state.handle, "127.0.0.1", 0)
     server_state.port = server.sockets[0].getsockname()[1]
     async with server:
         yield server_state
+        # Let the handler see the client's close before the loop goes away.
+        await asyncio.wait_for(server_state.finished.wait(), 5)
         server.close()
 
 
@@ -406,4 +416,62 @@ async def test_an_interrupted_command_aborts_the_connection(fake: FakeWalSender)
     assert repl.closed  # a late answer must not be read as the next command's
     with pytest.raises(PostgresConnectionError, match="closed"):
         await repl.identify_system()
+    await repl.close()
+
+
+async def test_shutdown_drain_with_nothing_in_flight_confirms_the_wal_end(fake: FakeWalSender) -> None:
+    flushes: list[int] = []
+
+    async def streamer(f: FakeWalSender, writer: asyncio.StreamWriter) -> None:
+        writer.write(xlog(0x100, 0x100, b"C-commit"))
+        # A draining walsender: a reply request right after every reply, same WAL end.
+        while True:
+            writer.write(keepalive(0x500, reply=True))
+            kind, body = await f.next_client()
+            if kind != b"d":
+                return
+            flushes.append(status_fields(body)[1])
+            if flushes[-1] == 0x500:
+                writer.write(msg(b"C", b"COPY 0\x00"))
+                return
+
+    repl, stream = await start(fake, streamer, status_interval=0)
+    batch = await stream.read(timeout=5)
+    stream.confirm(batch[-1].data_start)  # everything received is durable
+    while not stream.ended:
+        assert await stream.read(timeout=5) == []
+    assert flushes[-1] == 0x500 and stream.confirmed_lsn == 0x500
+    assert 15 <= len(flushes) <= 25  # not on the first few requests
+    await repl.close()
+
+
+async def test_shutdown_drain_with_unconfirmed_changes_closes_the_connection(fake: FakeWalSender) -> None:
+    async def streamer(f: FakeWalSender, writer: asyncio.StreamWriter) -> None:
+        writer.write(xlog(0x100, 0x100, b"I-unconfirmed"))
+        while True:
+            writer.write(keepalive(0x500, reply=True))
+            if (await f.next_client())[0] != b"d":
+                return
+
+    repl, stream = await start(fake, streamer, status_interval=0)
+    await stream.read(timeout=5)
+    stream.confirm(0x80)
+    with pytest.raises(PostgresConnectionError, match="is shutting down and waits for this client"):
+        while True:
+            await stream.read(timeout=5)
+    assert stream.ended and repl.closed and stream.confirmed_lsn == 0x80
+    await repl.close()
+
+
+async def test_ordinary_keepalive_requests_are_not_a_drain(fake: FakeWalSender) -> None:
+    async def streamer(f: FakeWalSender, writer: asyncio.StreamWriter) -> None:
+        for _ in range(5):
+            writer.write(keepalive(0x500, reply=True))
+            await f.next_client()
+        await f.next_client()
+
+    repl, stream = await start(fake, streamer, status_interval=0)
+    for _ in range(5):
+        await stream.read(timeout=0.2)
+    assert not stream.ended and stream.confirmed_lsn == 0
     await repl.close()
