@@ -81,13 +81,15 @@ Measured (PostgreSQL 15.18 on loopback, 2-core VM shared with other agents; Nove
 transaction (``id bigint, name text, amount numeric(12,2), created timestamptz``; pgoutput
 proto 1; payloads counted, not decoded), 200,003 XLogData messages, 81.5 payload bytes each:
 
-* **480,000-660,000 messages/s, 53-73 MB/s on the wire** (first to last message; 3+ runs). The
-  walsender decoding the transaction is the bound: this process was busy only ~65-85 % of the
+* **480,000-660,000 messages/s, 53-73 MB/s on the wire** (first to last message; 6 runs). The
+  walsender decoding the transaction is the bound: this process was busy only ~63-85 % of the
   wall time.
-* **1.3 µs of client CPU per message** (user + system, framing + XLogData tuples + feedback),
-  i.e. a ceiling of roughly 750,000 messages/s for this code alone, far above the connector's
-  20,000 rows/s target: the budget goes to pgoutput decoding and records, not to the wire.
-* Batches averaged 900-2,200 messages per read.
+* **1.2-1.3 us of client CPU per message** (user + system: socket reads, framing, XLogData
+  tuples, feedback, plus the benchmark's own per-message loop); the parse loop alone costs
+  ~0.7 us per message (synthetic 10,000-message chunks). That is a ceiling of roughly 750,000
+  messages/s for this layer, far above the connector's 20,000 rows/s target: the budget goes to
+  pgoutput decoding and records, not to the wire.
+* Batches averaged 220-2,200 messages per read (what had arrived since the previous read).
 * Commit-to-receipt latency of single-row transactions at 200-1,000 tx/s
   (``--latency 2000 --rate 1000``): p50 0.3 ms, p99 3.6-3.9 ms.
 """
@@ -555,7 +557,11 @@ class ReplicationStream:
     :meth:`read` with a timeout returns ``[]`` when nothing arrives, so a caller can run
     heartbeats on an idle database. Errors from the server (slot invalidated, publication
     missing, the backend terminated) raise the typed :class:`PostgresServerError`; a broken
-    socket raises :class:`PostgresConnectionError`.
+    socket raises :class:`PostgresConnectionError`. Data that arrived before an error is
+    returned first; the error is raised by the following read.
+
+    One task reads; :meth:`confirm` and :meth:`send_status` may be called from any task of the
+    same event loop (they only write to the socket, never wait).
     """
 
     def __init__(self, conn: PgConnection, slot_name: str, start_lsn: int, status_interval: float) -> None:
@@ -703,6 +709,7 @@ class ReplicationStream:
         header = _HEADER.unpack_from
         xlog = _XLOG_HEADER.unpack_from
         append = out.append
+        new = tuple.__new__
         first = len(out)
         error_body: bytes | None = None
         copy_done = False
@@ -715,9 +722,8 @@ class ReplicationStream:
                 break
             if kind == 0x64:  # CopyData
                 sub = data[pos + 5]
-                if sub == 0x77:  # XLogData
-                    start, wal_end, sent = xlog(data, pos + 6)
-                    append(XLogData(start, wal_end, sent, data[pos + 30 : end]))
+                if sub == 0x77:  # XLogData (built without NamedTuple.__new__'s Python frame)
+                    append(new(XLogData, (*xlog(data, pos + 6), data[pos + 30 : end])))
                 elif sub == 0x6B:  # primary keepalive
                     wal_end, sent, reply = _KEEPALIVE.unpack_from(data, pos + 6)
                     self.stats.keepalives += 1
