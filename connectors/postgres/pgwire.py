@@ -165,9 +165,14 @@ _ERROR_CLASSES: Final[dict[str, type[PostgresServerError]]] = {
 }
 
 
-def _advice(code: str, message: str, user: str | None) -> str | None:
+def _advice(code: str, message: str, detail: str, user: str | None) -> str | None:
     """What the user should change, for the failures people hit when setting up CDC."""
     who = f"role {user!r}" if user else "the role"
+    if code == "55000" and "invalidated" in detail:
+        return (
+            "the server removed WAL this slot still needed (max_slot_wal_keep_size), so changes "
+            "were lost: drop the slot and take a new snapshot"
+        )
     if code == "28P01":
         return f"check the user name and password configured for {who}"
     if code == "28000" and "pg_hba.conf" in message:
@@ -195,7 +200,7 @@ def server_error(fields: Mapping[str, str], *, user: str | None = None) -> Postg
     """The exception for an ``ErrorResponse``: a subclass chosen by SQLSTATE, with advice."""
     code = fields.get("C", "XX000")
     cls = _ERROR_CLASSES.get(code, PostgresServerError)
-    return cls(fields, advice=_advice(code, fields.get("M", ""), user))
+    return cls(fields, advice=_advice(code, fields.get("M", ""), fields.get("D", ""), user))
 
 
 def parse_error_fields(body: bytes) -> dict[str, str]:
