@@ -7,7 +7,8 @@ Modules: ``config`` (every setting, Debezium's names and rules), ``filters`` (wh
 columns are captured), ``checks`` (what ``/config/validate`` and create verify against the
 server), ``connector`` (the connector class), ``pgoutput`` (the logical replication message
 decoder), ``types`` (PostgreSQL text values to Connect schemas and values, for the stream and the
-COPY-based snapshot alike).
+COPY-based snapshot alike), ``pgwire`` / ``replication`` / ``lsn`` (the streaming replication
+protocol on asyncio: login, TLS, slots, the CopyBoth stream and its status updates).
 
 Setting up PostgreSQL
 ---------------------
