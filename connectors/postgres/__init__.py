@@ -8,7 +8,9 @@ columns are captured), ``checks`` (what ``/config/validate`` and create verify a
 server), ``connector`` (the connector class), ``pgoutput`` (the logical replication message
 decoder), ``types`` (PostgreSQL text values to Connect schemas and values, for the stream and the
 COPY-based snapshot alike), ``pgwire`` / ``replication`` / ``lsn`` (the streaming replication
-protocol on asyncio: login, TLS, slots, the CopyBoth stream and its status updates).
+protocol on asyncio: login, TLS, slots, the CopyBoth stream and its status updates),
+``publication`` (the captured tables and ``publication.autocreate.mode``), ``snapshot`` (the
+consistent COPY-based initial snapshot).
 
 Setting up PostgreSQL
 ---------------------
