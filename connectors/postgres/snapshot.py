@@ -12,13 +12,16 @@ The name is importable only until the next command on the replication connection
 thing; the transaction keeps it alive afterwards).
 
 **No exported snapshot** (the slot already exists, ``snapshot.mode=always`` or ``when_needed``):
-a ``REPEATABLE READ`` transaction whose start position :attr:`Snapshot.start_lsn` is
-``pg_current_wal_lsn()`` read as its first statement (which also takes the transaction's
-snapshot). There is no exact correspondence between a plain MVCC snapshot and a WAL position:
-a transaction committing at about that moment may be in the snapshot *and* commit after
-``start_lsn``. The guarantee is therefore at-least-once: streaming from the slot (which is at or
-before ``start_lsn``) re-delivers changes the snapshot may already contain, and none is lost.
-Debezium documents the same for these modes. Consumers keyed by primary key converge.
+a ``REPEATABLE READ`` transaction whose position :attr:`Snapshot.start_lsn` is
+``pg_current_wal_lsn()`` read as its first statement (which also takes the transaction's MVCC
+snapshot). A plain MVCC snapshot has no exact WAL position: a transaction committing at that very
+moment may be visible and commit after ``start_lsn``, or (its commit record written just before
+``start_lsn`` but not yet visible) be missing from the snapshot. The guarantee is therefore
+at-least-once, provided streaming resumes from the slot's ``confirmed_flush_lsn`` / the stored
+offset (both at or before ``start_lsn``), not from ``start_lsn`` itself: changes the snapshot
+already contains are delivered again, none is lost. Debezium gives the same guarantee for these
+modes; consumers that upsert by primary key converge. ``start_lsn`` is the position to report
+in the snapshot's records.
 
 Reading
 -------
@@ -31,8 +34,8 @@ parent, once per captured partition). A partitioned parent therefore snapshots n
 Memory is bounded: asyncpg hands COPY chunks to an async sink, which parses them into rows and
 puts batches of ``batch_size`` rows on a queue of ``queue_batches`` entries. When the consumer
 stops pulling (``async for batch in snapshot.rows(table)``), the queue fills, the sink waits,
-asyncpg stops reading the socket and TCP flow control pauses the server. So the task pauses the
-snapshot simply by not iterating. The snapshot connection has no statement timeout
+asyncpg stops reading the socket (it pauses the transport while its sink runs) and TCP flow
+control pauses the server. So the task pauses the snapshot simply by not iterating. The snapshot connection has no statement timeout
 (``database.query.timeout.ms`` would cut a big table's COPY, and the time it waits on a slow
 consumer counts towards it).
 
@@ -187,6 +190,8 @@ class Snapshot:
         kwargs["server_settings"] = {**kwargs.get("server_settings", {}), **SESSION_SETTINGS}
         conn = await asyncpg.connect(**kwargs)
         try:
+            for statement in config.initial_statements:  # before BEGIN: they may write
+                await conn.execute(statement)
             await conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             start_lsn: int | None = None
             if snapshot_name is not None:
@@ -199,8 +204,6 @@ class Snapshot:
                     ) from error
             else:
                 start_lsn = parse_lsn(await conn.fetchval("SELECT pg_current_wal_lsn()::text"))
-            for statement in config.initial_statements:
-                await conn.execute(statement)
             snapshot = cls(
                 conn,
                 tables,
