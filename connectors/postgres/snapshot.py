@@ -39,6 +39,11 @@ control pauses the server. So the task pauses the snapshot simply by not iterati
 (``database.query.timeout.ms`` would cut a big table's COPY, and the time it waits on a slow
 consumer counts towards it).
 
+Measured (PostgreSQL 15 on loopback, shared 2-core VM, November 2026): 100,000 rows x 10 columns
+(int, bigint, text, numeric, timestamptz, bool, float8, varchar, date) read and split into text
+values at 610,000-850,000 rows/s (``test_snapshot_throughput_100k_rows_10_columns``; value
+conversion and event building not included), about the rate of a bare ``copy_from_query``.
+
 Usage::
 
     async with await Snapshot.open(config, tables, snapshot_name=created.snapshot_name) as snap:
