@@ -163,7 +163,8 @@ class TableMetadata:
 _DESCRIBE_TABLE: Final = """
 SELECT n.nspname, c.relname, c.relreplident::text AS replident,
        a.attname, a.atttypid::int8 AS atttypid, a.atttypmod, a.attnotnull,
-       COALESCE(array_position(i.indkey::int2[], a.attnum), 0) AS pk_pos
+       COALESCE((SELECT k.ord FROM unnest(i.indkey) WITH ORDINALITY AS k(num, ord) WHERE k.num = a.attnum), 0)
+           AS pk_pos
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid

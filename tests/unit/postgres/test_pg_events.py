@@ -1,6 +1,6 @@
 """Debezium change events built from hand-made pgoutput messages, checked as JsonConverter JSON.
 
-Expected JSON is written from the reference (§2.7, §2.8, §2.10–§2.12), not from the code.
+Expected JSON is written from the reference (§2.7, §2.8, §2.10 to §2.12), not from the code.
 """
 
 from __future__ import annotations
