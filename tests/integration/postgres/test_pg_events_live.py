@@ -16,7 +16,13 @@ from connectors.converters.json import JsonConverter, JsonConverterConfig
 from connectors.postgres.config import PostgresConfig
 from connectors.postgres.events import ChangeEventBuilder, SnapshotPosition, StreamPosition, describe_table
 from connectors.postgres.pgoutput import Begin, Commit, PgOutputDecoder, Relation, parse_lsn
-from connectors.postgres.types import SESSION_SETTINGS, CopyTextParser, ValueConverters, ValueOptions, copy_select
+from connectors.postgres.types import (
+    SESSION_SETTINGS,
+    CopyTextParser,
+    ValueConverters,
+    ValueOptions,
+    copy_select,
+)
 from connectors.sdk import SourceRecord
 from tests.support.pg_capture import Capture
 
@@ -69,7 +75,9 @@ async def test_events_from_a_real_slot(postgres_dsn: str) -> None:
             "topic.prefix": "live",
             "skipped.operations": "none",
         }
-        builder = ChangeEventBuilder(PostgresConfig.parse(props), ValueConverters(ValueOptions.from_config(props)))
+        builder = ChangeEventBuilder(
+            PostgresConfig.parse(props), ValueConverters(ValueOptions.from_config(props))
+        )
         decoder = PgOutputDecoder()
         pos = StreamPosition()
         records: list[SourceRecord] = []
@@ -124,7 +132,11 @@ async def test_events_from_a_real_slot(postgres_dsn: str) -> None:
         assert cust[6].value is None and key(cust[6]) == {"id": 2}
 
         truncate = cust[8]
-        assert truncate.key is None and payload(truncate)["before"] is None and payload(truncate)["after"] is None
+        assert (
+            truncate.key is None
+            and payload(truncate)["before"] is None
+            and payload(truncate)["after"] is None
+        )
 
         full_update = payload(on("full_t")[1])
         assert full_update["op"] == "u"
@@ -144,7 +156,9 @@ async def test_events_from_a_real_slot(postgres_dsn: str) -> None:
         await cap.execute(f"INSERT INTO {s}.full_t VALUES (2, 'snap')")
         oid = await cap.conn.fetchval(f"SELECT '{s}.full_t'::regclass::oid")
         relation, metadata = await describe_table(cap.conn, oid)
-        snap = ChangeEventBuilder(PostgresConfig.parse(props), ValueConverters(ValueOptions.from_config(props)))
+        snap = ChangeEventBuilder(
+            PostgresConfig.parse(props), ValueConverters(ValueOptions.from_config(props))
+        )
         snap.relation(relation, metadata)
         rows: list[list[str | None]] = []
         parser = CopyTextParser()
@@ -159,5 +173,8 @@ async def test_events_from_a_real_slot(postgres_dsn: str) -> None:
             snap.snapshot_read(relation, row, "first" if i == 0 else "last", SnapshotPosition(lsn=1, tx_id=9))
             for i, row in enumerate(rows)
         ]
-        assert [payload(r)["after"] for r in read if r is not None] == [{"id": 1, "v": "b"}, {"id": 2, "v": "snap"}]
+        assert [payload(r)["after"] for r in read if r is not None] == [
+            {"id": 1, "v": "b"},
+            {"id": 2, "v": "snap"},
+        ]
         assert [payload(r)["source"]["snapshot"] for r in read if r is not None] == ["first", "last"]
