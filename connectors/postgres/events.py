@@ -31,6 +31,7 @@ dispatching a message.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ from connectors.postgres.pgoutput import (
 from connectors.postgres.types import ColumnConverter, ValueConverters
 from connectors.sdk import Header, SourceRecord
 from connectors.sdk.data import DATE, DECIMAL, TIME, TIMESTAMP, Schema, SchemaType, Struct
+from connectors.sdk.errors import DataError
 from connectors.sdk.schema_builder import SchemaBuilder
 
 __all__ = [
@@ -340,6 +342,23 @@ class TableEvents:
         return Struct(self.value_schema, values)
 
 
+def _key_patterns(spec: str | None) -> list[re.Pattern[str]] | None:
+    """``message.key.columns`` as one regex per ``<table regex>.<column regex>``."""
+    if not spec or not spec.strip():
+        return None
+    patterns: list[re.Pattern[str]] = []
+    for entry in spec.split(";"):
+        if not entry.strip():
+            continue
+        table, sep, columns = entry.strip().partition(":")
+        if not sep:
+            raise DataError(f"Invalid message.key.columns entry {entry!r}: expected '<table>:<column>,...'")
+        for column in columns.split(","):
+            if column.strip():
+                patterns.append(re.compile(f"{table.strip()}.{column.strip()}", re.IGNORECASE))
+    return patterns
+
+
 class ChangeEventBuilder:
     """Builds the records of one connector: construct once per task, then call :meth:`relation`
     for each Relation message (or snapshot table) and the change methods for each change.
@@ -367,6 +386,7 @@ class ChangeEventBuilder:
         self._skipped = config.skipped_operation_codes
         self._tombstones = config.tombstones_on_delete
         self._tx_metadata = config.provide_transaction_metadata
+        self._key_patterns = _key_patterns(config.message_key_columns)
 
     # -- cache ---------------------------------------------------------------------------------------
 
@@ -393,6 +413,18 @@ class ChangeEventBuilder:
             return self.relation(relation)
         return table
 
+    def _key_columns(self, schema: str, table: str, relation: Relation) -> tuple[str, ...]:
+        """``message.key.columns`` (``<table regex>:<col>,<col>;...``): the table's columns, in
+        table order, matching one of ``<table regex>.<col>`` (anchored, case-insensitive), as
+        Debezium's ``CustomKeyMapper``; empty when none match (the primary key is used)."""
+        if self._key_patterns is None:
+            return ()
+        return tuple(
+            column.name
+            for column in relation.columns
+            if any(p.fullmatch(f"{schema}.{table}.{column.name}") for p in self._key_patterns)
+        )
+
     def _build(self, relation: Relation, metadata: TableMetadata) -> TableEvents:
         schema, table = relation.namespace, relation.name
         topic = self.config.topic_for(schema, table)
@@ -410,11 +442,12 @@ class ChangeEventBuilder:
 
         key_schema: Schema | None = None
         key_fields: list[tuple[str, int, _Converter]] = []
-        if metadata.primary_key and all(name in columns for name in metadata.primary_key):
+        key_names = self._key_columns(schema, table, relation) or metadata.primary_key
+        if key_names and all(name in columns for name in key_names):
             builder = SchemaBuilder.struct().name(f"{topic}.Key")
-            for name in metadata.primary_key:
+            for name in key_names:
                 i, column = columns[name]
-                conv = converter(column, False)
+                conv = converter(column, name not in not_null)
                 builder.field(name, conv.schema)
                 key_fields.append((name, i, conv.convert))
             key_schema = builder.build()

@@ -366,6 +366,17 @@ def test_filters_and_dispatch() -> None:
     assert b.change(Begin(0, 0, 1), 0x2300, position()) == []
 
 
+def test_message_key_columns_replace_the_primary_key() -> None:
+    b = builder(**{"message.key.columns": r"public\.cust.*:name,ID;other.t:x"})
+    (record,) = b.insert(Insert(CUSTOMERS, ROW, XID), 0x2100, position())
+    assert key_json(record) == {"id": 1, "name": "Anne"}  # table column order
+    schema = json.loads(converter(True, is_key=True).schema_json(record.key_schema))  # type: ignore[arg-type]
+    assert [(f["field"], f["optional"]) for f in schema["fields"]] == [("id", False), ("name", True)]
+    unmatched = builder(**{"message.key.columns": "other.t:x"})
+    (record,) = unmatched.insert(Insert(CUSTOMERS, ROW, XID), 0x2100, position())
+    assert key_json(record) == {"id": 1}
+
+
 def test_transaction_metadata_block() -> None:
     b = builder(**{"provide.transaction.metadata": "true"})
     pos = position()
