@@ -8,7 +8,9 @@ consumers, SMTs and the offsets REST API see Debezium's format.
 Per table (relation OID) everything that does not depend on the row is built once and cached in a
 :class:`TableEvents`: the ``<topic>.Key`` / ``.Value`` / ``.Envelope`` schemas, one
 :class:`~connectors.postgres.types.ColumnConverter` per captured column, the topic name. A row
-then costs one converter call per column plus three small ``Struct``s. The cache entry is rebuilt
+then costs one converter call per column plus three small ``Struct``s: about 16 µs for a
+10-column insert on the development box, two thirds of it in the column converters (see
+``test_cost_per_event_ten_columns``). The cache entry is rebuilt
 when the server sends a new ``Relation`` for the table (the decoder hands the same ``Relation``
 object to every change, so the check is an identity test).
 
