@@ -59,6 +59,7 @@ async def route(
             # The sender thinks this worker leads; it will wait for its next assignment.
             return errors.error_response(409, NOT_LEADER)
         answer, retry = await _forward(request, forwarder, target, await request.body())
+        left = deadline - time.monotonic()  # the forward itself may have taken most of it
         if not retry or left <= 0:
             if answer.status_code < 300:
                 try:  # read-your-writes on this worker too
@@ -84,9 +85,14 @@ async def _forward(
         answer = await forwarder.request(
             request.method, url, content=body, headers={**headers, FORWARDED_HEADER: "1"}
         )
-    except httpx.HTTPError as exc:
+    except httpx.ConnectError as exc:  # nothing reached the leader: safe to send again
         message = f"Cannot complete request: the leader {target} is not reachable ({exc}); retry after the rebalance"
         return errors.error_response(409, message), True
+    except httpx.HTTPError as exc:
+        # The leader may be acting on it (a timeout, a dropped connection): sending it again could
+        # do it twice, so the client decides.
+        message = f"Cannot complete request: no answer from the leader {target} ({exc!r}); check the result before retrying"
+        return errors.error_response(409, message), False
     passed = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "location")}
     retry = answer.status_code == 503 or (answer.status_code == 409 and NOT_LEADER in answer.text)
     return Response(answer.content, status_code=answer.status_code, headers=passed), retry

@@ -251,7 +251,7 @@ class PreviewSample(BaseModel):
     Connect schema in JsonConverter's form in ``key_schema``/``value_schema``."""
 
     model_config = ConfigDict(extra="forbid")
-    topic: str | None = None
+    topic: str | None = Field(None, max_length=249, pattern=r"^[A-Za-z0-9._-]+$")
     partition: int | None = None
     offset: int | None = None
     timestamp: int | None = None

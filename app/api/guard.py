@@ -90,6 +90,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
 def _host_name(header: str) -> str:
     """``Host`` without its port: ``[::1]:8083`` -> ``::1``, ``localhost:8083`` -> ``localhost``."""
     if header.startswith("["):
@@ -114,6 +122,11 @@ class RequestGuard:
         self.limit = settings.rest_request_max_bytes
         self.origins = AllowedOrigins(settings.access_control_allow_origin)
         self.hosts = loopback_names(settings)
+        listener, _ = settings.listener
+        self.own_names = frozenset(
+            n.lower() for n in (listener, settings.rest_advertised_host_name or "") if n
+        )
+        """Names that are surely this worker's own when it listens on every interface."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -170,9 +183,14 @@ class RequestGuard:
                 )
         return None
 
-    @staticmethod
-    def _same_origin(origin: str, host: str | None) -> bool:
+    def _same_origin(self, origin: str, host: str | None) -> bool:
+        """A page served by this worker itself. ``Host`` is the attacker's to choose under DNS
+        rebinding, so it only counts when it surely names this worker: checked already (loopback
+        listener), an IP address, the listener's host or ``rest.advertised.host.name``."""
         if host is None or "://" not in origin:
+            return False
+        name = _host_name(host).lower()
+        if self.hosts is None and not (_is_ip(name) or name in self.own_names):
             return False
         scheme, rest = origin.split("://", 1)
         return scheme.lower() in ("http", "https") and rest.rstrip("/").lower() == host.lower()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +70,8 @@ class Herder(ABC):
 
     def __init__(self, ctx: RuntimeContext, configs: ConfigStore, worker: Worker) -> None:
         self.ctx = ctx
+        self._replaying: set[str] = set()
+        """Connectors whose dead letters are being replayed here (one replay at a time)."""
         self.configs = configs
         self.worker = worker
         self.registry: PluginRegistry = ctx.registry
@@ -164,18 +166,24 @@ class Herder(ABC):
         connector: str | None = None,
     ) -> dict[str, Any]:
         """Run sample records through a connector config's converters and transforms (the given
-        ``config``, or the stored, resolved config of ``connector``); nothing is created or run."""
+        ``config``, or the stored config of ``connector``), placeholders resolved; nothing is
+        created or run. Secret values never appear in the messages it returns."""
         if connector is not None:
-            config, _ = await self.ctx.resolve(connector, self.config(connector))  # 404 when unknown
+            config = self.config(connector)  # 404 when unknown
         assert config is not None
+        secrets: Iterable[str] = self.ctx.secrets_of(config)
         try:
-            pipeline = Preview(self.registry, self.ctx.settings, config)
+            resolved, secrets = await self.ctx.resolve_once(config)
+            pipeline = Preview(self.registry, self.ctx.settings, resolved)
         except (ConfigError, NotFoundError) as exc:
-            raise BadRequestError(f"The config cannot run: {exc}") from None
+            raise BadRequestError(mask_text(f"The config cannot run: {exc}", secrets)) from None
         try:
             records = await pipeline.run(samples)
         finally:
             await pipeline.close()
+        for result in records:
+            if result["error"] is not None:
+                result["error"]["message"] = mask_text(result["error"]["message"], secrets)
         return {"direction": pipeline.direction, "records": records}
 
     def task_configs(self, name: str) -> list[dict[str, str]]:
@@ -187,12 +195,17 @@ class Herder(ABC):
         record = self._record(name)
         if not record.task_configs:
             raise ConflictError(f"Connector {name} has no tasks yet; replay its dead letters once it has")
+        if name in self._replaying:
+            raise ConflictError(f"A replay of connector {name}'s dead letters is already running")
+        self._replaying.add(name)
         try:
             result = await replay_dead_letters(
                 self.ctx, name, dict(record.task_configs[0]), self.connector_type(name)
             )
         except ConfigError as exc:
             raise BadRequestError(str(exc)) from None
+        finally:
+            self._replaying.discard(name)
         return result.as_json()
 
     def status(self, name: str) -> dict[str, Any]:

@@ -297,6 +297,13 @@ class KafkaSinkConsumer:
             log.warning("offset commit failed; retrying at the next flush", error=str(exc))
         return False
 
+    async def end_offsets(self) -> dict[TopicPartition, int]:
+        chosen = [KafkaTopicPartition(tp.topic, tp.partition) for tp in self.assignment]
+        if not chosen:
+            return {}
+        ends = await self._consumer.end_offsets(chosen)
+        return {_ours(tp): offset for tp, offset in ends.items()}
+
     def lag(self) -> int | None:
         total = 0
         for tp, position in self._positions.items():

@@ -54,3 +54,10 @@ class RuntimeContext:
         if resolution.ttl_ms is not None and reload == "restart":
             self.on_reload(connector, resolution.ttl_ms)
         return resolution.config, self.secrets_of(config) | resolution.values
+
+    async def resolve_once(self, config: dict[str, str]) -> tuple[dict[str, str], set[str]]:
+        """:meth:`resolve` for one-off work beside a connector (a preview, a replay): the same
+        values, but a TTL does not schedule a restart of the connector."""
+        resolution = await self.providers.resolve(config)
+        resolution.check()
+        return resolution.config, self.secrets_of(config) | resolution.values

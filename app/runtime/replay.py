@@ -13,8 +13,11 @@ letters through the connector itself instead, with a fresh instance of its task:
 
 The DLQ is read by the consumer group ``connect-<connector>-dlq-replay``, whose offsets are
 committed as records are delivered, so a replay never repeats what an earlier one delivered. A
-record that fails again goes back to the DLQ tagged with this replay's id; the replay stops at
-its own records, at the end of the DLQ, or when the DLQ has been idle for ``IDLE_S``.
+record that fails again goes back to the DLQ tagged with this replay's id. The replay reads up
+to the DLQ's end offsets as of when it joined (letters written later, by the running connector
+or by the replay itself, wait for the next replay); ``IDLE_S`` without records also ends it.
+Letters of another connector sharing the DLQ topic, letters without context headers and letters
+that cannot be decoded are skipped (counted).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import structlog
+
 from app.config.connector_config import parse_connector_config
 from app.errors.dead_letters import SourceDeadLetters
 from app.runtime.context import RuntimeContext
@@ -34,9 +39,11 @@ from app.runtime.source_runner import SourceTaskRunner, _Batch
 from app.runtime.task_runner import TaskRunner
 from app.storage.base import ConsumerRecord, SinkConsumer, State, Subscription, TaskId
 from connectors.sdk.config import EmptyConfig
-from connectors.sdk.errors import ConfigError
+from connectors.sdk.errors import ConfigError, DataError
 from connectors.sdk.records import RecordMetadata, SourceRecord, TopicPartition
 from connectors.sdk.source import SourceTask
+
+log = structlog.get_logger(__name__)
 
 REPLAY_HEADER = "__connect.errors.replay.id"
 CONTEXT_PREFIX = "__connect.errors."
@@ -68,51 +75,99 @@ class ReplayResult:
         }
 
 
-class DeadLetterReader:
-    """The DLQ as the replay group reads it: from the group's committed position up to where this
-    replay began. Positions are committed only for records :meth:`acknowledge` covers."""
+@dataclass(slots=True, eq=False)
+class _Letter:
+    """One dead letter on its way through a replay."""
 
-    def __init__(self, consumer: SinkConsumer, run_id: str) -> None:
+    letter: ConsumerRecord
+    tp: TopicPartition
+    skipped: bool = False
+    """Not replayable here (no context headers, another connector's, undecodable): acknowledged
+    as soon as the letters before it are."""
+    original: ConsumerRecord | None = None
+    """A sink's dead letter at its original topic, partition and offset."""
+    delivered: bool = False
+
+
+class DeadLetterReader:
+    """The DLQ as the replay group reads it: from the group's committed position up to the end
+    offsets it had when the replay joined. A DLQ position is committed only past letters that
+    were delivered (or skipped), in order per DLQ partition, so nothing is lost if the replay
+    fails half-way."""
+
+    def __init__(self, consumer: SinkConsumer, run_id: str, connector: str) -> None:
         self.consumer = consumer
         self.run_id = run_id.encode()
+        self.connector = connector.encode()
         self.done = False
-        self._joined_at: float | None = None
+        self.skipped = 0
+        self._ends: dict[TopicPartition, int] | None = None
         self._idle_since: float | None = None
         self._finished: set[TopicPartition] = set()
-        self._fetched: dict[TopicPartition, int] = {}
+        self._pending: list[_Letter] = []
         self._delivered: dict[TopicPartition, int] = {}
 
-    def joined(self) -> None:
-        if self._joined_at is None and self.consumer.assignment:
-            self._joined_at = time.monotonic()
+    async def joined(self) -> None:
+        """Once partitions are assigned: where this replay ends on each of them."""
+        if self._ends is None and self.consumer.assignment:
+            self._ends = await self.consumer.end_offsets()
+            self._finished.update(tp for tp, end in self._ends.items() if end == 0)
 
-    async def fetch(self, timeout: float) -> list[ConsumerRecord]:
+    async def fetch(self, timeout: float) -> list[_Letter]:
         """Dead letters from before this replay began; ``done`` once there are no more."""
         letters = []
-        for letter in await self.consumer.fetch(timeout):
-            tp = TopicPartition(letter.topic, letter.partition)
+        ends = self._ends or {}
+        for record in await self.consumer.fetch(timeout):
+            tp = TopicPartition(record.topic, record.partition)
+            end = ends.get(tp)
             if tp in self._finished:
                 continue
-            if header(letter.headers, REPLAY_HEADER) == self.run_id:
-                self._finished.add(tp)  # from here on this partition holds this replay's own failures
-                self.consumer.pause([tp])
+            if (end is not None and record.offset >= end) or header(
+                record.headers, REPLAY_HEADER
+            ) == self.run_id:
+                self._finish(tp)  # written after the replay began (maybe by the replay itself)
                 continue
-            self._fetched[tp] = letter.offset + 1
+            letter = _Letter(record, tp)
+            owner = header(record.headers, CONTEXT_PREFIX + "connector.name")
+            if owner is not None and owner != self.connector:
+                self.skip(letter)  # a DLQ topic shared by several connectors
+            self._pending.append(letter)
             letters.append(letter)
-        now = time.monotonic()
-        if letters or self._joined_at is None:
+            if end is not None and record.offset + 1 >= end:
+                self._finish(tp)
+        assigned = self.consumer.assignment
+        if self._ends is not None and assigned and assigned <= self._finished:
+            self.done = True
+        elif letters or self._ends is None:
             self._idle_since = None
         elif self._idle_since is None:
-            self._idle_since = now
-        elif now - self._idle_since >= IDLE_S:
-            self.done = True
+            self._idle_since = time.monotonic()
+        elif time.monotonic() - self._idle_since >= IDLE_S:
+            self.done = True  # e.g. records deleted by retention below the end offset
         return letters
 
+    def skip(self, letter: _Letter) -> None:
+        letter.skipped = True
+        self.skipped += 1
+
+    def _finish(self, tp: TopicPartition) -> None:
+        self._finished.add(tp)
+        self.consumer.pause([tp])
+
     def acknowledge(self) -> None:
-        """Everything fetched so far has been delivered (or deliberately skipped)."""
-        self._delivered.update(self._fetched)
+        """Advance each DLQ partition's position past its leading delivered or skipped letters."""
+        blocked: set[TopicPartition] = set()
+        waiting = []
+        for letter in self._pending:
+            if letter.tp not in blocked and (letter.delivered or letter.skipped):
+                self._delivered[letter.tp] = letter.letter.offset + 1
+            else:
+                blocked.add(letter.tp)
+                waiting.append(letter)
+        self._pending = waiting
 
     async def commit(self) -> None:
+        self.acknowledge()
         if self._delivered:
             await self.consumer.commit(dict(self._delivered))
 
@@ -147,6 +202,7 @@ class _ReplayingConsumer:
         self._runner = runner
         self.records_lost = 0
         self.commit_after_every_batch = self._inner.commit_after_every_batch
+        self._in_flight: list[_Letter] = []
 
     @property
     def assignment(self) -> set[TopicPartition]:
@@ -167,7 +223,7 @@ class _ReplayingConsumer:
 
     async def poll_rebalance(self) -> tuple[set[TopicPartition], set[TopicPartition]] | None:
         changes = await self._inner.poll_rebalance()
-        self._reader.joined()
+        await self._reader.joined()
         return changes
 
     def release(self, partitions: Iterable[TopicPartition]) -> None:
@@ -179,18 +235,34 @@ class _ReplayingConsumer:
             self._runner.stopping.set()
         records = []
         for letter in letters:
-            original = _original(letter)
-            if original is None:
-                self._runner.result.skipped += 1
+            if letter.skipped:
+                continue
+            letter.original = _original(letter.letter)
+            if letter.original is None:
+                self._reader.skip(letter)
             else:
-                records.append(original)
+                records.append(letter.original)
+                self._in_flight.append(letter)
         return records
 
     async def commit(self, offsets: Mapping[TopicPartition, int]) -> bool:
-        """Called once what was fetched has been put and flushed: the DLQ positions advance."""
-        self._reader.acknowledge()
+        """``offsets`` are what the sink's ``pre_commit`` says is safe, by original partition:
+        the letters they cover are delivered, and the DLQ positions advance past them."""
+        still = []
+        for letter in self._in_flight:
+            original = letter.original
+            assert original is not None
+            safe = offsets.get(TopicPartition(original.topic, original.partition), -1)
+            if safe > original.offset:
+                letter.delivered = True
+            else:
+                still.append(letter)
+        self._in_flight = still
         await self._reader.commit()
         return True
+
+    async def end_offsets(self) -> dict[TopicPartition, int]:
+        return {}
 
     def lag(self) -> int | None:
         return None
@@ -222,6 +294,9 @@ class _Replaying(TaskRunner):
         if state is State.FAILED:
             self.result.error = trace
 
+    async def resolve_config(self) -> tuple[dict[str, str], set[str]]:
+        return await self.ctx.resolve_once(self.config)
+
     def report_failure(self, error: BaseException) -> None:
         """The replay's caller reads the failure from the result; nothing restarts it."""
 
@@ -248,34 +323,46 @@ class _DeadLetterSource(SourceTask[EmptyConfig]):
         self._runner = runner
         self._reader = runner.reader
         self._letters = SourceDeadLetters(runner.ctx.registry)
-        self._positions: dict[int, tuple[TopicPartition, int]] = {}
+        self._in_flight: dict[int, _Letter] = {}
+        """Letters whose records the runner has not confirmed yet, by ``id`` of the record."""
 
     async def start(self, config: EmptyConfig) -> None:
         pass
 
     async def poll(self) -> Sequence[SourceRecord]:
         await self._reader.consumer.poll_rebalance()
-        self._reader.joined()
+        await self._reader.joined()
         await self._reader.commit()
         letters = await self._reader.fetch(0.5)
         if self._reader.done:
             self._runner.stopping.set()
         records = []
         for letter in letters:
-            topic = header(letter.headers, CONTEXT_PREFIX + "topic")
-            if not topic:
-                self._runner.result.skipped += 1
+            if letter.skipped:
                 continue
-            decoded = self._letters.decode(letter, topic.decode())
+            topic = header(letter.letter.headers, CONTEXT_PREFIX + "topic")
+            try:
+                if not topic:
+                    raise DataError("no __connect.errors.topic header")
+                decoded = self._letters.decode(letter.letter, topic.decode())
+            except Exception as exc:  # e.g. a record the DLQ kept as its repr: it cannot come back
+                log.warning(
+                    "a dead letter cannot be replayed; skipped",
+                    offset=letter.letter.offset,
+                    error=repr(exc),
+                )
+                self._reader.skip(letter)
+                continue
             record = decoded.new_record(source_partition=None, source_offset=None)  # stored already
-            self._positions[id(record)] = (TopicPartition(letter.topic, letter.partition), letter.offset + 1)
+            self._in_flight[id(record)] = letter
             records.append(record)
         return records
 
     async def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
-        self._positions.pop(id(record), None)
-        if not self._positions:
-            self._reader.acknowledge()
+        """Written (or dropped by the chain, or dead-lettered again): delivered either way."""
+        letter = self._in_flight.pop(id(record), None)
+        if letter is not None:
+            letter.delivered = True
 
     async def stop(self) -> None:
         pass
@@ -297,7 +384,7 @@ async def replay_dead_letters(
     """Replay ``name``'s dead-letter queue through a fresh instance of its task (task 0's config
     layered over the connector's, in ``config``); returns when the DLQ has been read to where the
     replay began, or when the replay failed."""
-    resolved, _ = await ctx.resolve(name, config)
+    resolved, _ = await ctx.resolve_once(config)
     framework = parse_connector_config(resolved, connector_type)
     topic = framework.errors_deadletterqueue_topic_name.strip()
     if not topic:
@@ -309,18 +396,16 @@ async def replay_dead_letters(
     consumer = ctx.bus.sink_consumer(
         group, f"{name}-dlq-replay-{run_id[:8]}", Subscription((topic,)), resolved
     )
-    reader = DeadLetterReader(consumer, run_id)
+    reader = DeadLetterReader(consumer, run_id, name)
     runner_class = SinkReplayRunner if connector_type == "sink" else SourceReplayRunner
     runner = runner_class(reader, config, ctx, run_id)
     runner.result.topic = topic
-    await consumer.start()
     try:
+        await consumer.start()
         runner.start()
         while not runner.done():
             await asyncio.sleep(0.05)
-        if runner.result.error is None:
-            reader.acknowledge()
-            await reader.commit()
+        await reader.commit()  # what was delivered or skipped, never more
     finally:
         await runner.stop(ctx.settings.task_shutdown_graceful_timeout_ms / 1000)
         runner.metrics.close()
@@ -329,4 +414,5 @@ async def replay_dead_letters(
         runner.records_put if isinstance(runner, SinkReplayRunner) else runner.records_written
     )
     runner.result.failed_again = runner.dead_lettered
+    runner.result.skipped = reader.skipped
     return runner.result

@@ -190,12 +190,14 @@ class SinkTaskRunner(TaskRunner):
             )
             if key.__class__ is Retry:
                 key = await errors.retry(key, self.sleep)
+            if key is SKIP:  # failed once: one error, one dead letter (as Kafka stops at the first)
+                continue
             value: Any = errors.run(
                 Stage.VALUE_CONVERTER, conv.value.to_connect_data, cr.topic, cr.value, original=cr, shown=cr
             )
             if value.__class__ is Retry:
                 value = await errors.retry(value, self.sleep)
-            if key is SKIP or value is SKIP:
+            if value is SKIP:
                 continue
             headers = tuple(
                 Header(k, sv.value, sv.schema)

@@ -164,6 +164,9 @@ class SourceTaskRunner(TaskRunner):
             )
             if key.__class__ is Retry:
                 key = await errors.retry(key, self.sleep)
+            if key is SKIP:  # failed once: one error, one dead letter (as Kafka stops at the first)
+                batch.dropped.append(record)
+                continue
             value: Any = errors.run(
                 Stage.VALUE_CONVERTER,
                 conv.value.from_connect_data,
@@ -175,7 +178,7 @@ class SourceTaskRunner(TaskRunner):
             )
             if value.__class__ is Retry:
                 value = await errors.retry(value, self.sleep)
-            if key is SKIP or value is SKIP:
+            if value is SKIP:
                 batch.dropped.append(record)
                 continue
             headers = [

@@ -70,7 +70,7 @@ class TaskRunner(ABC):
     async def _run(self) -> None:
         structlog.contextvars.bind_contextvars(connector=self.id.connector, task=self.id.task)
         try:
-            self.config, self.secrets = await self.ctx.resolve(self.id.connector, self.config)
+            self.config, self.secrets = await self.resolve_config()
             hide_in_logs(self.secrets)
             self.framework = parse_connector_config(self.config, self.connector_type)
             await self.execute()
@@ -83,6 +83,10 @@ class TaskRunner(ABC):
             self.set_state(State.FAILED, trace=format_trace(error, self.secrets))
             log.error("task failed", error=mask_text(repr(error), self.secrets))
             self.report_failure(error)
+
+    async def resolve_config(self) -> tuple[dict[str, str], set[str]]:
+        """The task's config with placeholders resolved (a TTL schedules the connector's restart)."""
+        return await self.ctx.resolve(self.id.connector, self.config)
 
     def report_failure(self, error: BaseException) -> None:
         """Tell the herder (which may restart the task automatically)."""

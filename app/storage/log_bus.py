@@ -191,6 +191,9 @@ class LogConsumer:
     def lag(self) -> int | None:
         return sum(max(0, self._log.end_offset(tp) - pos) for tp, pos in self.positions.items())
 
+    async def end_offsets(self) -> dict[TopicPartition, int]:
+        return {tp: self._log.end_offset(tp) for tp in self.assignment}
+
     async def fetch(self, timeout: float) -> list[ConsumerRecord]:
         """Up to ``max_poll_records`` records, waiting at most ``timeout`` s when there are none."""
         records = await self._fetch_available()

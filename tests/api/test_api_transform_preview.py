@@ -129,5 +129,8 @@ def test_bad_requests_say_what_to_fix(api: ServerProcess) -> None:
     unknown = {**SINK_CHAIN, "transforms.route.type": "com.example.Missing"}
     assert_error(preview(api, {"config": unknown, "records": []}), 400, contains=("com.example.Missing",))
     assert_error(preview(api, {"config": SINK_CHAIN, "records": [{"vaule": 1}]}), 400, contains=("vaule",))
+    bad_topic = {"config": SINK_CHAIN, "records": [{"topic": "a" * 250, "value": 1}]}
+    assert_error(preview(api, bad_topic), 400, contains=("records.0.topic",))
+    assert_error(preview(api, {"config": SINK_CHAIN, "records": [{"topic": "no spaces"}]}), 400)
     too_many = [{"value": 1}] * 1001
     assert_error(preview(api, {"config": SINK_CHAIN, "records": too_many}), 400, contains=("records", "at most 1000"))

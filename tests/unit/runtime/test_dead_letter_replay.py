@@ -4,11 +4,14 @@ a second replay repeats nothing, and records failing again return to the DLQ wit
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
+from app.herder.base import ConflictError
 from app.runtime.replay import REPLAY_HEADER
+from app.storage.base import ProducerRecord
 from app.storage.memory import MemoryLog, MemoryOffsetStore
-from connectors.sdk import DataError, Transformation
+from connectors.sdk import DataError, TopicPartition, Transformation
 from tests.unit.runtime.memory_runtime import eventually, memory_runtime
 from tests.unit.runtime.test_sink_runner import RecordingSink, RecordingTask, put_values, reset, sink_config
 from tests.unit.runtime.test_source_runner import CONFIG, PARTITION, ScriptedSource
@@ -124,3 +127,77 @@ class ScriptedSourceRejectingOne(ScriptedSource):
 async def _poll_bad_first(task: Any) -> Any:
     records = await ScriptedSource.task_class.poll(task)
     return [r.new_record(value="bad-1") if r.value == "1" else r for r in records]
+
+
+async def test_letters_that_cannot_come_back_are_skipped_and_the_rest_replayed() -> None:
+    """An undecodable letter (kept as its repr) and another connector's letter in a shared DLQ
+    are counted as skipped; they never block the letters after them."""
+    store = MemoryOffsetStore()
+    reset_source([[1, 2]], store)
+    RejectUntilFixed.fixed = False
+    source = ScriptedSourceRejectingOne
+    config = {**CONFIG, **DLQ, "connector.class": source.__name__}
+    async with memory_runtime(
+        ("source", source), ("transformation", RejectUntilFixed), log=MemoryLog(store)
+    ) as rt:
+        await rt.log.send_batch(
+            [
+                ProducerRecord("dlq", b"'not json'", headers=[("__connect.errors.topic", b"out")]),
+                ProducerRecord(
+                    "dlq",
+                    b'{"schema":null,"payload":"theirs"}',
+                    headers=[
+                        ("__connect.errors.topic", b"out"),
+                        ("__connect.errors.connector.name", b"other"),
+                    ],
+                ),
+            ]
+        )
+        await rt.herder.create("src", config, None)
+        await eventually(lambda: len_of(rt, "dlq", 3))
+        RejectUntilFixed.fixed = True
+        result = await rt.herder.replay_dead_letters("src")
+        assert (result["replayed"], result["skipped"], result["error"]) == (1, 2, None)
+        assert await rt.values("out") == [b"2", b"bad-1"]
+        assert (await rt.herder.replay_dead_letters("src"))["replayed"] == 0
+
+
+async def test_only_one_replay_of_a_connector_runs_at_a_time() -> None:
+    reset()
+    RejectUntilFixed.fixed = True
+    async with memory_runtime(("sink", RecordingSink), ("transformation", RejectUntilFixed)) as rt:
+        await rt.herder.create("snk", sink_config(**DLQ), None)
+        await eventually(lambda: rt.herder.task_configs("snk"))
+        outcomes = await asyncio.gather(
+            rt.herder.replay_dead_letters("snk"), rt.herder.replay_dead_letters("snk"), return_exceptions=True
+        )
+        refused = [o for o in outcomes if isinstance(o, ConflictError)]
+        assert len(refused) == 1 and "already running" in str(refused[0])
+
+
+class UnflushedTask(RecordingTask):
+    """A sink that never says anything is safe to commit (an asynchronous writer still busy)."""
+
+    async def pre_commit(self, offsets: dict[TopicPartition, int]) -> dict[TopicPartition, int]:
+        return {}
+
+
+class UnflushedSink(RecordingSink):
+    task_class = UnflushedTask
+
+
+async def test_dead_letters_the_sink_has_not_confirmed_are_not_acknowledged() -> None:
+    reset()
+    RejectUntilFixed.fixed = False
+    async with memory_runtime(("sink", UnflushedSink), ("transformation", RejectUntilFixed)) as rt:
+        await rt.herder.create("snk", sink_config(**DLQ, **{"connector.class": "UnflushedSink"}), None)
+        await rt.produce("in", [b"bad-1"])
+        await eventually(lambda: rt.values("dlq"))
+        RejectUntilFixed.fixed = True
+        assert (await rt.herder.replay_dead_letters("snk"))["replayed"] == 1
+        assert not await rt.log.group_offsets("connect-snk-dlq-replay")  # nothing was confirmed
+        assert (await rt.herder.replay_dead_letters("snk"))["replayed"] == 1  # so it comes again
+
+
+async def len_of(rt: Any, topic: str, n: int) -> bool:
+    return len(await rt.values(topic)) >= n

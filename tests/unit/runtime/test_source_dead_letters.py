@@ -11,7 +11,7 @@ import orjson
 from app.errors.dead_letters import SourceDeadLetters
 from app.plugins.registry import PluginRegistry
 from app.storage.memory import MemoryLog, MemoryOffsetStore
-from connectors.sdk import DataError, Transformation
+from connectors.sdk import Converter, DataError, EmptyConfig, SchemaAndValue, Transformation
 from connectors.sdk.records import SourceRecord
 from tests.unit.runtime.memory_runtime import eventually, memory_runtime
 from tests.unit.runtime.test_source_runner import CONFIG, PARTITION, ScriptedSource, reset
@@ -95,3 +95,35 @@ def test_a_dead_letter_keeps_the_record_timestamp_or_gets_the_time_it_failed() -
     before = time.time_ns() // 1_000_000
     unstamped = letters.encode(SourceRecord(topic="out", value="v"))
     assert before <= unstamped.timestamp <= time.time_ns() // 1_000_000
+
+
+class Unwritable(Converter[EmptyConfig]):
+    """A converter that can convert nothing (a schema registry that is gone, say)."""
+
+    config_model = EmptyConfig
+
+    def configure(self, config: EmptyConfig, *, is_key: bool) -> None:
+        pass
+
+    def from_connect_data(self, topic: str, schema: Any, value: Any) -> bytes | None:
+        raise DataError("cannot write anything")
+
+    def to_connect_data(self, topic: str, data: bytes | None) -> SchemaAndValue:
+        raise DataError("cannot read anything")
+
+
+async def test_a_record_whose_key_and_value_both_fail_is_dead_lettered_once() -> None:
+    reset([[2]], None)
+    config = {
+        **CONFIG,
+        "errors.tolerance": "all",
+        "errors.deadletterqueue.topic.name": "src-dlq",
+        "key.converter": "Unwritable",
+        "value.converter": "Unwritable",
+    }
+    async with memory_runtime(("source", ScriptedSource), ("converter", Unwritable)) as rt:
+        await rt.herder.create("src", config, None)
+        await eventually(lambda: rt.values("src-dlq"))
+        await eventually(lambda: rt.herder.status("src")["tasks"][0].get("dead_lettered"))
+        assert len(await rt.values("src-dlq")) == 1
+        assert rt.herder.status("src")["tasks"][0]["dead_lettered"] == 1
