@@ -4,35 +4,20 @@
 in and checks the server (``checks.py``), so ``PUT /connector-plugins/PostgresConnector/config/validate``
 and a create with a config that cannot work answer with what to fix, per key.
 
-SKELETON: the task class below refuses to start. The snapshot/streaming task replaces it.
+The task (snapshot, then streaming) is :class:`connectors.postgres.task.PostgresSourceTask`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from connectors.postgres.checks import check_connection
 from connectors.postgres.config import DEBEZIUM_CLASS, PostgresConfig, apply_legacy_names
-from connectors.sdk import ConfigError, ConfigValueInfo, SourceConnector, SourceRecord, SourceTask
+from connectors.postgres.task import PostgresSourceTask
+from connectors.sdk import ConfigError, ConfigValueInfo, SourceConnector
 
 log = logging.getLogger(__name__)
-
-
-class PostgresSourceTask(SourceTask[PostgresConfig]):
-    """Placeholder until snapshot and streaming land: fails with a clear message."""
-
-    config_model = PostgresConfig
-
-    async def start(self, config: PostgresConfig) -> None:
-        raise ConfigError(
-            "PostgreSQL streaming is not implemented yet in this build: the connector validates its "
-            "configuration but cannot capture changes"
-        )
-
-    async def poll(self) -> Sequence[SourceRecord]:
-        return []
 
 
 class PostgresConnector(SourceConnector[PostgresConfig]):
