@@ -280,3 +280,67 @@ async def test_slot_is_never_confirmed_past_what_was_stored(env: Env) -> None:
         assert row3 is not None
         commit_of_row2 = json.loads(row3["source"]["sequence"])[0]
         assert held < int(commit_of_row2)
+
+
+async def test_walsender_terminated_mid_stream_reconnects_without_loss_or_duplicates(env: Env) -> None:
+    s = env.tag
+    await env.admin.execute(f"CREATE TABLE {s}.t (id int PRIMARY KEY)")
+    props = env.props(**{"snapshot.mode": "no_data"})
+    async with memory_runtime(("source", PostgresConnector)) as rt:
+        await rt.herder.create("pg", props, None)
+        await eventually(env.slot_active, 20, "streaming")
+        await env.admin.execute(f"INSERT INTO {s}.t SELECT g FROM generate_series(1, 100) g")
+        await count(rt, env.topic("t"), 100)
+        await env.admin.execute(
+            "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1", env.slot
+        )
+        await env.admin.execute(f"INSERT INTO {s}.t SELECT g FROM generate_series(101, 200) g")
+        found = await count(rt, env.topic("t"), 200)
+        await asyncio.sleep(1.0)
+        found = await events(rt, env.topic("t"))
+        assert [f and f["after"]["id"] for f in found] == list(range(1, 201))
+        assert rt.task_state("pg") == "RUNNING"
+
+
+async def test_initial_only_snapshots_through_a_temporary_slot_and_streams_nothing(env: Env) -> None:
+    s = env.tag
+    await env.admin.execute(f"CREATE TABLE {s}.t (id int PRIMARY KEY); INSERT INTO {s}.t VALUES (1), (2)")
+    async with memory_runtime(("source", PostgresConnector)) as rt:
+        await rt.herder.create("pg", env.props(**{"snapshot.mode": "initial_only"}), None)
+        found = await count(rt, env.topic("t"), 2)
+        assert [f and f["op"] for f in found] == ["r", "r"]
+        await env.admin.execute(f"INSERT INTO {s}.t VALUES (3)")
+        await asyncio.sleep(1.0)
+        assert len(await rt.values(env.topic("t"))) == 2
+        slots = await env.admin.fetchval(
+            f"SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE '{env.tag}%'"
+        )
+        assert slots == 0  # no slot keeps WAL for a connector that never streams
+
+
+async def test_existing_slot_without_offsets_and_always_and_drop_on_stop(env: Env) -> None:
+    """initial with a slot that already exists: a snapshot without an exported snapshot, then the
+    slot's own position (at least once); ``always`` snapshots again on restart; the slot is
+    dropped on stop with ``slot.drop.on.stop``."""
+    s = env.tag
+    await env.admin.execute(
+        f"CREATE TABLE {s}.t (id int PRIMARY KEY, v text); INSERT INTO {s}.t VALUES (1, 'a')"
+    )
+    await env.admin.execute(f"CREATE PUBLICATION {env.tag}_pub FOR TABLE {s}.t")
+    await env.admin.execute("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", env.slot)
+    await env.admin.execute(f"INSERT INTO {s}.t VALUES (2, 'b')")  # after the slot: snapshot and stream
+    log = MemoryLog()
+    async with memory_runtime(("source", PostgresConnector), log=log) as rt:
+        await rt.herder.create("pg", env.props(), None)
+        found = await count(rt, env.topic("t"), 3)
+        assert [f and (f["op"], f["after"]["id"]) for f in found] == [("r", 1), ("r", 2), ("c", 2)]
+    props = env.props(**{"snapshot.mode": "always", "slot.drop.on.stop": "true"})
+    async with memory_runtime(("source", PostgresConnector), log=log) as rt:
+        await rt.herder.create("pg", props, None)
+        found = await count(rt, env.topic("t"), 5)
+        assert [f and (f["op"], f["after"]["id"]) for f in found][3:] == [("r", 1), ("r", 2)]
+        await asyncio.sleep(0.5)
+        assert len(await rt.values(env.topic("t"))) == 5  # the stream resumed after the stored change
+    assert not await env.admin.fetchval(
+        "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", env.slot
+    )
