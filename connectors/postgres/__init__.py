@@ -10,7 +10,8 @@ decoder), ``types`` (PostgreSQL text values to Connect schemas and values, for t
 COPY-based snapshot alike), ``pgwire`` / ``replication`` / ``lsn`` (the streaming replication
 protocol on asyncio: login, TLS, slots, the CopyBoth stream and its status updates),
 ``publication`` (the captured tables and ``publication.autocreate.mode``), ``snapshot`` (the
-consistent COPY-based initial snapshot).
+consistent COPY-based initial snapshot), ``events`` (Debezium's change events and offsets) and
+``task`` (the source task: snapshot, streaming, resuming and confirming to the slot).
 
 Setting up PostgreSQL
 ---------------------
