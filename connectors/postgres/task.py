@@ -441,7 +441,7 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
                         await self.repl.close()
                         self.repl = None
                     return []
-                await self._start_streaming()
+                await self._reconnect()  # a lost connection here is retried like one mid-stream
                 return []
             self._note_emitted(records)
             return records
@@ -527,7 +527,9 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
                 self._completed.append((last, lsn))
             elif cls is Relation:
                 assert isinstance(message, Relation)
-                _, metadata = await self._describe(message.oid, message)
+                metadata = None
+                if self.config.table_filter.is_included(message.namespace, message.name):
+                    _, metadata = await self._describe(message.oid, message)  # not for excluded tables
                 self.builder.relation(message, metadata)
             # Type, Origin, logical messages: nothing to emit
 
