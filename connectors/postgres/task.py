@@ -198,6 +198,8 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
         self._emitted: _Key | None = None
         self._stored: _Key | None = None
         self._last_status = 0.0
+        self._status_lsn = 0
+        self._confirmed = 0
         self._streams = True
         self._start_lsn = 0
         self._done = False
@@ -354,6 +356,9 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(config.slot_retry_delay_ms / 1000):
                         await self.context.stopping.wait()
+        if self._confirmed and self.stream is not None:
+            self.stream.confirm(self._confirmed)  # a new stream starts with nothing confirmed
+        self._status_lsn = 0
         self._decoder = PgOutputDecoder(encoding=self._encoding)
         self._pending.clear()
         self._in_tx = False
@@ -567,6 +572,7 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
     def _confirm_if_idle(self) -> None:
         """Nothing received is unconfirmed: let the slot release WAL up to the server's end."""
         self._confirm_stored()
+        self._send_status()  # one deferred by the once-a-second limit
         stream = self.stream
         if stream is None or self._pending or self._in_tx or self._completed:
             return
@@ -577,14 +583,25 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
 
     def _confirm(self, lsn: int) -> None:
         stream = self.stream
-        if stream is None or not self.config.flush_lsn_source or lsn <= stream.confirmed_lsn:
+        if stream is None or not self.config.flush_lsn_source:
             return
-        stream.confirm(lsn)
+        stream.confirm(lsn)  # monotonic: a lower LSN is ignored
+        self._confirmed = max(self._confirmed, lsn)
+        self._send_status()
+
+    def _send_status(self) -> None:
+        """Tell the server a newly confirmed position now, at most once a second (otherwise the
+        stream's periodic update, every ``status.update.interval.ms``, carries it)."""
+        stream = self.stream
+        if stream is None or stream.confirmed_lsn <= self._status_lsn:
+            return
         now = time.monotonic()
-        if now - self._last_status >= _STATUS_EVERY_S:
-            self._last_status = now
-            with contextlib.suppress(pgwire.PostgresConnectionError):
-                stream.send_status()
+        if now - self._last_status < _STATUS_EVERY_S:
+            return
+        self._last_status = now
+        self._status_lsn = stream.confirmed_lsn
+        with contextlib.suppress(pgwire.PostgresConnectionError):
+            stream.send_status()
 
     # -- connection loss ----------------------------------------------------------------------------
 
