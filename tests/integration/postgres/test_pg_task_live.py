@@ -250,10 +250,13 @@ class GatedLog(MemoryLog):
         return await super()._store_batch(records, offsets)
 
 
-async def test_slot_is_never_confirmed_past_what_was_stored(env: Env) -> None:
+@pytest.mark.parametrize("atomic", [True, False], ids=["embedded-log", "flushed-offsets"])
+async def test_slot_is_never_confirmed_past_what_was_stored(env: Env, atomic: bool) -> None:
+    """``atomic``: records and offsets stored together (embedded log), else offsets flushed on a
+    timer after the records were acknowledged (Kafka at-least-once)."""
     s = env.tag
     await env.admin.execute(f"CREATE TABLE {s}.t (id int PRIMARY KEY)")
-    log = GatedLog()
+    log = GatedLog(atomic_offsets=atomic)
     props = env.props(**{"snapshot.mode": "no_data"})
     async with memory_runtime(
         ("source", PostgresConnector), log=log, **{"task.shutdown.graceful.timeout.ms": "500"}
