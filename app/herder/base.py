@@ -511,4 +511,6 @@ def _state_json(status: Status) -> dict[str, Any]:
         data["records_lost"] = status.records_lost
     if status.dead_lettered:
         data["dead_lettered"] = status.dead_lettered
+    if status.details:
+        data["details"] = dict(status.details)
     return data

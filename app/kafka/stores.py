@@ -237,6 +237,8 @@ def _status_json(status: Status, type_: str | None) -> dict[str, Any]:
         data["consumer_lag"] = status.consumer_lag
     if status.dead_lettered:
         data["dead_lettered"] = status.dead_lettered
+    if status.details:
+        data["details"] = dict(status.details)
     if type_:
         data["type"] = type_
     return data
@@ -249,4 +251,5 @@ def _status_of(data: dict[str, Any]) -> Status:
         data.get("trace"),
         consumer_lag=data.get("consumer_lag"),
         dead_lettered=data.get("dead_lettered") or 0,
+        details=data.get("details") or None,
     )

@@ -53,7 +53,9 @@ class SinkTaskRunner(TaskRunner):
     async def execute(self) -> None:
         task: SinkTask[Any] = self.new_plugin_task()
         context = SinkTaskContext(
-            _ErrantRecordReporter(self), metrics=self.ctx.metrics.plugin_metrics(*self.id)
+            _ErrantRecordReporter(self),
+            metrics=self.ctx.metrics.plugin_metrics(*self.id),
+            details=self.details,
         )
         self.plugin_put = task.put
         context.stopping = self.stopping

@@ -57,7 +57,9 @@ class SourceTaskRunner(TaskRunner):
 
     async def execute(self) -> None:
         task: SourceTask[Any] = self.new_plugin_task()
-        context = SourceTaskContext(_Offsets(self), metrics=self.ctx.metrics.plugin_metrics(*self.id))
+        context = SourceTaskContext(
+            _Offsets(self), metrics=self.ctx.metrics.plugin_metrics(*self.id), details=self.details
+        )
         context.stopping = self.stopping  # set by stop(), so a long poll() can return early
         task.initialize(context)
         self._converters = build_converters(self.ctx.registry, self.ctx.settings, self.framework)

@@ -9,6 +9,7 @@ decides about an automatic restart); sibling tasks keep running.
 from __future__ import annotations
 
 import asyncio
+import time
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
@@ -22,8 +23,10 @@ from app.config.secrets import mask_text
 from app.logging import hide_in_logs
 from app.runtime.context import RuntimeContext
 from app.storage.base import State, Status, TaskId
+from connectors.sdk.status import StatusDetails
 
 log = structlog.get_logger(__name__)
+DETAILS_INTERVAL_S = 1.0
 
 
 def first_error(exc: BaseException) -> BaseException:
@@ -59,6 +62,10 @@ class TaskRunner(ABC):
         self.metrics = ctx.metrics.task(task_id.connector, task_id.task)
         self.dead_lettered = 0
         """Records sent to the dead-letter queue by this run of the task (shown in its status)."""
+        self.details = StatusDetails(self._details_changed)
+        """Handed to the plugin task as ``context.details``."""
+        self._details_written_at = 0.0
+        self._details_pending: asyncio.TimerHandle | None = None
 
     @property
     def paused(self) -> bool:
@@ -101,8 +108,34 @@ class TaskRunner(ABC):
         previous = self.ctx.statuses.task(self.id)
         auto = previous.auto_restart if previous and state is State.FAILED else None
         self.ctx.statuses.put_task(
-            self.id, Status(state, self.ctx.worker_id, trace, auto, dead_lettered=self.dead_lettered)
+            self.id,
+            Status(
+                state,
+                self.ctx.worker_id,
+                trace,
+                auto,
+                dead_lettered=self.dead_lettered,
+                details=self.details.values or None,
+            ),
         )
+
+    def _details_changed(self, _: object) -> None:
+        """Written to the status store at most once per ``DETAILS_INTERVAL_S`` (a status write is
+        a Kafka record in distributed mode), the latest values always last."""
+        if self._details_pending is not None:
+            return
+        wait = self._details_written_at + DETAILS_INTERVAL_S - time.monotonic()
+        if wait <= 0:
+            self._write_details()
+        else:
+            self._details_pending = asyncio.get_running_loop().call_later(wait, self._write_details)
+
+    def _write_details(self) -> None:
+        self._details_pending = None
+        self._details_written_at = time.monotonic()
+        current = self.ctx.statuses.task(self.id)
+        if current is not None and current.state in (State.RUNNING, State.PAUSED):
+            self.ctx.statuses.put_task(self.id, replace(current, details=self.details.values or None))
 
     async def ensure_dead_letter_topic(self) -> None:
         """Create a missing DLQ topic when the task starts, as Kafka Connect does (one partition,

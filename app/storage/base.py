@@ -78,6 +78,8 @@ class Status:
     """Sink tasks (embedded): records retention deleted before the task read them."""
     dead_lettered: int = 0
     """Records this task run sent to the dead-letter queue (``errors.tolerance=all``)."""
+    details: Mapping[str, Any] | None = None
+    """What the task reports about its own progress (``context.details``)."""
 
 
 @dataclass(slots=True)

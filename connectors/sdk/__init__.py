@@ -84,6 +84,7 @@ from connectors.sdk.records import (
 from connectors.sdk.schema_builder import SchemaBuilder
 from connectors.sdk.sink import ErrantRecordReporter, SinkTask, SinkTaskContext
 from connectors.sdk.source import CommittedOffsets, SourceTask, SourceTaskContext
+from connectors.sdk.status import StatusDetails
 from connectors.sdk.transform import Predicate, Transformation
 from connectors.sdk.values import convert_value, infer_schema, validate_value
 
@@ -154,6 +155,7 @@ __all__ = [
     "SourceRecord",
     "SourceTask",
     "SourceTaskContext",
+    "StatusDetails",
     "Struct",
     "Time",
     "Timestamp",

@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from connectors.sdk.config import PluginConfig
 from connectors.sdk.metrics import NO_METRICS, PluginMetrics
 from connectors.sdk.records import SinkRecord, TopicPartition
+from connectors.sdk.status import StatusDetails
 
 C = TypeVar("C", bound=PluginConfig)
 T = TypeVar("T")
@@ -53,8 +54,11 @@ class SinkTaskContext:
         errant_record_reporter: ErrantRecordReporter | None = None,
         *,
         metrics: PluginMetrics = NO_METRICS,
+        details: StatusDetails | None = None,
     ) -> None:
         self.metrics = metrics
+        self.details = details or StatusDetails()
+        """Progress shown in the task's REST status (``"details"``)."""
         """Register the connector's own metrics (served at ``/metrics`` with connector/task labels)."""
         self.errant_record_reporter = errant_record_reporter
         """None only on runtimes without errant-record reporting (never in Penstock)."""

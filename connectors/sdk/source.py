@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from connectors.sdk.config import PluginConfig
 from connectors.sdk.metrics import NO_METRICS, PluginMetrics
 from connectors.sdk.records import RecordMetadata, SourceRecord
+from connectors.sdk.status import StatusDetails
 
 C = TypeVar("C", bound=PluginConfig)
 T = TypeVar("T")
@@ -87,11 +88,18 @@ class SourceTaskContext:
     """What a source task may ask of the runtime."""
 
     def __init__(
-        self, offsets: OffsetReader, *, poll_timeout: float = 1.0, metrics: PluginMetrics = NO_METRICS
+        self,
+        offsets: OffsetReader,
+        *,
+        poll_timeout: float = 1.0,
+        metrics: PluginMetrics = NO_METRICS,
+        details: StatusDetails | None = None,
     ) -> None:
         self._offsets = offsets
         self.poll_timeout = poll_timeout
         self.metrics = metrics
+        self.details = details or StatusDetails()
+        """Progress shown in the task's REST status (``"details"``): snapshot rows, lag, ..."""
         self.stopping = asyncio.Event()
         """Set when the runtime stops the task: a long-running ``poll()`` should return soon."""
 
