@@ -190,6 +190,8 @@ class TopicLog(ABC):
                 if not 0 <= r.partition < count:
                     raise ConfigError(f"Partition {r.partition} of topic {r.topic} does not exist")
                 p = r.partition
+            elif count == 1:
+                p = 0  # the hash could only say 0: not worth ~30 µs of pure-Python murmur2
             elif r.key is not None:
                 p = partition_for_key(r.key, count)
             else:
