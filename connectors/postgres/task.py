@@ -51,6 +51,14 @@ half-read transaction), the task confirms the server's end of WAL reported by ke
 idle or uncaptured-only database does not pile up WAL (what Debezium's heartbeats achieve).
 ``flush.lsn.source=false`` never confirms anything.
 
+Progress and heartbeats
+-----------------------
+``progress.TaskReporter`` puts snapshot progress (from ``Snapshot.progress``, at most four times a
+second), ``phase`` and the WAL the slot retains (a query on the normal connection every
+``status.update.interval.ms``) into ``context.details`` and gauges. ``heartbeat.interval.ms``
+emits Debezium's heartbeat record with the offset of the last record emitted (see
+:meth:`PostgresSourceTask._heartbeat`) and runs ``heartbeat.action.query``.
+
 Throughput
 ----------
 ``poll`` hands out up to ``max.batch.size`` records, reading a whole socket chunk of XLogData
@@ -84,7 +92,7 @@ from connectors.postgres.events import (
     describe_table,
     snapshot_marker,
 )
-from connectors.postgres.lsn import format_lsn
+from connectors.postgres.lsn import format_lsn, parse_optional_lsn
 from connectors.postgres.pgoutput import (
     Begin,
     Commit,
@@ -95,6 +103,7 @@ from connectors.postgres.pgoutput import (
     Truncate,
     Update,
 )
+from connectors.postgres.progress import WAL_QUERY, TaskReporter, heartbeat_record
 from connectors.postgres.publication import CapturedTable, captured_tables, ensure_publication
 from connectors.postgres.replication import ReplicationConnection, ReplicationStream, XLogData
 from connectors.postgres.snapshot import Snapshot
@@ -113,6 +122,8 @@ _SNAPSHOTTING: Final = frozenset(
 _STATUS_EVERY_S: Final = 1.0
 """At most one immediate status update per second after a confirm (the stream also sends one
 every ``status.update.interval.ms``)."""
+
+_WAL_QUERY_TIMEOUT_S: Final = 5.0
 
 _Key = tuple[int, int, int]
 """Emission order of a record offset: (phase, lsn_commit, lsn); phase 0 = snapshot, 1 = stream."""
@@ -203,6 +214,9 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
         self._streams = True
         self._start_lsn = 0
         self._done = False
+        self.report = TaskReporter(self.context)
+        self._next_wal_check = 0.0
+        self._next_heartbeat = time.monotonic() + config.heartbeat_interval_ms / 1000
 
         registry_options = ValueOptions.from_config(
             {k.replace("_", "."): v for k, v in config.model_dump(mode="json").items()}
@@ -211,6 +225,8 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
         self.builder = ChangeEventBuilder(config, self.converters)
         stored = await self.context.offset(self.partition)
         self.resume = ResumePoint.from_offset(stored) if stored else ResumePoint(None, None, None)
+        self._last_offset: dict[str, Any] | None = stored
+        """The offset of the last record emitted (the stored one before any): what heartbeats carry."""
         try:
             await self._open(config, stored)
         except BaseException:
@@ -230,9 +246,11 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
         if mode is SnapshotMode.INITIAL_ONLY:
             if not snapshot_done:
                 await self._initial_only(config, tables)
+                self._report_snapshot_start()
             else:
                 log.info("snapshot.mode=initial_only: the snapshot is complete; nothing more to do")
                 self._done = True
+                self.report.phase("done")
             return
 
         await ensure_publication(self.meta, config, tables)
@@ -297,7 +315,10 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
             if not wants_snapshot:
                 self._stored = offset_key(stored)  # everything before it is stored already
         if self._snapshot_batches is None:
+            self.report.phase("streaming")
             await self._start_streaming()
+        else:
+            self._report_snapshot_start()
 
     async def _initial_only(self, config: PostgresConfig, tables: list[CapturedTable]) -> None:
         """A temporary slot exports the snapshot and is gone when its connection closes."""
@@ -372,6 +393,10 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
 
     # -- snapshot -----------------------------------------------------------------------------------
 
+    def _report_snapshot_start(self) -> None:
+        if self.snapshot is not None:
+            self.report.snapshot(self.snapshot.progress, force=True)
+
     async def _describe(
         self, oid: int, relation: Relation | None = None
     ) -> tuple[Relation, TableMetadata | None]:
@@ -438,6 +463,9 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
             except StopAsyncIteration:
                 self._snapshot_batches = None
                 if self.snapshot is not None:
+                    self.report.snapshot(self.snapshot.progress, force=True)  # the gauges' final values
+                self.report.snapshot_done("streaming" if self._streams else "done")
+                if self.snapshot is not None:
                     await self.snapshot.close()
                     self.snapshot = None
                 if not self._streams:
@@ -449,6 +477,10 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
                 await self._reconnect()  # a lost connection here is retried like one mid-stream
                 return []
             self._note_emitted(records)
+            if self.snapshot is not None:
+                self.report.snapshot(self.snapshot.progress)
+            if self._streams:
+                await self._check_wal()
             return records
         if self._done:
             await self._idle(self.context.poll_timeout)
@@ -456,10 +488,59 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
         if self.stream is None:
             await self._reconnect()
         try:
-            return await self._poll_stream()
+            records = await self._poll_stream()
         except (pgwire.PostgresConnectionError, pgwire.ServerShutdownError) as error:
             await self._lost_connection(error)
             raise RetriableError(f"PostgreSQL replication connection lost: {error}") from error
+        await self._check_wal()
+        if self.config.heartbeat_interval_ms > 0 and time.monotonic() >= self._next_heartbeat:
+            heartbeat = await self._heartbeat()
+            if heartbeat is not None:
+                records.append(heartbeat)
+        return records
+
+    # -- WAL retained, heartbeats -------------------------------------------------------------------
+
+    async def _check_wal(self) -> None:
+        """Every ``status.update.interval.ms``: the WAL the slot holds back, in the status."""
+        now = time.monotonic()
+        if now < self._next_wal_check:
+            return
+        self._next_wal_check = now + self.config.status_update_interval_ms / 1000
+        meta = self.meta
+        if meta is None or meta.is_closed():
+            return
+        try:
+            async with asyncio.timeout(_WAL_QUERY_TIMEOUT_S):
+                row = await meta.fetchrow(WAL_QUERY, self.config.slot_name)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as error:
+            log.debug("Cannot read the WAL retained by slot %s: %s", self.config.slot_name, error)
+            return
+        if row is not None:
+            self.report.wal_retained(parse_optional_lsn(row["confirmed"]), row["retained"])
+
+    async def _heartbeat(self) -> SourceRecord | None:
+        """Run ``heartbeat.action.query`` (if set) and make Debezium's heartbeat record.
+
+        The record carries the offset of the last record emitted, unchanged: its place in
+        emission order (see :func:`offset_key`) is then exactly that record's, so storing it can
+        never confirm a transaction whose records are not stored yet. What lets the slot advance
+        while the captured tables are idle is :meth:`_confirm_if_idle`; the heartbeat gives the
+        runtime something to store and commit, and the action query (writing to a table, ideally
+        a published one) makes WAL flow through the slot on servers that send nothing for
+        uncaptured transactions.
+        """
+        config = self.config
+        self._next_heartbeat = time.monotonic() + config.heartbeat_interval_ms / 1000
+        query = config.heartbeat_action_query
+        if query and self.meta is not None and not self.meta.is_closed():
+            try:
+                await self.meta.execute(query)
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+                log.warning("heartbeat.action.query failed: %s", error)
+        if self._last_offset is None:
+            return None  # Debezium sends heartbeats only once an offset exists
+        return heartbeat_record(config, self._last_offset)
 
     async def _poll_stream(self) -> list[SourceRecord]:
         stream = self.stream
@@ -543,6 +624,7 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
             offset = records[-1].source_offset
             if offset is not None:
                 self._emitted = offset_key(offset)
+                self._last_offset = offset
 
     # -- confirming ---------------------------------------------------------------------------------
 
