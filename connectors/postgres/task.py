@@ -261,6 +261,27 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
                 f"Replication slot {config.slot_name} was created for {slot.plugin}, not pgoutput: drop it "
                 f"(SELECT pg_drop_replication_slot('{config.slot_name}')) or choose another slot.name"
             )
+        if slot is not None and slot.wal_status == "lost":
+            if mode is not SnapshotMode.WHEN_NEEDED:
+                raise ConfigError(
+                    _slot_gone(
+                        config.slot_name,
+                        "was invalidated by the server (wal_status "
+                        "lost: the WAL it needed was removed, e.g. max_slot_wal_keep_size)",
+                    )
+                )
+            log.warning(
+                "Replication slot %s was invalidated; dropping it and taking a new snapshot "
+                "(snapshot.mode=when_needed)",
+                config.slot_name,
+            )
+            await self.repl.drop_replication_slot(config.slot_name)
+            slot = None
+        gone_is_fine = (SnapshotMode.WHEN_NEEDED, SnapshotMode.ALWAYS, SnapshotMode.INITIAL_ONLY)
+        if slot is None and stored and mode not in gone_is_fine:  # initial_only: a temporary slot
+            raise ConfigError(
+                _slot_gone(config.slot_name, "no longer exists (it was dropped outside Penstock)")
+            )
         wants_snapshot = mode in _SNAPSHOTTING and (
             not snapshot_done
             or mode is SnapshotMode.ALWAYS
@@ -277,14 +298,6 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
             log.info(
                 "Created replication slot %s at %s", config.slot_name, format_lsn(created.consistent_point)
             )
-            if stored and not wants_snapshot:
-                log.warning(
-                    "Replication slot %s did not exist although offsets were stored (at %s): changes made "
-                    "between that position and now are lost; use snapshot.mode=when_needed to re-snapshot "
-                    "in this case",
-                    config.slot_name,
-                    format_lsn(resume_lsn),
-                )
             if wants_snapshot:
                 self.snapshot = await Snapshot.open(
                     config,
@@ -762,3 +775,14 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
             if not meta.is_closed():
                 meta.terminate()
             self.meta = None
+
+
+def _slot_gone(slot: str, what: str) -> str:
+    """Why the task cannot go on from its stored position, and the two ways forward."""
+    return (
+        f"Replication slot {slot} {what}, although this connector stored offsets: the changes made "
+        "since then cannot be streamed any more. With snapshot.mode=when_needed the connector takes a "
+        "new snapshot of the captured tables and streams from there (rows changed meanwhile arrive "
+        "as snapshot reads, deletes made meanwhile are not seen); or stop the connector, reset its "
+        "offsets (DELETE /connectors/{name}/offsets) and resume it to start over"
+    )

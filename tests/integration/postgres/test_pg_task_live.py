@@ -347,3 +347,42 @@ async def test_existing_slot_without_offsets_and_always_and_drop_on_stop(env: En
     assert not await env.admin.fetchval(
         "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", env.slot
     )
+
+
+@pytest.mark.parametrize("mode", ["initial", "when_needed"])
+async def test_a_slot_dropped_behind_the_connectors_back(env: Env, mode: str) -> None:
+    """initial: FAILED, saying what happened and what when_needed would do; when_needed: a new
+    snapshot, then streaming goes on."""
+    s = env.tag
+    await env.admin.execute(
+        f"CREATE TABLE {s}.items (id int PRIMARY KEY); INSERT INTO {s}.items VALUES (1), (2)"
+    )
+    log = MemoryLog()
+    async with memory_runtime(("source", PostgresConnector), log=log) as rt:
+        await rt.herder.create("pg", env.props(snapshot__mode=mode), None)
+        await count(rt, env.topic("items"), 2)
+        await eventually(lambda: log.offsets.get("pg", {"server": s}), 10, "offsets stored")
+    await eventually(lambda: _inactive(env), 10, "slot released")
+    await env.admin.execute("SELECT pg_drop_replication_slot($1)", env.slot)
+    await env.admin.execute(f"INSERT INTO {s}.items VALUES (3)")
+    async with memory_runtime(("source", PostgresConnector), log=log) as rt:
+        await rt.herder.create("pg", env.props(snapshot__mode=mode), None)
+        if mode == "initial":
+            await eventually(lambda: rt.task_state("pg") == "FAILED", 20, "task FAILED")
+            trace = rt.herder.status("pg")["tasks"][0]["trace"]
+            assert f"Replication slot {env.slot} no longer exists" in trace
+            assert "snapshot.mode=when_needed" in trace
+            assert (
+                "auto_restart" not in rt.herder.status("pg")["tasks"][0]
+                or not rt.herder.status("pg")["tasks"][0]["auto_restart"]["attempts"]
+            )
+        else:
+            items = await count(rt, env.topic("items"), 5)  # 2 before + a new snapshot of 3 rows
+            assert [i and i["op"] for i in items[2:]] == ["r", "r", "r"]
+            await env.admin.execute(f"INSERT INTO {s}.items VALUES (4)")
+            items = await count(rt, env.topic("items"), 6)
+            assert items[5] and items[5]["op"] == "c" and items[5]["after"]["id"] == 4
+
+
+async def _inactive(env: Env) -> bool:
+    return not await env.slot_active()
