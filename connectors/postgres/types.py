@@ -49,6 +49,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Final, cast
 
+from connectors.postgres.config import (
+    BinaryHandlingMode,
+    DecimalHandlingMode,
+    HStoreHandlingMode,
+    IntervalHandlingMode,
+    TimePrecisionMode,
+)
 from connectors.postgres.pgoutput import UNCHANGED
 from connectors.sdk.data import Schema, SchemaType, Struct
 from connectors.sdk.errors import DataError
@@ -90,45 +97,6 @@ SESSION_SETTINGS: Final[Mapping[str, str]] = {
     "bytea_output": "hex",
     "lc_monetary": "C",
 }
-
-
-class DecimalHandlingMode(StrEnum):
-    """``decimal.handling.mode``."""
-
-    PRECISE = "precise"
-    DOUBLE = "double"
-    STRING = "string"
-
-
-class TimePrecisionMode(StrEnum):
-    """``time.precision.mode`` (the values Debezium 2.x/3.x early support)."""
-
-    ADAPTIVE = "adaptive"
-    ADAPTIVE_TIME_MICROSECONDS = "adaptive_time_microseconds"
-    CONNECT = "connect"
-
-
-class BinaryHandlingMode(StrEnum):
-    """``binary.handling.mode``."""
-
-    BYTES = "bytes"
-    BASE64 = "base64"
-    BASE64_URL_SAFE = "base64-url-safe"
-    HEX = "hex"
-
-
-class HStoreHandlingMode(StrEnum):
-    """``hstore.handling.mode``."""
-
-    JSON = "json"
-    MAP = "map"
-
-
-class IntervalHandlingMode(StrEnum):
-    """``interval.handling.mode``."""
-
-    NUMERIC = "numeric"
-    STRING = "string"
 
 
 @dataclass(frozen=True, slots=True)
