@@ -102,6 +102,16 @@ class ConnectorState(Shape):
 
 class TaskState(ConnectorState):
     id: int
+    consumer_lag: int | None = Field(None, description="Penstock addition, sinks: records not yet read")
+    records_lost: int | None = Field(
+        None, description="Penstock addition, embedded sinks: records retention deleted before they were read"
+    )
+    dead_lettered: int | None = Field(
+        None, description="Penstock addition: records this run of the task sent to the dead-letter queue"
+    )
+    details: dict[str, str | int | float | bool] | None = Field(
+        None, description="Penstock addition: the task's own progress report (context.details)"
+    )
 
 
 class ConnectorStateInfo(Shape):
