@@ -431,6 +431,20 @@ class PostgresConfig(PluginConfig):
         display_name="Status update interval (ms)",
         ge=1,
     )
+    table_discovery_interval_ms: int = setting(
+        10000,
+        type=ConfigType.LONG,
+        doc=(
+            "Penstock only: how often (in ms) the task looks for tables that appeared since it started "
+            "and match the filters. With publication.autocreate.mode=filtered a new table is added to "
+            "the publication and snapshotted alone while streaming goes on; with a publication FOR ALL "
+            "TABLES its changes are already streamed from its creation. 0 disables the check."
+        ),
+        group=G_REPLICATION,
+        width=Width.SHORT,
+        display_name="Table discovery interval (ms)",
+        ge=0,
+    )
     xmin_fetch_interval_ms: int = setting(
         0,
         type=ConfigType.LONG,

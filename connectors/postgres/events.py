@@ -33,9 +33,10 @@ dispatching a message.
 
 from __future__ import annotations
 
+import json
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as dtime
@@ -63,6 +64,7 @@ from connectors.sdk.errors import DataError
 from connectors.sdk.schema_builder import SchemaBuilder
 
 __all__ = [
+    "CAPTURED_TABLES",
     "CONNECTOR",
     "DEBEZIUM_VERSION",
     "NEW_KEY_HEADER",
@@ -75,7 +77,9 @@ __all__ = [
     "StreamPosition",
     "TableEvents",
     "TableMetadata",
+    "decode_captured",
     "describe_table",
+    "encode_captured",
     "snapshot_marker",
 ]
 
@@ -208,6 +212,30 @@ async def describe_table(conn: Any, oid: int) -> tuple[Relation, TableMetadata]:
 
 # -- positions ----------------------------------------------------------------------------------------
 
+CAPTURED_TABLES: Final = "captured_tables"
+"""Penstock's key in the source offset: the tables whose rows the topics hold (a JSON list of
+``schema.table``), so a restarted task knows which tables a config change added (see
+``added_tables``). Offsets without it (Debezium's, older Penstock's) add nothing."""
+
+
+def encode_captured(table_ids: Iterable[str]) -> str:
+    """The ``captured_tables`` offset value: sorted ids as a compact JSON list."""
+    return json.dumps(sorted(set(table_ids)), separators=(",", ":"))
+
+
+def decode_captured(offset: dict[str, Any] | None) -> frozenset[str] | None:
+    """The ``captured_tables`` of a stored offset; ``None`` when absent or unreadable."""
+    value = (offset or {}).get(CAPTURED_TABLES)
+    if not isinstance(value, str):
+        return None
+    try:
+        ids = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        return None
+    return frozenset(ids)
+
 
 @dataclass(slots=True)
 class StreamPosition:
@@ -228,6 +256,8 @@ class StreamPosition:
     #: ``provide.transaction.metadata`` counters of the open transaction.
     total_order: int = 0
     collection_order: dict[str, int] = field(default_factory=dict)
+    #: The tables whose rows the topics hold (``added_tables.encode``), kept in every offset.
+    captured: str | None = None
 
     def begin(self, message: Begin, lsn: int) -> None:
         """A Begin at ``lsn``: later changes belong to its transaction."""
@@ -262,6 +292,8 @@ class StreamPosition:
         kind = message_type or self.message_type
         if kind is not None:
             offset["messageType"] = kind
+        if self.captured is not None:
+            offset[CAPTURED_TABLES] = self.captured
         return offset
 
 
@@ -272,6 +304,8 @@ class SnapshotPosition:
     lsn: int
     tx_id: int | None = None
     xmin: int | None = None
+    captured: str | None = None
+    """The tables the snapshot reads (``added_tables.encode``), kept in its offsets."""
 
 
 # -- per-table cache ----------------------------------------------------------------------------------
@@ -604,10 +638,18 @@ class ChangeEventBuilder:
     # -- snapshot ------------------------------------------------------------------------------------
 
     def snapshot_read(
-        self, relation: Relation, row: Sequence[Any], marker: str, position: SnapshotPosition
+        self,
+        relation: Relation,
+        row: Sequence[Any],
+        marker: str,
+        position: SnapshotPosition,
+        offset: dict[str, Any] | None = None,
     ) -> SourceRecord | None:
         """The ``op=r`` record of one snapshot row (aligned with ``relation.columns``; COPY text
-        values), with ``marker`` from :func:`snapshot_marker`; None if the table is excluded."""
+        values), with ``marker`` from :func:`snapshot_marker`; None if the table is excluded.
+
+        ``offset`` replaces the snapshot offset (an incremental snapshot's rows carry the
+        stream's position)."""
         table = self._table(relation)
         if table is None:
             return None
@@ -617,14 +659,17 @@ class ChangeEventBuilder:
         )
         row_t = row if isinstance(row, tuple) else tuple(row)
         envelope = self._envelope(table, "r", None, table.value(row_t), source, None)
-        offset: dict[str, Any] = {"ts_usec": now_us}
-        if position.tx_id is not None:
-            offset["txId"] = position.tx_id
-        offset["lsn"] = position.lsn
-        if position.xmin is not None:
-            offset["xmin"] = position.xmin
-        offset["snapshot"] = True
-        offset["last_snapshot_record"] = marker == "last"
+        if offset is None:
+            offset = {"ts_usec": now_us}
+            if position.tx_id is not None:
+                offset["txId"] = position.tx_id
+            offset["lsn"] = position.lsn
+            if position.xmin is not None:
+                offset["xmin"] = position.xmin
+            offset["snapshot"] = True
+            offset["last_snapshot_record"] = marker == "last"
+            if position.captured is not None:
+                offset[CAPTURED_TABLES] = position.captured
         return self._record(table, table.key(row_t), envelope, offset)
 
     # -- streaming -----------------------------------------------------------------------------------

@@ -113,8 +113,9 @@ class TaskReporter:
     def phase(self, phase: str) -> None:
         self.details.set(phase=phase)
 
-    def snapshot(self, progress: Progress, *, force: bool = False) -> None:
-        """Snapshot progress, at most four times a second unless ``force``."""
+    def snapshot(self, progress: Progress, *, force: bool = False, phase: str = "snapshot") -> None:
+        """Snapshot progress, at most four times a second unless ``force``; ``phase`` is
+        ``incremental_snapshot`` for tables added while streaming."""
         now = time.monotonic()
         if not force and now - self._last_snapshot < _SNAPSHOT_EVERY_S:
             return
@@ -122,7 +123,7 @@ class TaskReporter:
         done, total = progress.rows_done, progress.rows_total
         rate, eta = progress.rows_per_second(now), progress.eta_seconds(now)
         self.details.set(
-            phase="snapshot",
+            phase=phase,
             snapshot_table=progress.current,
             snapshot_rows_done=done,
             snapshot_rows_total=total,

@@ -158,12 +158,16 @@ ORDER BY n.nspname, c.relname
 """
 
 
-async def captured_tables(conn: asyncpg.Connection, config: PostgresConfig) -> list[CapturedTable]:
+async def captured_tables(
+    conn: asyncpg.Connection, config: PostgresConfig, *, quiet: Iterable[str] = ()
+) -> list[CapturedTable]:
     """The tables ``config`` captures, sorted by schema and name (one round trip).
 
     Logs one line per table whose updates/deletes cannot carry a key or old values: no primary
-    key with ``REPLICA IDENTITY DEFAULT``, or ``REPLICA IDENTITY NOTHING``.
+    key with ``REPLICA IDENTITY DEFAULT``, or ``REPLICA IDENTITY NOTHING`` (not for the table ids
+    in ``quiet``: already reported).
     """
+    known = frozenset(quiet)
     table_filter = config.table_filter
     tables: list[CapturedTable] = []
     for r in await conn.fetch(_TABLES_SQL):
@@ -188,7 +192,8 @@ async def captured_tables(conn: asyncpg.Connection, config: PostgresConfig) -> l
             row_estimate=r["reltuples"],
             size_bytes=r["size_bytes"],
         )
-        _log_identity(table)
+        if table.id not in known:
+            _log_identity(table)
         tables.append(table)
     return tables
 

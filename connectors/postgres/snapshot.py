@@ -72,7 +72,7 @@ from connectors.postgres.publication import CapturedTable
 from connectors.postgres.types import SESSION_SETTINGS, CopyTextParser, copy_select
 from connectors.sdk.errors import ConfigError
 
-__all__ = ["COUNT_BELOW", "Progress", "Snapshot", "TableProgress"]
+__all__ = ["COUNT_BELOW", "Progress", "Snapshot", "TableProgress", "Visibility"]
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +145,50 @@ class Progress:
         )
 
 
+_XID_MASK: Final = 0xFFFF_FFFF
+
+
+def _precedes(a: int, b: int) -> bool:
+    """``a`` comes before ``b`` in PostgreSQL's circular 32-bit transaction id space."""
+    return ((a - b) & _XID_MASK) >= 0x8000_0000
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """Which transactions a ``REPEATABLE READ`` snapshot sees, to tell, for a streamed
+    transaction, whether the snapshot already holds its changes.
+
+    Built from ``txid_current_snapshot()`` (``xmin:xmax:running,...``, 64-bit ids reduced to the
+    32-bit ``xid`` pgoutput sends) and ``wal_insert_lsn``, the WAL insert position read in the
+    statement that took the snapshot: PostgreSQL writes a transaction's commit record before it
+    becomes visible, so every transaction the snapshot sees commits before that position. A
+    streamed transaction is in the snapshot when it commits before ``wal_insert_lsn``, its id
+    precedes ``xmax`` and it was not running when the snapshot was taken.
+    """
+
+    xmin: int
+    xmax: int
+    running: frozenset[int]
+    wal_insert_lsn: int
+
+    @classmethod
+    def parse(cls, snapshot: str, wal_insert_lsn: int) -> Visibility:
+        xmin, xmax, running = snapshot.split(":")
+        return cls(
+            int(xmin) & _XID_MASK,
+            int(xmax) & _XID_MASK,
+            frozenset(int(x) & _XID_MASK for x in running.split(",") if x),
+            wal_insert_lsn,
+        )
+
+    def contains(self, xid: int | None, commit_lsn: int | None) -> bool:
+        """True when the snapshot already reflects transaction ``xid`` (committing at ``commit_lsn``)."""
+        if xid is None or commit_lsn is None or commit_lsn >= self.wal_insert_lsn:
+            return False
+        xid &= _XID_MASK
+        return xid not in self.running and _precedes(xid, self.xmax)
+
+
 class Snapshot:
     """One consistent read of ``tables`` (see the module doc). Create with :meth:`open`."""
 
@@ -165,6 +209,8 @@ class Snapshot:
         self.batch_size = batch_size
         self.queue_batches = queue_batches
         self.progress = Progress()
+        self.visibility: Visibility | None = None
+        """Which transactions the snapshot sees (``None`` with an exported snapshot)."""
         self._closed = False
         self._copy: asyncio.Task[None] | None = None
 
@@ -207,8 +253,17 @@ class Snapshot:
                         f"cannot import the exported snapshot {snapshot_name} ({error}): it is valid only "
                         "until the next command on the replication connection that created the slot"
                     ) from error
-            else:
-                start_lsn = parse_lsn(await conn.fetchval("SELECT pg_current_wal_lsn()::text"))
+            visibility: Visibility | None = None
+            if snapshot_name is None:
+                # One statement: its start takes the transaction's MVCC snapshot, and the
+                # functions run after that, so every transaction the snapshot sees has its commit
+                # record before the insert position read here.
+                row = await conn.fetchrow(
+                    "SELECT pg_current_wal_lsn()::text AS lsn, pg_current_wal_insert_lsn()::text AS ins, "
+                    "txid_current_snapshot()::text AS snap"
+                )
+                start_lsn = parse_lsn(row["lsn"])
+                visibility = Visibility.parse(row["snap"], parse_lsn(row["ins"]))
             snapshot = cls(
                 conn,
                 tables,
@@ -216,6 +271,7 @@ class Snapshot:
                 batch_size=batch_size or min(config.snapshot_fetch_size, config.max_batch_size),
                 queue_batches=queue_batches,
             )
+            snapshot.visibility = visibility
             await snapshot._estimate()
         except BaseException:
             conn.terminate()

@@ -72,6 +72,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections import deque
@@ -82,14 +83,18 @@ from typing import Any, Final
 import asyncpg
 
 from connectors.postgres import pgwire
+from connectors.postgres.added_tables import AddedTables, Verdict
 from connectors.postgres.checks import application_name
 from connectors.postgres.config import PostgresConfig, SnapshotMode
 from connectors.postgres.events import (
+    CAPTURED_TABLES,
     ChangeEventBuilder,
     SnapshotPosition,
     StreamPosition,
     TableMetadata,
+    decode_captured,
     describe_table,
+    encode_captured,
     snapshot_marker,
 )
 from connectors.postgres.lsn import format_lsn, parse_optional_lsn
@@ -104,7 +109,12 @@ from connectors.postgres.pgoutput import (
     Update,
 )
 from connectors.postgres.progress import WAL_QUERY, TaskReporter, heartbeat_record
-from connectors.postgres.publication import CapturedTable, captured_tables, ensure_publication
+from connectors.postgres.publication import (
+    CapturedTable,
+    PublicationAction,
+    captured_tables,
+    ensure_publication,
+)
 from connectors.postgres.replication import ReplicationConnection, ReplicationStream, XLogData
 from connectors.postgres.snapshot import Snapshot
 from connectors.postgres.types import ValueConverters, ValueOptions
@@ -124,6 +134,8 @@ _STATUS_EVERY_S: Final = 1.0
 every ``status.update.interval.ms``)."""
 
 _WAL_QUERY_TIMEOUT_S: Final = 5.0
+_STREAM_TURN_S: Final = 0.002
+"""How long the stream's turn waits for data while a snapshot of added tables has work."""
 
 _Key = tuple[int, int, int]
 """Emission order of a record offset: (phase, lsn_commit, lsn); phase 0 = snapshot, 1 = stream."""
@@ -217,6 +229,13 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
         self.report = TaskReporter(self.context)
         self._next_wal_check = 0.0
         self._next_heartbeat = time.monotonic() + config.heartbeat_interval_ms / 1000
+        self.added: AddedTables | None = None
+        self._added_batches: AsyncIterator[list[SourceRecord]] | None = None
+        self._added_turn = False
+        self._stream_waits = False
+        self._tx_commit_lsn: int | None = None
+        self._captured: frozenset[str] = frozenset()
+        self._next_discovery = time.monotonic() + config.table_discovery_interval_ms / 1000
 
         registry_options = ValueOptions.from_config(
             {k.replace("_", "."): v for k, v in config.model_dump(mode="json").items()}
@@ -291,6 +310,18 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
         # slot's own confirmed position. Never later than what was stored.
         resume_lsn = int(stored.get("lsn") or 0) if stored else 0
 
+        self._captured = frozenset(t.id for t in tables)
+        captured = encode_captured(self._captured)
+        self.pos.captured = captured
+        added: list[CapturedTable] = []
+        if not wants_snapshot and stored is not None:
+            known = decode_captured(stored)
+            if known is not None:
+                self._note_removed(known - self._captured)
+                if mode in _SNAPSHOTTING:
+                    added = [t for t in tables if t.id not in known]
+                    self.pos.captured = encode_captured(self._captured - {t.id for t in added})
+
         if slot is None:
             created = await self.repl.create_replication_slot(
                 config.slot_name, snapshot="export" if wants_snapshot else "nothing"
@@ -306,7 +337,9 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
                     batch_size=config.max_batch_size,
                     application_name=self.app_name,
                 )
-                position = SnapshotPosition(created.consistent_point, await self._snapshot_txid())
+                position = SnapshotPosition(
+                    created.consistent_point, await self._snapshot_txid(), captured=captured
+                )
                 self._snapshot_batches = self._read_snapshot(position)
             self._start_lsn = created.consistent_point
         else:
@@ -315,7 +348,9 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
                     config, tables, batch_size=config.max_batch_size, application_name=self.app_name
                 )
                 assert self.snapshot.start_lsn is not None
-                position = SnapshotPosition(self.snapshot.start_lsn, await self._snapshot_txid())
+                position = SnapshotPosition(
+                    self.snapshot.start_lsn, await self._snapshot_txid(), captured=captured
+                )
                 self._snapshot_batches = self._read_snapshot(position)
             # The stored position, else the slot's own (0/0): never past what was stored.
             self._start_lsn = resume_lsn
@@ -327,8 +362,11 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
             self.pos.lsn_proc = int(proc) if proc is not None else None
             if not wants_snapshot:
                 self._stored = offset_key(stored)  # everything before it is stored already
+        if added:
+            await self._snapshot_added(added, "added to the connector's filters")
         if self._snapshot_batches is None:
-            self.report.phase("streaming")
+            if self.added is None:
+                self.report.phase("streaming")
             await self._start_streaming()
         else:
             self._report_snapshot_start()
@@ -395,6 +433,7 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
         self._status_lsn = 0
         self._decoder = PgOutputDecoder(encoding=self._encoding)
         self._pending.clear()
+        self._stream_waits = False
         self._in_tx = False
         self._skip_tx = False
         log.info(
@@ -467,6 +506,144 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
         assert self.snapshot is not None
         log.info("Snapshot complete: %s", self.snapshot.progress.describe())
 
+    # -- tables added while running (added_tables.py) ---------------------------------------------
+
+    def _note_removed(self, removed: frozenset[str]) -> None:
+        if removed:
+            log.info(
+                "No longer capturing %s (no longer selected by the filters, or dropped): their changes "
+                "are not streamed any more",
+                ", ".join(sorted(removed)),
+            )
+
+    async def _snapshot_added(self, tables: list[CapturedTable], why: str) -> None:
+        """Snapshot ``tables`` alone, interleaved with the stream (see ``added_tables``)."""
+        self.added = await AddedTables.open(self.config, tables, application_name=self.app_name)
+        log.info(
+            "Snapshotting %s (%s) while streaming goes on",
+            ", ".join(t.id for t in tables),
+            why,
+        )
+        self._added_batches = self._read_added(self.added)
+        assert self.added.snapshot is not None
+        self.report.snapshot(self.added.snapshot.progress, force=True, phase="incremental_snapshot")
+
+    async def _read_added(self, added: AddedTables) -> AsyncIterator[list[SourceRecord]]:
+        """Batches of ``op=r`` records (``source.snapshot=incremental``) carrying the stream's
+        offset; the last one carries the new table list (the batch is held back until then)."""
+        snapshot = added.snapshot
+        assert snapshot is not None
+        builder = self.builder
+        position = SnapshotPosition(snapshot.start_lsn or 0, None)
+        held: list[SourceRecord] | None = None
+        remaining = len(added.tables)
+        complete = encode_captured(self._captured | set(added.ids))
+        async for table, batches in snapshot.tables():
+            remaining -= 1
+            relation: Relation | None = None
+            async for batch in batches:
+                if relation is None:
+                    relation, metadata = await self._describe(table.oid)
+                    builder.relation(relation, metadata)
+                offset = dict(self._last_offset or self.pos.offset(self._start_lsn))
+                offset[CAPTURED_TABLES] = self.pos.captured
+                out = [
+                    record
+                    for row in batch
+                    if (record := builder.snapshot_read(relation, row, "incremental", position, offset))
+                    is not None
+                ]
+                if out:
+                    if held:
+                        yield held
+                    held = out
+            if held:
+                if not remaining:  # the very last row: its offset records the new table list
+                    last = held[-1]
+                    held[-1] = dataclasses.replace(
+                        last, source_offset={**(last.source_offset or {}), CAPTURED_TABLES: complete}
+                    )
+                yield held  # the table's rows are all out once this batch is polled
+                held = None
+            added.read.add(table.oid)
+            self._stream_waits = False  # the stream retries what it waited on
+        self._captured = self._captured | set(added.ids)
+        self.pos.captured = complete
+        log.info("Snapshot of added tables complete: %s", snapshot.progress.describe())
+
+    async def _poll_added(self) -> list[SourceRecord]:
+        """One batch of the added tables' snapshot; ends it when it is complete."""
+        assert self._added_batches is not None and self.added is not None
+        if self._stream_waits and self.stream is not None:
+            self._send_keepalive()
+        try:
+            records = await anext(self._added_batches)
+        except StopAsyncIteration:
+            self._added_batches = None
+            self._stream_waits = False
+            snapshot = self.added.snapshot
+            if snapshot is not None:
+                self.report.snapshot(snapshot.progress, force=True, phase="incremental_snapshot")
+            self.report.snapshot_done("streaming")
+            await self.added.close()
+            return []
+        if self.added.snapshot is not None:
+            self.report.snapshot(self.added.snapshot.progress, phase="incremental_snapshot")
+        self._note_emitted(records)
+        return records
+
+    def _send_keepalive(self) -> None:
+        """While the stream waits for the snapshot, tell the server the client is alive (it
+        drops a replication connection silent for ``wal_sender_timeout``)."""
+        now = time.monotonic()
+        if now - self._last_status < self.config.status_update_interval_ms / 1000:
+            return
+        self._last_status = now
+        with contextlib.suppress(pgwire.PostgresConnectionError):
+            assert self.stream is not None
+            self.stream.send_status()
+
+    async def _discover_tables(self) -> None:
+        """Tables that appeared since the start and match the filters (``table.discovery.interval.ms``).
+
+        With a ``filtered`` publication the new table is added to it and snapshotted alone; a
+        publication that already covered it (``FOR ALL TABLES``) has streamed its changes since
+        its creation, so it is only recorded as captured.
+        """
+        interval = self.config.table_discovery_interval_ms
+        now = time.monotonic()
+        if interval <= 0 or now < self._next_discovery or self.added is not None:
+            return
+        self._next_discovery = now + interval / 1000
+        meta = self.meta
+        if meta is None or meta.is_closed():
+            return
+        try:
+            async with asyncio.timeout(_WAL_QUERY_TIMEOUT_S * 2):
+                tables = await captured_tables(meta, self.config, quiet=self._captured)
+                ids = frozenset(t.id for t in tables)
+                new = [t for t in tables if t.id not in self._captured]
+                if not new and ids == self._captured:
+                    return
+                action = await ensure_publication(meta, self.config, tables) if new else None
+        except ConfigError as error:
+            log.warning("Cannot capture the new table(s): %s", error)
+            return
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as error:
+            log.debug("Cannot look for new tables: %s", error)
+            return
+        self._note_removed(self._captured - ids)
+        self.tables = tables
+        if action is PublicationAction.ALTERED:
+            self._captured = ids - {t.id for t in new}
+            self.pos.captured = encode_captured(self._captured)
+            await self._snapshot_added(new, "created after the connector started, now in the publication")
+            return
+        if new:
+            log.info("Capturing new table(s) %s from their creation", ", ".join(t.id for t in new))
+        self._captured = ids
+        self.pos.captured = encode_captured(ids)
+
     # -- poll ---------------------------------------------------------------------------------------
 
     async def poll(self) -> Sequence[SourceRecord]:
@@ -498,6 +675,12 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
         if self._done:
             await self._idle(self.context.poll_timeout)
             return []
+        if self._added_batches is not None:
+            self._added_turn = not self._added_turn
+            if self._added_turn or self._stream_waits:
+                return await self._poll_added()
+        else:
+            await self._discover_tables()
         if self.stream is None:
             await self._reconnect()
         try:
@@ -565,15 +748,25 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
                 if records:
                     break
                 wait = min(self.config.poll_interval_ms / 1000, self.context.poll_timeout)
+                if self._added_batches is not None:
+                    wait = _STREAM_TURN_S  # the snapshot has work: take what has arrived
                 batch = await self._read(stream, wait)
                 if not batch:
                     if stream.ended:
                         self.stream = None
                         raise pgwire.PostgresConnectionError("PostgreSQL ended the replication stream")
                     self._confirm_if_idle()
+                    if (
+                        self.added is not None
+                        and not self._in_tx
+                        and self.added.passed(stream.server_wal_end)
+                    ):
+                        self.added = None  # received everything up to past the snapshot
                     return records
                 self._pending.extend(batch)
             await self._process(records, limit)
+            if self._stream_waits:
+                break
         self._note_emitted(records)
         return records
 
@@ -611,10 +804,23 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
                 if self._skip_tx or resume.skips_change(pos.xid, lsn):
                     pos.lsn_proc = lsn
                     continue
+                added = self.added
+                if added is not None:
+                    verdict = added.verdict(message, pos.xid, self._tx_commit_lsn)  # type: ignore[arg-type]
+                    if verdict is Verdict.WAIT:
+                        pending.appendleft(item)  # decoded again once the table's rows are out
+                        self._stream_waits = True
+                        return
+                    if verdict is Verdict.DROP:
+                        if cls is not Truncate:
+                            pos.lsn_proc = lsn
+                            continue
+                        message = added.without_added(message)  # type: ignore[arg-type]
                 records.extend(change(message, lsn, pos))  # type: ignore[arg-type]
             elif cls is Begin:
                 assert isinstance(message, Begin)
                 pos.begin(message, lsn)
+                self._tx_commit_lsn = message.final_lsn
                 self._in_tx = True
                 self._skip_tx = resume.skips_transaction(message)
             elif cls is Commit:
@@ -624,6 +830,8 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
                 self._skip_tx = False
                 last = offset_key(records[-1].source_offset or {}) if records else self._emitted
                 self._completed.append((last, lsn))
+                if self.added is not None and self.added.passed(lsn):
+                    self.added = None
             elif cls is Relation:
                 assert isinstance(message, Relation)
                 metadata = None
@@ -712,6 +920,7 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
             self._start_lsn = max(self._start_lsn, pos.lsn_commit)
         self.stream = None
         self._pending.clear()
+        self._stream_waits = False
         self._in_tx = False
         self._skip_tx = False
         if self.repl is not None:
@@ -751,6 +960,15 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
             assert self.snapshot is not None
             await self.snapshot.close()
             self.snapshot = None
+        if getattr(self, "_added_batches", None) is not None:
+            assert self._added_batches is not None
+            with contextlib.suppress(Exception):
+                await self._added_batches.aclose()  # type: ignore[attr-defined]
+            self._added_batches = None
+        if getattr(self, "added", None) is not None:
+            assert self.added is not None
+            await self.added.close()
+            self.added = None
         stream = getattr(self, "stream", None)
         if stream is not None:
             with contextlib.suppress(pgwire.PostgresError, OSError):
