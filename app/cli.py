@@ -14,6 +14,7 @@ import uvicorn
 from app import __version__
 from app.logging import configure
 from app.main import create_app
+from app.runtime.gc_tuning import tune_garbage_collector
 from app.service import Mode
 from app.settings import SettingsError, WorkerSettings, load_settings, read_properties
 
@@ -106,6 +107,7 @@ def _serve(
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
     )
+    tune_garbage_collector()
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: a clean stop, as with uvicorn.run
         server.run()
     if fatal:

@@ -358,6 +358,11 @@ class TableEvents:
     value_fields: tuple[tuple[str, int, _Converter], ...]
     #: (field, row position, convert, fallback) of required value fields (partial images).
     required_fields: tuple[tuple[str, int, Any], ...]
+    #: (field, row position, text -> value, convert) of the value fields: the hot path parses
+    #: text directly and leaves None, unchanged TOAST values and errors to ``convert``.
+    value_parsers: tuple[tuple[str, int, Callable[[str], Any], _Converter], ...] = ()
+    #: The key's field names when every key column is a value field (the key reuses the values).
+    key_from_value: tuple[str, ...] | None = None
 
     def key(self, row: Row) -> Struct | None:
         """The key Struct of a row image holding the key columns, or None (no primary key)."""
@@ -367,7 +372,25 @@ class TableEvents:
 
     def value(self, row: Row) -> Struct:
         """The ``before``/``after`` Struct of a full row image."""
-        return Struct(self.value_schema, {name: convert(row[i]) for name, i, convert in self.value_fields})
+        return Struct(self.value_schema, self._values(row))
+
+    def value_and_key(self, row: Row) -> tuple[Struct, Struct | None]:
+        """:meth:`value` and :meth:`key` of a full row image, each column converted once."""
+        values = self._values(row)
+        names = self.key_from_value
+        if names is None:
+            return Struct(self.value_schema, values), self.key(row)
+        key = Struct(self.key_schema, {name: values[name] for name in names})  # type: ignore[arg-type]
+        return Struct(self.value_schema, values), key
+
+    def _values(self, row: Row) -> dict[str, Any]:
+        try:
+            return {
+                name: parse(text) if (text := row[i]).__class__ is str else convert(text)
+                for name, i, parse, convert in self.value_parsers
+            }
+        except (ValueError, IndexError, ArithmeticError):  # convert says which column, and why
+            return {name: convert(row[i]) for name, i, convert in self.value_fields}
 
     def partial_value(self, row: Row) -> Struct:
         """A key-only old image: absent (None) required columns get their type's fallback."""
@@ -490,6 +513,7 @@ class ChangeEventBuilder:
 
         value_builder = SchemaBuilder.struct().name(f"{topic}.Value").optional()
         value_fields: list[tuple[str, int, _Converter]] = []
+        value_parsers: list[tuple[str, int, Callable[[str], Any], _Converter]] = []
         required: list[tuple[str, int, Any]] = []
         for i, column in enumerate(relation.columns):
             if not column_filter.is_included(schema, table, column.name):
@@ -498,9 +522,16 @@ class ChangeEventBuilder:
             conv = converter(column, optional)
             value_builder.field(column.name, conv.schema)
             value_fields.append((column.name, i, conv.convert))
+            value_parsers.append((column.name, i, conv.parse, conv.convert))
             if not optional:
                 required.append((column.name, i, _fallback(conv.schema)))
         value_schema = value_builder.build()
+        in_value = {name for name, _, _ in value_fields}
+        key_from_value = (
+            tuple(name for name, _, _ in key_fields)
+            if key_schema is not None and all(name in in_value for name, _, _ in key_fields)
+            else None
+        )
 
         envelope = (
             SchemaBuilder.struct()
@@ -527,6 +558,8 @@ class ChangeEventBuilder:
             tuple(key_fields),
             tuple(value_fields),
             tuple(required),
+            tuple(value_parsers),
+            key_from_value,
         )
 
     # -- building blocks -----------------------------------------------------------------------------
@@ -694,12 +727,11 @@ class ChangeEventBuilder:
             return []
         source = self._stream_source(table, pos, lsn)
         offset = pos.offset(lsn, "INSERT")
-        envelope = self._envelope(
-            table, "c", None, table.value(message.new), source, self._transaction(table, pos)
-        )
+        after, key = table.value_and_key(message.new)
+        envelope = self._envelope(table, "c", None, after, source, self._transaction(table, pos))
         pos.message_type = "INSERT"
         pos.lsn_proc = lsn
-        return [self._record(table, table.key(message.new), envelope, offset)]
+        return [self._record(table, key, envelope, offset)]
 
     def update(self, message: Update, lsn: int, pos: StreamPosition) -> list[SourceRecord]:
         """``op=u`` (before per REPLICA IDENTITY), or delete + tombstone + create when the key changed."""
@@ -711,8 +743,7 @@ class ChangeEventBuilder:
         offset = pos.offset(lsn, "UPDATE")
         pos.message_type = "UPDATE"
         pos.lsn_proc = lsn
-        new_key = table.key(message.new)
-        after = table.value(message.new)
+        after, new_key = table.value_and_key(message.new)
         old = message.old
         if old is None:
             envelope = self._envelope(table, "u", None, after, source, self._transaction(table, pos))

@@ -422,6 +422,23 @@ def _fraction(us: int, width: int) -> str:
 
 def zoned_timestamp(text: str, width: int) -> str:
     """``timestamptz`` text -> Debezium ZonedTimestamp: ISO-8601 in UTC with ``Z``."""
+    size = len(text)
+    if (
+        size >= 22
+        and text[-3:] == "+00"
+        and text[4] == "-"
+        and text[10] == " "
+        and text[13] == ":"
+        and (size == 22 or text[19] == ".")
+        and text[:4] != "0000"
+    ):
+        # The common case, already in UTC (the session's TimeZone): only the separators and the
+        # fraction's width change (PostgreSQL prints the minimal fraction); the slow path agrees
+        # (tested on random values).
+        fraction = text[20:-3]
+        if width:
+            fraction = (fraction + "000000")[:width] if width <= 6 else fraction.ljust(width, "0")
+        return f"{text[:10]}T{text[11:19]}{'.' + fraction if fraction else ''}Z"
     if text == "infinity" or text == "-infinity":
         return text
     total = timestamptz_us(text)

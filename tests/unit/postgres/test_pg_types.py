@@ -536,3 +536,39 @@ def test_unparsable_text_is_a_data_error_naming_the_type() -> None:
         conv(23).convert("x")
     with pytest.raises(DataError, match="Cannot convert the numeric value 'abc'"):
         conv(1700, NUMERIC_10_2).convert("abc")
+
+
+@pytest.mark.parametrize("width", [0, 3, 6, 9])
+def test_the_utc_fast_path_of_zoned_timestamps_agrees_with_the_full_parser(width: int) -> None:
+    """``zoned_timestamp`` rewrites UTC text directly; the general parser gives the same answer."""
+    import random
+
+    from connectors.postgres.types import (
+        _fraction,
+        _iso_year,
+        civil_from_days,
+        timestamptz_us,
+        zoned_timestamp,
+    )
+
+    def parsed(text: str) -> str:
+        days, us_of_day = divmod(timestamptz_us(text), 86_400_000_000)
+        year, month, day = civil_from_days(days)
+        seconds, us = divmod(us_of_day, 1_000_000)
+        clock = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        return f"{_iso_year(year)}-{month:02d}-{day:02d}T{clock}{_fraction(us, width)}Z"
+
+    rng = random.Random(width)
+    for _ in range(20_000):
+        us = rng.choice([0, rng.randrange(1_000_000), rng.randrange(10) * 100_000])
+        when = datetime(
+            rng.randrange(1, 10000),
+            rng.randrange(1, 13),
+            rng.randrange(1, 29),
+            rng.randrange(24),
+            rng.randrange(60),
+            rng.randrange(60),
+            us,
+        )
+        text = f"{when.year:04d}-{when:%m-%d %H:%M:%S}" + (f".{us:06d}".rstrip("0") if us else "") + "+00"
+        assert zoned_timestamp(text, width) == parsed(text), text
