@@ -453,15 +453,31 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
         self, oid: int, relation: Relation | None = None
     ) -> tuple[Relation, TableMetadata | None]:
         """The catalog's view of a table (and the types its columns use, loaded once)."""
-        assert self.meta is not None
         try:
-            described, metadata = await describe_table(self.meta, oid)
-        except LookupError:  # dropped since: the Relation message is all there is
-            if relation is None:
-                raise
-            described, metadata = relation, None
-        await self.converters.registry.load(self.meta, {c.type_oid for c in (relation or described).columns})
+            meta = await self._catalog()
+            try:
+                described, metadata = await describe_table(meta, oid)
+            except LookupError:  # dropped since: the Relation message is all there is
+                if relation is None:
+                    raise
+                described, metadata = relation, None
+            await self.converters.registry.load(meta, {c.type_oid for c in (relation or described).columns})
+        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError) as error:
+            # e.g. the server restarted: the stream reconnects and the server describes the table again
+            raise pgwire.PostgresConnectionError(f"catalog connection lost: {error}") from error
         return (relation or described), metadata
+
+    async def _catalog(self) -> asyncpg.Connection:
+        """The task's normal connection (catalog, WAL figures, heartbeat action), reopened after
+        it was lost (a server restart closes it as well as the replication connection)."""
+        meta = self.meta
+        if meta is None or meta.is_closed():
+            if meta is not None:
+                meta.terminate()
+            self.meta = meta = await asyncpg.connect(
+                **self.config.connect_kwargs(application_name=self.app_name)
+            )
+        return meta
 
     async def _read_snapshot(self, position: SnapshotPosition) -> AsyncIterator[list[SourceRecord]]:
         """Batches of ``op=r`` records; the last row is held back until the next one is known,
@@ -615,11 +631,9 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
         if interval <= 0 or now < self._next_discovery or self.added is not None:
             return
         self._next_discovery = now + interval / 1000
-        meta = self.meta
-        if meta is None or meta.is_closed():
-            return
         try:
             async with asyncio.timeout(_WAL_QUERY_TIMEOUT_S * 2):
+                meta = await self._catalog()
                 tables = await captured_tables(meta, self.config, quiet=self._captured)
                 ids = frozenset(t.id for t in tables)
                 new = [t for t in tables if t.id not in self._captured]
@@ -703,11 +717,9 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
         if now < self._next_wal_check:
             return
         self._next_wal_check = now + self.config.status_update_interval_ms / 1000
-        meta = self.meta
-        if meta is None or meta.is_closed():
-            return
         try:
             async with asyncio.timeout(_WAL_QUERY_TIMEOUT_S):
+                meta = await self._catalog()
                 row = await meta.fetchrow(WAL_QUERY, self.config.slot_name)
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as error:
             log.debug("Cannot read the WAL retained by slot %s: %s", self.config.slot_name, error)
@@ -729,9 +741,9 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
         config = self.config
         self._next_heartbeat = time.monotonic() + config.heartbeat_interval_ms / 1000
         query = config.heartbeat_action_query
-        if query and self.meta is not None and not self.meta.is_closed():
+        if query:
             try:
-                await self.meta.execute(query)
+                await (await self._catalog()).execute(query)
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
                 log.warning("heartbeat.action.query failed: %s", error)
         if self._last_offset is None:
@@ -764,8 +776,7 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
                         self.added = None  # received everything up to past the snapshot
                     return records
                 self._pending.extend(batch)
-            await self._process(records, limit)
-            if self._stream_waits:
+            if await self._process(records, limit):
                 break
         self._note_emitted(records)
         return records
@@ -787,9 +798,9 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
                     await reader
         return reader.result() if not reader.cancelled() else []
 
-    async def _process(self, records: list[SourceRecord], limit: int) -> None:
+    async def _process(self, records: list[SourceRecord], limit: int) -> bool:
         """Decode pending XLogData into ``records`` until the batch is full (a change's records
-        are never split) or a Relation needs the catalog."""
+        are never split); True when the batch must end first (a Relation needs the catalog)."""
         pending = self._pending
         decode = self._decoder.decode
         pos = self.pos
@@ -810,7 +821,7 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
                     if verdict is Verdict.WAIT:
                         pending.appendleft(item)  # decoded again once the table's rows are out
                         self._stream_waits = True
-                        return
+                        return True
                     if verdict is Verdict.DROP:
                         if cls is not Truncate:
                             pos.lsn_proc = lsn
@@ -836,9 +847,13 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
                 assert isinstance(message, Relation)
                 metadata = None
                 if self.config.table_filter.is_included(message.namespace, message.name):
+                    if records:  # hand out the batch first: a lost catalog connection loses nothing
+                        pending.appendleft(item)
+                        return True
                     _, metadata = await self._describe(message.oid, message)  # not for excluded tables
                 self.builder.relation(message, metadata)
             # Type, Origin, logical messages: nothing to emit
+        return False
 
     def _note_emitted(self, records: Sequence[SourceRecord]) -> None:
         if records:
