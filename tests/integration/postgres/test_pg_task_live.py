@@ -386,3 +386,56 @@ async def test_a_slot_dropped_behind_the_connectors_back(env: Env, mode: str) ->
 
 async def _inactive(env: Env) -> bool:
     return not await env.slot_active()
+
+
+async def test_a_slot_held_by_another_client_fails_the_task_naming_its_pid(env: Env) -> None:
+    """After ``slot.max.retries`` attempts ``slot.retry.delay.ms`` apart, FAILED with the holder's pid."""
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    s = env.tag
+    await env.admin.execute(f"CREATE TABLE {s}.t (id int PRIMARY KEY)")
+    props = env.props(**{"snapshot.mode": "no_data", "slot.max.retries": "2", "slot.retry.delay.ms": "200"})
+    async with memory_runtime(("source", PostgresConnector), log=MemoryLog()) as rt:
+        await rt.herder.create("pg", props, None)
+        await eventually(env.slot_active, 20, "streaming")
+        await rt.herder.stop_connector("pg")
+        await eventually(lambda: _slot_idle(env), 20, "the task released the slot")
+        recvlogical = shutil.which("pg_recvlogical") or str(
+            sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_recvlogical"))[-1]
+        )
+        holder = subprocess.Popen(
+            [
+                recvlogical,
+                "-d",
+                f"host={env.host} port={env.port} dbname={env.dbname} user=postgres application_name=other-tool",
+                "--slot",
+                env.slot,
+                "--start",
+                "-o",
+                "proto_version=1",
+                "-o",
+                f"publication_names={s}_pub",
+                "-f",
+                os.devnull,
+                "--no-loop",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            await eventually(env.slot_active, 20, "pg_recvlogical holds the slot")
+            pid = await env.admin.fetchval("SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1", env.slot)
+            await rt.herder.resume("pg")
+            await eventually(lambda: rt.task_state("pg") == "FAILED", 30, "FAILED after the retries")
+            trace = rt.herder.status("pg")["tasks"][0].get("trace") or ""
+            assert f"PID {pid}" in trace, trace[-500:]
+        finally:
+            holder.terminate()
+            holder.wait(timeout=10)
+
+
+async def _slot_idle(env: Env) -> bool:
+    return not await env.slot_active()
