@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import resource
 import sys
@@ -22,6 +21,7 @@ from typing import Any
 from app.storage.base import ProducerRecord
 from app.storage.sqlite.database import Database
 from app.storage.sqlite.log import EmbeddedLog
+from benchmarks import print_results
 from connectors.sdk.records import TopicPartition
 
 
@@ -142,13 +142,7 @@ def main() -> None:
         results["file_pipeline_on_kafka"] = bench_pipeline(
             args.lines, args.bytes, os.environ["KAFKA_BOOTSTRAP_SERVERS"]
         )
-    if args.json:
-        print(json.dumps(results))
-        return
-    for name, values in results.items():
-        print(f"{name}:")
-        for key, value in values.items():
-            print(f"  {key:28} {value}")
+    print_results(results, as_json=args.json)
 
 
 if __name__ == "__main__":

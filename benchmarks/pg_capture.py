@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sqlite3
 import statistics
@@ -39,6 +38,7 @@ import asyncpg
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks import print_results
 from tests.support.server import ServerProcess
 
 _POLL_S = 0.002
@@ -231,13 +231,7 @@ def main() -> None:
     if not dsn:
         parser.error('POSTGRES_DSN is not set: eval "$(scripts/services up postgres)"')
     results = asyncio.run(run(dsn, args.rows, args.rate, args.seconds))
-    if args.json:
-        print(json.dumps(results))
-        return
-    for name, values in results.items():
-        print(f"{name}:")
-        for key, value in values.items():
-            print(f"  {key:24} {value}")
+    print_results(results, as_json=args.json)
 
 
 if __name__ == "__main__":

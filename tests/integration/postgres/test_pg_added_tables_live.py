@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
-from urllib.parse import urlparse
 
 import asyncpg
 import pytest
 
-from app.storage.base import Delivered, ProducerRecord, SourceOffsetWrite
 from app.storage.memory import MemoryLog
 from connectors.postgres.connector import PostgresConnector
 from connectors.postgres.lsn import parse_lsn
-from tests.integration.postgres.test_pg_task_live import Env, count, drop_everything, events
+from tests.integration.postgres.test_pg_progress_live import SlowLog
+from tests.integration.postgres.test_pg_task_live import Env, count, events, schema_env
 from tests.unit.runtime.memory_runtime import MemoryRuntime, eventually, memory_runtime
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -27,30 +25,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
 @pytest.fixture
 async def env(postgres_dsn: str) -> AsyncIterator[Env]:
-    tag = f"pgadd_{uuid.uuid4().hex[:8]}"
-    url = urlparse(postgres_dsn)
-    admin = await asyncpg.connect(postgres_dsn)
-    await admin.execute(f"CREATE SCHEMA {tag}")
-    try:
-        yield Env(admin, tag, url.hostname or "127.0.0.1", url.port or 5432, url.path.lstrip("/"))
-    finally:
-        await drop_everything(admin, tag)
-        await admin.close()
-
-
-class SlowLog(MemoryLog):
-    """Each stored batch takes ``delay`` seconds, so a snapshot lasts long enough to watch."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        super().__init__()
-        self.delay = delay
-
-    async def _store_batch(
-        self, records: Sequence[ProducerRecord], offsets: Sequence[SourceOffsetWrite]
-    ) -> list[Delivered]:
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        return await super()._store_batch(records, offsets)
+    async with schema_env(postgres_dsn, "pgadd") as found:
+        yield found
 
 
 def fold(found: Sequence[dict[str, Any] | None]) -> dict[int, dict[str, Any]]:

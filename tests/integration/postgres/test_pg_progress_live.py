@@ -6,19 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
-from urllib.parse import urlparse
 
-import asyncpg
 import pytest
 
 from app.storage.base import Delivered, ProducerRecord, SourceOffsetWrite
 from app.storage.memory import MemoryLog
 from connectors.postgres.connector import PostgresConnector
 from connectors.postgres.lsn import parse_lsn
-from tests.integration.postgres.test_pg_task_live import Env, count, drop_everything
+from tests.integration.postgres.test_pg_task_live import Env, count, schema_env
 from tests.unit.runtime.memory_runtime import MemoryRuntime, eventually, memory_runtime
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -26,15 +23,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
 @pytest.fixture
 async def env(postgres_dsn: str) -> AsyncIterator[Env]:
-    tag = f"pgprog_{uuid.uuid4().hex[:8]}"
-    url = urlparse(postgres_dsn)
-    admin = await asyncpg.connect(postgres_dsn)
-    await admin.execute(f"CREATE SCHEMA {tag}")
-    try:
-        yield Env(admin, tag, url.hostname or "127.0.0.1", url.port or 5432, url.path.lstrip("/"))
-    finally:
-        await drop_everything(admin, tag)
-        await admin.close()
+    async with schema_env(postgres_dsn, "pgprog") as found:
+        yield found
 
 
 class SlowLog(MemoryLog):

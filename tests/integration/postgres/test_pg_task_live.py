@@ -12,6 +12,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -85,9 +86,10 @@ class Env:
         return parse_lsn(text) if text else 0
 
 
-@pytest.fixture
-async def env(postgres_dsn: str) -> AsyncIterator[Env]:
-    tag = f"pgtask_{uuid.uuid4().hex[:8]}"
+@asynccontextmanager
+async def schema_env(postgres_dsn: str, prefix: str) -> AsyncIterator[Env]:
+    """A schema (and slot/publication names) of its own, everything dropped afterwards."""
+    tag = f"{prefix}_{uuid.uuid4().hex[:8]}"
     url = urlparse(postgres_dsn)
     admin = await asyncpg.connect(postgres_dsn)
     await admin.execute(f"CREATE SCHEMA {tag}")
@@ -96,6 +98,12 @@ async def env(postgres_dsn: str) -> AsyncIterator[Env]:
     finally:
         await drop_everything(admin, tag)
         await admin.close()
+
+
+@pytest.fixture
+async def env(postgres_dsn: str) -> AsyncIterator[Env]:
+    async with schema_env(postgres_dsn, "pgtask") as found:
+        yield found
 
 
 async def drop_everything(admin: asyncpg.Connection, tag: str) -> None:
