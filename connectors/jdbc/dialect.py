@@ -1,0 +1,260 @@
+"""SQL dialects and connections: what differs between PostgreSQL and MySQL/MariaDB.
+
+The JDBC connectors speak to PostgreSQL through asyncpg and to MySQL/MariaDB through asyncmy
+(the maintained asyncio MySQL driver with a compiled protocol core). Each driver has its own
+placeholder style (``$1`` / ``%s``), identifier quoting (``"x"`` / ```x```) and transaction API;
+:class:`Dialect` and :class:`Database` hide exactly that, so the source and sink write one
+statement builder each. Everything else (catalog queries, upsert syntax, type names) is asked of
+the dialect by name (``dialect.name``) where it is used.
+
+Errors: :func:`connect` turns driver and socket errors into :class:`ConnectFailure`, whose message
+names the server and what to check (never the password).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any, ClassVar
+
+import asyncpg
+
+from connectors.jdbc.url import JdbcUrl
+
+__all__ = [
+    "ConnectFailure",
+    "Database",
+    "Dialect",
+    "MySqlDialect",
+    "PostgresDialect",
+    "connect",
+    "dialect_for",
+]
+
+Row = Sequence[Any]
+
+
+class ConnectFailure(Exception):
+    """The server could not be reached or refused the login; the message says which."""
+
+
+class Dialect(ABC):
+    """Quoting and placeholders of one SQL family."""
+
+    name: ClassVar[str]
+    quote_char: ClassVar[str]
+
+    def quote(self, identifier: str) -> str:
+        """``identifier`` quoted exactly (quote characters doubled)."""
+        q = self.quote_char
+        return q + identifier.replace(q, q + q) + q
+
+    def qualified(self, *parts: str | None) -> str:
+        """``schema.table`` (parts that are None or empty are left out), each part quoted."""
+        return ".".join(self.quote(p) for p in parts if p)
+
+    @abstractmethod
+    def placeholder(self, index: int) -> str:
+        """The placeholder of the ``index``-th (1-based) parameter."""
+
+    def placeholders(self, count: int, start: int = 1) -> str:
+        return ", ".join(self.placeholder(i) for i in range(start, start + count))
+
+
+class PostgresDialect(Dialect):
+    name = "postgresql"
+    quote_char = '"'
+
+    def placeholder(self, index: int) -> str:
+        return f"${index}"
+
+
+class MySqlDialect(Dialect):
+    name = "mysql"
+    quote_char = "`"
+
+    def placeholder(self, index: int) -> str:
+        return "%s"
+
+
+def dialect_for(url: JdbcUrl) -> Dialect:
+    return PostgresDialect() if url.dialect == "postgresql" else MySqlDialect()
+
+
+class Database(ABC):
+    """One open connection, in autocommit unless inside :meth:`transaction`."""
+
+    def __init__(self, dialect: Dialect, url: JdbcUrl) -> None:
+        self.dialect = dialect
+        self.url = url
+
+    @abstractmethod
+    async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        """All rows of a query, as tuples."""
+
+    @abstractmethod
+    async def fetch_columns(self, sql: str, *args: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Column labels and rows of a query."""
+
+    @abstractmethod
+    async def execute(self, sql: str, *args: Any) -> None: ...
+
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Row]) -> None: ...
+
+    @abstractmethod
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Everything inside commits together, or rolls back on an exception."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @property
+    @abstractmethod
+    def closed(self) -> bool: ...
+
+
+class _Postgres(Database):
+    def __init__(self, conn: asyncpg.Connection, url: JdbcUrl) -> None:
+        super().__init__(PostgresDialect(), url)
+        self.conn = conn
+
+    async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in await self.conn.fetch(sql, *args)]
+
+    async def fetch_columns(self, sql: str, *args: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
+        statement = await self.conn.prepare(sql)
+        columns = [a.name for a in statement.get_attributes()]
+        return columns, [tuple(r) for r in await statement.fetch(*args)]
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self.conn.execute(sql, *args)
+
+    async def executemany(self, sql: str, rows: Iterable[Row]) -> None:
+        await self.conn.executemany(sql, rows)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        async with self.conn.transaction():
+            yield
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.conn.close(), 5)
+        if not self.conn.is_closed():
+            self.conn.terminate()
+
+    @property
+    def closed(self) -> bool:
+        return bool(self.conn.is_closed())
+
+
+class _MySql(Database):
+    def __init__(self, conn: Any, url: JdbcUrl) -> None:
+        super().__init__(MySqlDialect(), url)
+        self.conn = conn
+
+    async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        return (await self.fetch_columns(sql, *args))[1]
+
+    async def fetch_columns(self, sql: str, *args: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
+        async with self.conn.cursor() as cursor:
+            await cursor.execute(sql, args or None)
+            rows = await cursor.fetchall()
+            columns = [d[0] for d in cursor.description or ()]
+        return columns, [tuple(r) for r in rows]
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        async with self.conn.cursor() as cursor:
+            await cursor.execute(sql, args or None)
+
+    async def executemany(self, sql: str, rows: Iterable[Row]) -> None:
+        async with self.conn.cursor() as cursor:
+            await cursor.executemany(sql, list(rows))
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        await self.conn.begin()
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.conn.rollback()
+            raise
+        await self.conn.commit()
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.conn.ensure_closed(), 5)
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+    @property
+    def closed(self) -> bool:
+        return not getattr(self.conn, "connected", False)
+
+
+async def connect(url: JdbcUrl, *, timeout: float = 10.0) -> Database:
+    """Open a connection (autocommit); :class:`ConnectFailure` says why one cannot be had."""
+    where = f"{url.host}:{url.port}"
+    try:
+        if url.dialect == "postgresql":
+            ssl_mode = url.params.get("sslmode")
+            conn = await asyncpg.connect(
+                host=url.host,
+                port=url.port,
+                user=url.user,
+                password=url.password,
+                database=url.database,
+                ssl=ssl_mode
+                if ssl_mode in ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+                else None,
+                timeout=timeout,
+                server_settings={"application_name": "penstock-jdbc"},
+            )
+            return _Postgres(conn, url)
+        import asyncmy  # only when a MySQL URL is used
+
+        use_ssl = url.params.get("useSSL", url.params.get("ssl", "false")).lower() == "true"
+        conn = await asyncmy.connect(
+            host=url.host,
+            port=url.port,
+            user=url.user or "",
+            password=url.password or "",
+            database=url.database,
+            autocommit=True,
+            connect_timeout=timeout,
+            charset="utf8mb4",
+            ssl=ssl.create_default_context() if use_ssl else None,
+        )
+        return _MySql(conn, url)
+    except (OSError, TimeoutError) as error:
+        raise ConnectFailure(f"cannot reach the database server at {where} ({url}): {error}") from error
+    except asyncpg.InvalidPasswordError as error:
+        raise ConnectFailure(
+            f"the server at {where} refused the login of user {url.user!r}: check connection.user and "
+            "connection.password"
+        ) from error
+    except asyncpg.InvalidCatalogNameError as error:
+        raise ConnectFailure(
+            f"database {url.database!r} does not exist on {where}: check connection.url"
+        ) from error
+    except asyncpg.PostgresError as error:
+        raise ConnectFailure(f"the server at {where} refused the connection: {error}") from error
+    except Exception as error:  # asyncmy raises its own OperationalError family
+        if type(error).__module__.startswith("asyncmy"):
+            code = error.args[0] if error.args else None
+            if code == 1045:
+                raise ConnectFailure(
+                    f"the server at {where} refused the login of user {url.user!r}: check connection.user "
+                    "and connection.password"
+                ) from error
+            if code == 1049:
+                raise ConnectFailure(
+                    f"database {url.database!r} does not exist on {where}: check connection.url"
+                ) from error
+            raise ConnectFailure(f"cannot connect to the database server at {where}: {error}") from error
+        raise
