@@ -17,7 +17,6 @@ KNOWN_CONNECTORS: dict[str, str] = {
     "io.confluent.connect.hdfs3.Hdfs3SinkConnector": "Confluent HDFS 3 sink",
     "io.confluent.connect.jdbc.JdbcSourceConnector": "Confluent JDBC source",
     "io.confluent.connect.jdbc.JdbcSinkConnector": "Confluent JDBC sink",
-    "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector": "Confluent Elasticsearch sink",
     "io.confluent.connect.http.HttpSinkConnector": "Confluent HTTP sink",
     "io.confluent.connect.jms.JmsSourceConnector": "Confluent JMS source",
     "io.confluent.connect.activemq.ActiveMQSourceConnector": "Confluent ActiveMQ source",

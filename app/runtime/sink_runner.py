@@ -41,8 +41,36 @@ class _ErrantRecordReporter:
         original = runner.batch_originals.get(
             (record.original_topic or record.topic, record.original_partition, record.original_offset)
         )
+        if original is None:
+            original = self._reserialised(record)
         exc = error if isinstance(error, Exception) else ConnectError(str(error))
         runner.errors.fail(Stage.TASK_PUT, exc, runner.plugin_put, original, record)
+
+    def _reserialised(self, record: SinkRecord) -> ConsumerRecord | None:
+        """A record reported after its batch was put (a sink that writes in the background) has
+        no original bytes kept: as Kafka does for records reported after transformation (§9.3),
+        it is written to the dead-letter queue through the connector's own converters."""
+        conv = self._runner._converters
+        topic = record.original_topic or record.topic
+        try:
+            key = conv.key.from_connect_data(topic, record.key_schema, record.key)
+            value = conv.value.from_connect_data(topic, record.value_schema, record.value)
+            headers = [
+                (h.key, conv.header.from_connect_header(topic, h.key, h.schema, h.value))
+                for h in record.headers
+            ]
+        except Exception:
+            log.warning("could not re-serialise a reported record for the dead-letter queue")
+            return None
+        return ConsumerRecord(
+            topic,
+            record.original_partition,
+            record.original_offset,
+            record.timestamp or 0,
+            key,
+            value,
+            headers,
+        )
 
 
 class SinkTaskRunner(TaskRunner):
