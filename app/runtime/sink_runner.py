@@ -304,6 +304,7 @@ class SinkTaskRunner(TaskRunner):
     async def _commit(
         self, task: SinkTask[Any], consumer: SinkConsumer, only: set[TopicPartition] | None = None
     ) -> None:
+        await self._send_dead_letters()  # reported by a task writing in the background since its put
         offsets = {tp: off for tp, off in self._consumed.items() if only is None or tp in only}
         if only is None:
             self._report_lag(consumer)
@@ -320,6 +321,7 @@ class SinkTaskRunner(TaskRunner):
             self.metrics.commit(False, timeout * 1000)
             log.warning("flush timed out; offsets not committed this time", timeout_s=timeout)
             return
+        await self._send_dead_letters()  # in the DLQ before their offsets are committed
         if not safe:
             self.metrics.commit_skipped()
             return

@@ -64,6 +64,7 @@ def make_client(config: ElasticsearchSinkConfig) -> AsyncElasticsearch:
         max_retries=0,
         retry_on_timeout=False,
         retry_on_status=(),
+        max_dead_node_backoff=5.0,  # an unreachable node is tried again soon after it is back
         **options,
     )
 
@@ -74,7 +75,7 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, ConnectionTimeout | asyncio.TimeoutError):
         return "timed out"
     if isinstance(exc, TransportConnectionError):
-        text = str(exc)
+        text = f"{exc.message} {exc.__context__!r}"
         if "Connect call failed" in text or "refused" in text.lower():
             return "connection refused"
         if "Server disconnected" in text or "reset" in text.lower():
