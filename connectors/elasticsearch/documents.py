@@ -124,14 +124,17 @@ def _plain_default(value: Any) -> Any:
         return Date.to_days(value)
     if isinstance(value, dt.time):
         return Time.to_millis(value)
-    if isinstance(value, dict):
-        return [[k, v] for k, v in value.items()]
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+"""Dates go through ``_plain_default`` (Connect's epoch numbers, not ISO text); a map key that is
+not a string is written as its text (Kafka's JsonConverter would write the map as pairs)."""
 
 
 def _dumps(value: Any) -> bytes:
     try:
-        return orjson.dumps(value, default=_plain_default, option=orjson.OPT_NON_STR_KEYS)
+        return orjson.dumps(value, default=_plain_default, option=_OPTIONS)
     except TypeError as exc:
         raise DataError(f"Cannot write the value as JSON: {exc}") from None
 
