@@ -13,6 +13,7 @@ from elasticsearch import AsyncElasticsearch
 
 from app.storage.base import ProducerRecord
 from connectors.elasticsearch.connector import ElasticsearchSinkConnector
+from tests.integration.postgres.test_pg_e2e import db  # noqa: F401 - a fixture, for the CDC pipeline test
 from tests.unit.runtime.memory_runtime import MemoryRuntime, memory_runtime
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.postgres.test_pg_e2e import db, sql  # noqa: F401 - the fixture is used by name
+from tests.integration.postgres.test_pg_e2e import sql
 from tests.support.server import ServerProcess, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.elasticsearch, pytest.mark.postgres]
@@ -80,7 +80,7 @@ def table_rows(dsn: str, tag: str) -> dict[str, dict[str, Any]]:
 
 def test_cdc_to_elasticsearch_keeps_the_index_equal_to_the_table(
     tmp_path: Path,
-    db: dict[str, str],  # noqa: F811 - the fixture
+    db: dict[str, str],
     elasticsearch_url: str,
 ) -> None:
     prefix = f"{db['tag']}srv"

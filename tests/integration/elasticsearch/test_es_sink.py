@@ -80,3 +80,13 @@ async def _count_is(es: AsyncElasticsearch, index: str, n: int) -> bool:
 async def _docs_when(es: AsyncElasticsearch, index: str, check) -> dict:  # type: ignore[no-untyped-def]
     docs = await documents(es, index)
     return docs if check(docs) else {}
+
+
+async def test_validate_connection_checks_the_server(elasticsearch_url: str) -> None:
+    """Reachability and version through the nodes API (this distribution has no ``GET /``)."""
+    from connectors.elasticsearch.connector import ElasticsearchSinkConnector
+
+    connector = ElasticsearchSinkConnector()
+    assert await connector.validate_connection({"connection.url": elasticsearch_url}) == {}
+    found = await connector.validate_connection({"connection.url": "http://127.0.0.1:1"})
+    assert found == {"connection.url": ["Could not connect to Elasticsearch: connection refused"]}
