@@ -80,7 +80,9 @@ class ElasticsearchSinkTask(SinkTask[ElasticsearchSinkConfig]):
                 mapping = build_mapping(record.value_schema)
             try:
                 await self._create_index(index, mapping)
-            except (*RETRIABLE_EXCEPTIONS, TransportConnectionError) as exc:
+            except (*RETRIABLE_EXCEPTIONS, TransportConnectionError, ApiError) as exc:
+                if isinstance(exc, ApiError) and not (exc.meta.status == 429 or exc.meta.status >= 500):
+                    raise ConnectError(f"Could not create index {index}: {describe_failure(exc)}") from exc
                 reason = describe_failure(exc)
                 self.context.details.set(waiting=f"waiting for Elasticsearch: {reason}")
                 raise RetriableError(f"Could not create index {index}: {reason}", retry_after=1.0) from exc
@@ -93,14 +95,14 @@ class ElasticsearchSinkTask(SinkTask[ElasticsearchSinkConfig]):
                 await indices.create_data_stream(name=index)
             except ApiError as exc:
                 if "already_exists" not in str(exc.message) and exc.meta.status != 409:
-                    raise ConnectError(f"Could not create data stream {index}: {exc.message}") from exc
+                    raise
             return
         try:
             await indices.create(index=index, mappings=mapping)
             return
         except ApiError as exc:
             if "resource_already_exists_exception" not in str(exc.message):
-                raise ConnectError(f"Could not create index {index}: {exc.message} {exc.body}") from exc
+                raise
         if mapping is not None:
             current = await indices.get_mapping(index=index)
             has_mapping = any((m.get("mappings") or {}).get("properties") for m in current.body.values())

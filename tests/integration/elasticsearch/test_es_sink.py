@@ -90,3 +90,21 @@ async def test_validate_connection_checks_the_server(elasticsearch_url: str) -> 
     assert await connector.validate_connection({"connection.url": elasticsearch_url}) == {}
     found = await connector.validate_connection({"connection.url": "http://127.0.0.1:1"})
     assert found == {"connection.url": ["Could not connect to Elasticsearch: connection refused"]}
+
+
+async def test_upsert_merges_fields_and_a_bad_index_name_fails_clearly(
+    rt: MemoryRuntime, es: AsyncElasticsearch, elasticsearch_url: str, topic: str
+) -> None:
+    props = sink_props(topic, elasticsearch_url, **{"schema.ignore": "true", "write.method": "UPSERT"})
+    await rt.herder.create("es", props, None)
+    await produce(rt, topic, [("k", {"a": 1, "b": 1}), ("k", {"b": 2, "c": 3})])
+    docs = await eventually(lambda: _docs_when(es, topic, lambda d: d.get("k", {}).get("c") == 3), timeout=20)
+    assert docs == {"k": {"a": 1, "b": 2, "c": 3}}
+
+    bad = f"-_{topic}"  # one leading "-" removed, as Confluent does: "_..." is still refused
+    bad_props = {**sink_props(bad, elasticsearch_url), "name": "es-bad", "schema.ignore": "true"}
+    await rt.herder.create("es-bad", bad_props, None)
+    await produce(rt, bad, [("k", {"a": 1})])
+    await eventually(lambda: rt.task_state("es-bad") == "FAILED", timeout=20)
+    trace = rt.herder.status("es-bad")["tasks"][0]["trace"]
+    assert f"Could not create index {bad[1:]}" in trace and "invalid_index_name_exception" in trace

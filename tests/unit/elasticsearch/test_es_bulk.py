@@ -121,3 +121,29 @@ async def test_batches_respect_batch_size_and_bytes() -> None:
         await writer.stop()
     assert sorted(len(r) for r in client.sent) == [1, 2, 2]
     await asyncio.sleep(0)
+
+
+async def test_wait_settled_returns_once_everything_is_written() -> None:
+    """``flush.synchronously``: the flush waits for the in-flight requests, bounded in time."""
+    gate = asyncio.Event()
+
+    class SlowClient(ScriptedClient):
+        async def bulk(self, body: bytes, filter_path: str) -> SimpleNamespace:
+            await gate.wait()
+            return await super().bulk(body, filter_path)
+
+    writer, _, _, builder = make([])
+    writer._client = SlowClient([])  # type: ignore[assignment]
+    writer.start()
+    try:
+        writer.add([builder.build(rec("a", 0))])  # type: ignore[list-item]
+        try:
+            await writer.wait_settled(0.1)
+            raise AssertionError("returned while the request was held")
+        except TimeoutError:
+            pass
+        gate.set()
+        await writer.wait_settled(5)
+        assert writer.buffered == 0 and writer.progress.safe(TP) == 1
+    finally:
+        await writer.stop()
