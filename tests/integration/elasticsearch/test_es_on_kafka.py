@@ -58,7 +58,8 @@ def test_json_with_schemas_from_kafka(tmp_path: Path, kafka_bootstrap: str, elas
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
     }
     connector_file = tmp_path / "es.json"
-    connector_file.write_text(json.dumps({"name": "es-sink", "config": config}))
+    name = f"es-sink-{topic}"  # its own consumer group on the shared broker
+    connector_file.write_text(json.dumps({"name": name, "config": config}))
     settings = {
         "bootstrap.servers": kafka_bootstrap,
         "offset.storage.file.filename": str(tmp_path / "connect.offsets"),
@@ -80,7 +81,7 @@ def test_json_with_schemas_from_kafka(tmp_path: Path, kafka_bootstrap: str, elas
         tmp_path / "w", settings, mode="standalone", connector_files=(connector_file,)
     ).start(60)
     try:
-        worker.wait_for_state("es-sink", tasks=1, timeout=60)
+        worker.wait_for_state(name, tasks=1, timeout=60)
         wait_until(
             lambda: _docs(elasticsearch_url, topic) == {"a": {"n": 3, "who": "ann"}}, 60, 0.3, "indexed"
         )
@@ -89,7 +90,7 @@ def test_json_with_schemas_from_kafka(tmp_path: Path, kafka_bootstrap: str, elas
         assert mapping["n"] == {"type": "long"} and mapping["who"]["type"] == "text"
         offsets = wait_until(
             lambda: (
-                (got := worker.client.get("/connectors/es-sink/offsets").json()["offsets"])
+                (got := worker.client.get(f"/connectors/{name}/offsets").json()["offsets"])
                 and got[0]["offset"]["kafka_offset"] == 4
                 and got
             ),
@@ -97,7 +98,7 @@ def test_json_with_schemas_from_kafka(tmp_path: Path, kafka_bootstrap: str, elas
             0.3,
             "offsets committed",
         )
-        assert offsets[0]["partition"] == {"kafka_topic": topic, "kafka_partition": 0}
+        assert [o["partition"] for o in offsets] == [{"kafka_topic": topic, "kafka_partition": 0}]
     finally:
         worker.close()
         httpx.delete(f"{elasticsearch_url}/{topic}", timeout=10)
