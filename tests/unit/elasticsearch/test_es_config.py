@@ -108,3 +108,16 @@ def test_missing_url_and_hidden_password() -> None:
         ElasticsearchSinkConfig.parse({})
     found = ElasticsearchSinkConfig.errors_by_key({**URL, "connection.password": "s3cret"})
     assert "s3cret" not in str(found)
+
+
+def test_plugin_config_endpoint_shape() -> None:
+    """``GET /connector-plugins/ElasticsearchSinkConnector/config`` lists Confluent's types and defaults."""
+    described = {k.name: k for k in ElasticsearchSinkConfig.describe()}
+    assert described["connection.url"].required and described["connection.url"].type.value == "LIST"
+    assert described["connection.password"].type.value == "PASSWORD"
+    assert described["bulk.size.bytes"].type.value == "LONG"
+    assert described["behavior.on.null.values"].default_value == "FAIL"
+    assert described["write.method"].default_value == "INSERT"
+    assert described["data.stream.namespace"].default_value == "${topic}"
+    shown = {v.name: v.value for v in ElasticsearchSinkConfig.validate_props({**URL, "connection.password": "x"})}
+    assert shown["connection.password"] == "[hidden]"
