@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from elasticsearch import AsyncElasticsearch
 
-from tests.integration.elasticsearch.conftest import count, documents, produce, sink_props
+from tests.integration.elasticsearch.es_support import count, documents, produce, sink_props
 from tests.integration.elasticsearch.proxy import OutageProxy
 from tests.unit.runtime.memory_runtime import MemoryRuntime, eventually
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from elasticsearch import AsyncElasticsearch
 
-from tests.integration.elasticsearch.conftest import count, documents, produce, sink_props
+from tests.integration.elasticsearch.es_support import count, documents, produce, sink_props
 from tests.unit.runtime.memory_runtime import MemoryRuntime, eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.elasticsearch]
