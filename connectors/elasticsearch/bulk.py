@@ -212,7 +212,7 @@ class BulkWriter:
                         attempt = await self._backoff(attempt, describe_failure(exc))
                         continue
                     raise
-                self._waiting(None)
+                self.waiting(None)
                 batch = await self._results(batch, response.body)
                 if batch:
                     attempt = await self._backoff(attempt, _first_item_error(response.body))
@@ -295,7 +295,7 @@ class BulkWriter:
             min(random.uniform(config.retry_backoff_ms, max(ceiling, config.retry_backoff_ms)), 86_400_000)
             / 1000
         )
-        self._waiting(f"{reason}, retry in {max(1, round(delay))} s")
+        self.waiting(f"{reason}, retry in {max(1, round(delay))} s")
         if attempt == config.max_retries:
             log.warning(
                 "Elasticsearch still failing after %d retries (%s); retrying until it recovers",
@@ -305,7 +305,8 @@ class BulkWriter:
         await asyncio.sleep(delay)
         return attempt + 1
 
-    def _waiting(self, reason: str | None) -> None:
+    def waiting(self, reason: str | None) -> None:
+        """Says in the task status why writing waits (None: it does not)."""
         if reason != self._waiting_reason:
             self._waiting_reason = reason
             self._details.set(waiting=None if reason is None else f"waiting for Elasticsearch: {reason}")

@@ -84,9 +84,10 @@ class ElasticsearchSinkTask(SinkTask[ElasticsearchSinkConfig]):
                 if isinstance(exc, ApiError) and not (exc.meta.status == 429 or exc.meta.status >= 500):
                     raise ConnectError(f"Could not create index {index}: {describe_failure(exc)}") from exc
                 reason = describe_failure(exc)
-                self.context.details.set(waiting=f"waiting for Elasticsearch: {reason}")
+                self.writer.waiting(f"{reason}, retry in 1 s")
                 raise RetriableError(f"Could not create index {index}: {reason}", retry_after=1.0) from exc
             self._ready_indices.add(index)
+            self.writer.waiting(None)
 
     async def _create_index(self, index: str, mapping: dict[str, Any] | None) -> None:
         indices = self.client.indices

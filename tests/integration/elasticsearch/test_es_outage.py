@@ -79,3 +79,21 @@ async def _sleep(seconds: float) -> None:
     import asyncio
 
     await asyncio.sleep(seconds)
+
+
+async def test_elasticsearch_down_at_the_first_record_is_waited_for(
+    rt: MemoryRuntime, es: AsyncElasticsearch, proxy: OutageProxy, topic: str
+) -> None:
+    """The index cannot be created yet: the batch is offered again until it can. (Creating the
+    connector checks the connection, as Confluent's validator does, so it goes down after that.)"""
+    props = sink_props(topic, proxy.url, **{"schema.ignore": "true"})
+    await rt.herder.create("es", props, None)
+    await eventually(lambda: rt.task_state("es") == "RUNNING", timeout=10)
+    await proxy.stop()
+    await produce(rt, topic, [(f"k{i}", {"i": i}) for i in range(10)])
+    waiting = await eventually(lambda: _waiting(rt), timeout=20)
+    assert waiting == "waiting for Elasticsearch: connection refused, retry in 1 s"
+    assert rt.task_state("es") == "RUNNING"
+    await proxy.start()
+    await eventually(lambda: _count_is(es, topic, 10), timeout=30)
+    await eventually(lambda: _waiting(rt) is None, timeout=10)
