@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, cast
@@ -114,9 +113,6 @@ class BulkWriter:
         self._loop_task: asyncio.Task[None] | None = None
         self.failure: BaseException | None = None
         self._waiting_reason: str | None = None
-        self.busy_s = 0.0
-        """Time with at least one bulk request in flight (the share spent waiting on Elasticsearch)."""
-        self._busy_since: float | None = None
         self.documents_written = 0
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -197,7 +193,6 @@ class BulkWriter:
         attempt = 0
         sent = batch
         try:
-            self._busy_enter()
             while batch:
                 try:
                     response = await self._client.bulk(
@@ -222,7 +217,6 @@ class BulkWriter:
             if self.failure is None:
                 self.failure = exc
         finally:
-            self._busy_leave()
             for action in sent:
                 self._release(action)
             self._slots.release()
@@ -310,15 +304,6 @@ class BulkWriter:
         if reason != self._waiting_reason:
             self._waiting_reason = reason
             self._details.set(waiting=None if reason is None else f"waiting for Elasticsearch: {reason}")
-
-    def _busy_enter(self) -> None:
-        if self._busy_since is None:
-            self._busy_since = time.monotonic()
-
-    def _busy_leave(self) -> None:
-        if self._busy_since is not None and len(self._requests) <= 1:
-            self.busy_s += time.monotonic() - self._busy_since
-            self._busy_since = None
 
 
 def _first_item_error(body: dict[str, Any]) -> str:
