@@ -15,7 +15,6 @@ KNOWN_CONNECTORS: dict[str, str] = {
     "io.confluent.connect.azure.blob.AzureBlobStorageSinkConnector": "Confluent Azure Blob Storage sink",
     "io.confluent.connect.hdfs.HdfsSinkConnector": "Confluent HDFS 2 sink",
     "io.confluent.connect.hdfs3.Hdfs3SinkConnector": "Confluent HDFS 3 sink",
-    "io.confluent.connect.jdbc.JdbcSourceConnector": "Confluent JDBC source",
     "io.confluent.connect.jdbc.JdbcSinkConnector": "Confluent JDBC sink",
     "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector": "Confluent Elasticsearch sink",
     "io.confluent.connect.http.HttpSinkConnector": "Confluent HTTP sink",
