@@ -64,9 +64,14 @@ def is_connection_error(error: BaseException) -> bool:
     """Errors after which the connection is gone (server restart, network), as opposed to SQL errors."""
     import asyncpg
 
-    if isinstance(
-        error, OSError | ConnectionError | asyncpg.InterfaceError | asyncpg.PostgresConnectionError
-    ):
+    lost = (
+        OSError,
+        ConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.exceptions.InternalClientError,  # a protocol state broken by an unsolicited error
+    )
+    if isinstance(error, lost):
         return True
     if isinstance(error, asyncpg.PostgresError):
         return str(getattr(error, "sqlstate", "")).startswith(("08", "57P"))
@@ -202,15 +207,14 @@ class JdbcSourceTask(SourceTask[JdbcSourceTaskConfig]):
         except (ConfigError, RetriableError):
             raise
         except Exception as error:
-            if not is_connection_error(error):
+            closed = self.db is not None and self.db.closed
+            if not (closed or is_connection_error(error)):
                 raise
             await self._drop_connection()
-            where = str(self.config.url)
+            what = f"{type(error).__name__}: {error}"
+            log.warning("Lost the connection to %s (%s); reconnecting", self.config.url, what)
             raise RetriableError(
-                f"lost the connection to {where} ({type(error).__name__}: {error}); reconnecting",
-                retry_after=self.config.connection_backoff_ms / 1000
-                if self.config.connection_backoff_ms
-                else 1,
+                f"lost the connection to {self.config.url} ({what}); reconnecting", retry_after=1.0
             ) from error
 
     async def _poll(self) -> Sequence[SourceRecord]:
@@ -241,9 +245,11 @@ class JdbcSourceTask(SourceTask[JdbcSourceTaskConfig]):
     async def _connection(self) -> Database:
         if self.db is None or self.db.closed:
             try:
-                self.db = await open_database(self.config)
+                self.db = await open_database(self.config.model_copy(update={"connection_attempts": 1}))
             except ConnectFailure as error:
-                raise RetriableError(f"{error}; retrying") from error
+                raise RetriableError(
+                    f"{error}; retrying", retry_after=self.config.connection_backoff_ms / 1000
+                ) from error
         return self.db
 
     async def _start_query(self, querier: Querier) -> None:

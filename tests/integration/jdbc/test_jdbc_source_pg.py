@@ -317,9 +317,10 @@ async def test_connection_killed_mid_read_is_retried(env: Env) -> None:
     async with memory_runtime(("source", JdbcSourceConnector)) as rt:
         await rt.herder.create("jdbc", env.props(batch__max__rows="100"), None)
         await wait_for(rt, env.topic("k"), 100)
-        await env.admin.execute(
+        killed = await env.admin.fetch(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'penstock-jdbc'"
         )
+        assert killed, "the task's connection was found and ended"
         await env.admin.execute(f"INSERT INTO {env.tag}.k (name) VALUES ('after')")
         rows = await wait_for(rt, env.topic("k"), 3001, timeout=40)
         assert sorted({r["id"] for r in rows}) == list(range(1, 3002))
