@@ -37,6 +37,7 @@ from connectors.sdk import (
     SinkConnector,
     SinkRecord,
     SinkTask,
+    Struct,
 )
 
 log = logging.getLogger(__name__)
@@ -156,28 +157,31 @@ class JdbcSinkTask(SinkTask[JdbcSinkConfig]):
         return self.config.table_name_format.replace("${topic}", record.topic)
 
     def _shape(self, record: SinkRecord, table: str) -> RecordShape:
+        """The record's shape, cached per (table, value schema, key schema) or, schemaless, per the
+        map's keys; schemas are compared by identity (converters cache them), kept alive here."""
         value, key = record.value, record.key
+        value_schema = value.schema if isinstance(value, Struct) else record.value_schema
+        key_schema = key.schema if isinstance(key, Struct) else record.key_schema
         value_part: Any = (
-            id(record.value_schema)
-            if record.value_schema is not None
+            id(value_schema)
+            if value_schema is not None
             else (tuple(value) if isinstance(value, dict) else None)
         )
         key_part: Any = None
         if self.config.pk_mode is PkMode.RECORD_KEY:
             key_part = (
-                id(record.key_schema)
-                if record.key_schema is not None
+                id(key_schema)
+                if key_schema is not None
                 else (tuple(key) if isinstance(key, dict) else type(key))
             )
         cache_key = (table, value_part, key_part, value is None)
         cached = self._shapes.get(cache_key)
-        anchors = (record.value_schema, record.key_schema)
-        if cached is not None and cached[1][0] is anchors[0] and cached[1][1] is anchors[1]:
+        if cached is not None and cached[1][0] is value_schema and cached[1][1] is key_schema:
             return cached[0]
         shape = shape_of(record, self.config, table)
         if len(self._shapes) > 1000:
             self._shapes.clear()
-        self._shapes[cache_key] = (shape, anchors)
+        self._shapes[cache_key] = (shape, (value_schema, key_schema))
         return shape
 
     async def _runs(self, records: Sequence[SinkRecord]) -> list[_Run]:
