@@ -62,10 +62,12 @@ class JdbcSinkTask(SinkTask[JdbcSinkConfig]):
     """PostgreSQL batch write: ``unnest`` (one statement per batch, measured fastest) or
     ``executemany`` (the one-row statement pipelined); the benchmark compares both."""
 
+    db: Database | None = None
+
     async def start(self, config: JdbcSinkConfig) -> None:
         self.config = config
         self.url = config.url()
-        self.db: Database | None = None
+        self.db = None
         self.tables = Tables(config)
         self.retries_left = config.max_retries
         self._shapes: dict[tuple[Any, ...], tuple[RecordShape, tuple[Any, ...]]] = {}
@@ -346,6 +348,8 @@ class JdbcSinkConnector(SinkConnector[JdbcSinkConfig]):
     config_model = JdbcSinkConfig
     task_class = JdbcSinkTask
     aliases = (CONFLUENT_CLASS, DEBEZIUM_CLASS)
+
+    db: Database | None = None
 
     async def start(self, config: JdbcSinkConfig) -> None:
         self.config = config

@@ -91,6 +91,7 @@ _FRAMEWORK_PREFIXES: Final = (
     "errors.",
     "config.action.reload",
     "consumer.override.",
+    "task.class",
 )
 
 
