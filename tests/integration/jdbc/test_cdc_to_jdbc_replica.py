@@ -155,13 +155,26 @@ def replica_rows(db: dict[str, str]) -> list[tuple[Any, ...]] | None:
     return rows(db["dsn"], f"{db['tag']}_replica.orders") if exists else None
 
 
-def test_replica_equals_source_after_a_mixed_workload_and_a_kill_9(tmp_path: Path, db: dict[str, str]) -> None:
+@pytest.mark.parametrize("on_kafka", [False, pytest.param(True, marks=pytest.mark.kafka)], ids=["embedded", "kafka"])
+def test_replica_equals_source_after_a_mixed_workload_and_a_kill_9(
+    tmp_path: Path, db: dict[str, str], on_kafka: bool, request: pytest.FixtureRequest
+) -> None:
     tag = db["tag"]
     data_dir = tmp_path / "data"
     settings = {"offset.flush.interval.ms": "500"}
+    mode = "run"
+    if on_kafka:  # a distributed worker: configs, offsets, status and data on the real broker
+        mode = "distributed"
+        settings |= {
+            "bootstrap.servers": request.getfixturevalue("kafka_bootstrap"),
+            "group.id": tag,
+            "config.storage.topic": f"{tag}-configs",
+            "offset.storage.topic": f"{tag}-offsets",
+            "status.storage.topic": f"{tag}-status",
+        }
     source, sink = connectors(db)
     writer = MixedWriter(db["dsn"], f"{tag}.orders")
-    worker = ServerProcess(data_dir, settings).start()
+    worker = ServerProcess(data_dir, settings, mode=mode).start(60)
     try:
         worker.create("orders-cdc", source).raise_for_status()
         worker.create("orders-replica", sink).raise_for_status()
@@ -170,7 +183,7 @@ def test_replica_equals_source_after_a_mixed_workload_and_a_kill_9(tmp_path: Pat
         time.sleep(3)
         worker.kill()  # kill -9 mid-stream; the writer goes on
         time.sleep(1.5)
-        worker = ServerProcess(data_dir, settings, port=worker.port).start()
+        worker = ServerProcess(data_dir, settings, port=worker.port, mode=mode).start(60)
         worker.wait_for_state("orders-cdc", tasks=1, timeout=60)
         worker.wait_for_state("orders-replica", tasks=1, timeout=60)
         time.sleep(3)
