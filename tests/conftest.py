@@ -1,4 +1,4 @@
-"""Shared fixtures. Service fixtures (Kafka, PostgreSQL, Elasticsearch) live in tests.infra.services.
+"""Shared fixtures. Service fixtures (Kafka, PostgreSQL, MariaDB, Elasticsearch) live in tests.infra.services.
 
 ``backend`` is ``embedded`` unless a test is parametrised with ``tests.support.cluster.BOTH_BACKENDS``
 (or ``KAFKA_ONLY``); on ``kafka`` the workers ``server_factory`` starts are distributed workers of one

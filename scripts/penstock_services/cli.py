@@ -11,16 +11,17 @@ from .common import Context, ServiceError, build_context, log
 from .elasticsearch import Elasticsearch
 from .kafka import Kafka
 from .manager import down, release, running, status_lines, up
+from .mariadb import MariaDB
 from .postgres import Postgres
 from .process import Record
 
-SERVICES: dict[str, type[Service]] = {cls.name: cls for cls in (Kafka, Postgres, Elasticsearch)}
+SERVICES: dict[str, type[Service]] = {cls.name: cls for cls in (Kafka, Postgres, MariaDB, Elasticsearch)}
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scripts/services",
-        description="Throw-away Kafka, PostgreSQL and Elasticsearch on 127.0.0.1 (see docs/services.md).",
+        description="Throw-away Kafka, PostgreSQL, MariaDB and Elasticsearch on 127.0.0.1 (see docs/services.md).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     for command, text in (

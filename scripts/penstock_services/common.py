@@ -111,7 +111,7 @@ def _cache_dir() -> Path:
 
 
 def _service_account() -> RunAs:
-    """PostgreSQL and Elasticsearch refuse to run as root, so root runs every service as this user."""
+    """PostgreSQL, MariaDB and Elasticsearch refuse to run as root: root runs every service as this user."""
     name = os.environ.get("PENSTOCK_SERVICES_USER") or DEFAULT_SERVICE_USER
     try:
         entry = pwd.getpwnam(name)

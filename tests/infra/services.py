@@ -1,13 +1,15 @@
-"""pytest plugin: real Kafka, PostgreSQL and Elasticsearch for integration tests.
+"""pytest plugin: real Kafka, PostgreSQL, MariaDB and Elasticsearch for integration tests.
 
 Register it with ``pytest_plugins = ["tests.infra.services"]`` (or ``-p tests.infra.services``).
 
-Session fixtures ``kafka_bootstrap``, ``postgres_dsn`` and ``elasticsearch_url`` return where a
-server listens. When ``KAFKA_BOOTSTRAP_SERVERS`` / ``POSTGRES_DSN`` / ``ELASTICSEARCH_URL`` is
-already exported that server is used as is; otherwise ``scripts/services up <name>`` starts one
-(reusing it when it already runs) and the value is exported into ``os.environ`` so that processes
-the tests spawn find it too. Tests marked ``kafka`` / ``postgres`` / ``elasticsearch`` get the
-service even without asking for the fixture.
+Session fixtures ``kafka_bootstrap``, ``postgres_dsn``, ``mysql_dsn`` and ``elasticsearch_url``
+return where a server listens. When ``KAFKA_BOOTSTRAP_SERVERS`` / ``POSTGRES_DSN`` / ``MYSQL_DSN``
+/ ``ELASTICSEARCH_URL`` is already exported that server is used as is; otherwise
+``scripts/services up <name>`` starts one (reusing it when it already runs) and the value is
+exported into ``os.environ`` so that processes the tests spawn find it too. Tests marked
+``kafka`` / ``postgres`` / ``mysql`` / ``elasticsearch`` get the service even without asking for
+the fixture (``mysql`` starts the ``mariadb`` service: the marker names the protocol, so a MySQL
+server given by ``MYSQL_DSN`` fits it too).
 
 A server that cannot start fails the test (never skips) and points at the log folder.
 
@@ -39,15 +41,17 @@ UP_TIMEOUT_S = 600
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    name: str  # as scripts/services names it, and the pytest marker
+    name: str  # as scripts/services names it
     env_var: str
     fixture: str
+    marker: str
 
 
 SPECS = (
-    ServiceSpec("kafka", "KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap"),
-    ServiceSpec("postgres", "POSTGRES_DSN", "postgres_dsn"),
-    ServiceSpec("elasticsearch", "ELASTICSEARCH_URL", "elasticsearch_url"),
+    ServiceSpec("kafka", "KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap", "kafka"),
+    ServiceSpec("postgres", "POSTGRES_DSN", "postgres_dsn", "postgres"),
+    ServiceSpec("elasticsearch", "ELASTICSEARCH_URL", "elasticsearch_url", "elasticsearch"),
+    ServiceSpec("mariadb", "MYSQL_DSN", "mysql_dsn", "mysql"),
 )
 
 
@@ -153,9 +157,19 @@ def elasticsearch_url() -> str:
     return service_address(SPECS[2])
 
 
+@pytest.fixture(scope="session")
+def mysql_dsn() -> str:
+    """``mysql://user[:password]@host:port/db`` of a MariaDB/MySQL server.
+
+    The one scripts/services starts gives ``mysql://root@127.0.0.1:<port>/penstock``: root without
+    a password (all privileges), the ``penstock`` database, no binary log.
+    """
+    return service_address(SPECS[3])
+
+
 @pytest.fixture(autouse=True)
 def _services_for_markers(request: pytest.FixtureRequest) -> None:
-    """A test marked ``kafka``/``postgres``/``elasticsearch`` gets that service started."""
+    """A test marked ``kafka``/``postgres``/``mysql``/``elasticsearch`` gets that service started."""
     for spec in SPECS:
-        if request.node.get_closest_marker(spec.name) is not None:
+        if request.node.get_closest_marker(spec.marker) is not None:
             request.getfixturevalue(spec.fixture)
