@@ -47,10 +47,7 @@ async def open_database(config: JdbcSourceConfig) -> Database:
     for attempt in range(1, attempts + 1):
         try:
             db = await connect(config.url)
-            if db.dialect.name == "postgresql":
-                await db.execute(f"SET TIME ZONE '{config.db_timezone}'")
-            else:
-                await db.execute("SET time_zone = '+00:00'")
+            await _set_session_zone(db, config.db_timezone)
             return db
         except ConnectFailure as error:
             if attempt == attempts:
@@ -58,6 +55,22 @@ async def open_database(config: JdbcSourceConfig) -> Database:
             log.warning("JDBC connection attempt %d/%d failed: %s", attempt, attempts, error)
             await asyncio.sleep(config.connection_backoff_ms / 1000)
     raise AssertionError("unreachable")
+
+
+async def _set_session_zone(db: Database, zone: str) -> None:
+    """The session reads and compares zoned values in ``db.timezone`` (MySQL TIMESTAMP columns too)."""
+    if db.dialect.name == "postgresql":
+        await db.execute(f"SET TIME ZONE '{zone}'")  # checked by ZoneInfo: no quote can occur
+        return
+    if zone == "UTC":
+        await db.execute("SET time_zone = '+00:00'")
+        return
+    try:
+        await db.execute("SET time_zone = %s", zone)
+    except Exception as error:  # the server's time zone tables are not loaded
+        log.warning(
+            "MySQL cannot use time zone %s (%s); TIMESTAMP columns are read in its default zone", zone, error
+        )
 
 
 def is_connection_error(error: BaseException) -> bool:
