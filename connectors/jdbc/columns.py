@@ -104,6 +104,26 @@ async def table_columns(db: Database, table: TableId) -> list[TableColumn]:
     return result
 
 
+def column_problem(
+    table: TableId, columns: Sequence[TableColumn], names: Sequence[str], what: str, non_null: bool
+) -> str | None:
+    """Why the ``what`` (incrementing/timestamp) columns ``names`` cannot be used, or None."""
+    by_name = {c.column.name: c.column for c in columns}
+    for name in names:
+        column = by_name.get(name)
+        if column is None:
+            return (
+                f"The {what} column {name!r} does not exist in table {table.fqn}; its columns are "
+                f"{', '.join(by_name)} (check {what}.column.name)"
+            )
+        if non_null and column.nullable:
+            return (
+                f"Cannot make incremental queries using {what} column {name} on {table.fqn} because "
+                "this column is nullable (make it NOT NULL or set validate.non.null=false)"
+            )
+    return None
+
+
 def result_columns(dialect: str, fields: Sequence[Any]) -> list[Column]:
     """A result set's columns from the driver's description (query mode)."""
     if dialect == "postgresql":

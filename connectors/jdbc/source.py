@@ -16,7 +16,8 @@ import asyncio
 import contextlib
 import logging
 
-from connectors.jdbc.dialect import ConnectFailure
+from connectors.jdbc.columns import column_problem, table_columns
+from connectors.jdbc.dialect import ConnectFailure, Database
 from connectors.jdbc.source_config import CONFLUENT_CLASS, JdbcSourceConfig
 from connectors.jdbc.source_task import JdbcSourceTask, open_database
 from connectors.jdbc.tables import (
@@ -32,6 +33,7 @@ from connectors.sdk import ConfigError, SourceConnector
 log = logging.getLogger(__name__)
 
 _VALIDATE_TIMEOUT = 15.0
+_VALIDATE_TABLES = 50  # tables whose columns validation checks (tasks check them all at start)
 
 
 class JdbcSourceConnector(SourceConnector[JdbcSourceConfig]):
@@ -117,10 +119,33 @@ class JdbcSourceConnector(SourceConnector[JdbcSourceConfig]):
         try:
             async with asyncio.timeout(_VALIDATE_TIMEOUT):
                 db = await open_database(config.model_copy(update={"connection_attempts": 1}))
-                await db.close()
+                try:
+                    return await _column_errors(db, config)
+                finally:
+                    await db.close()
         except ConnectFailure as error:
             key = "connection.password" if "refused the login" in str(error) else "connection.url"
             return {key: [str(error)]}
         except TimeoutError:
             return {"connection.url": [f"no answer from {config.url} within {_VALIDATE_TIMEOUT:.0f} s"]}
+
+
+async def _column_errors(db: Database, config: JdbcSourceConfig) -> dict[str, list[str]]:
+    """Named incrementing/timestamp columns missing (or nullable) in the tables to copy."""
+    mode = config.mode_value
+    checks = []
+    if mode.uses_incrementing and config.incrementing_column_name:
+        checks.append(("incrementing", [config.incrementing_column_name]))
+    if mode.uses_timestamp:
+        checks.append(("timestamp", list(config.timestamp_column_name)))
+    if config.query or not checks:
         return {}
+    errors: dict[str, list[str]] = {}
+    tables = select(await list_tables(db, config), config, db.dialect.quote_char)
+    for table in tables[:_VALIDATE_TABLES]:
+        columns = await table_columns(db, table)
+        for what, names in checks:
+            problem = column_problem(table, columns, names, what, config.validate_non_null)
+            if problem:
+                errors.setdefault(f"{what}.column.name", []).append(problem)
+    return errors

@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from connectors.jdbc.columns import TableColumn, result_columns, table_columns
+from connectors.jdbc.columns import TableColumn, column_problem, result_columns, table_columns
 from connectors.jdbc.dialect import ConnectFailure, Database, RowStream, connect
 from connectors.jdbc.querier import QUERY_PARTITION, Offset, Querier
 from connectors.jdbc.source_config import JdbcSourceConfig, Mode
@@ -179,19 +179,9 @@ class JdbcSourceTask(SourceTask[JdbcSourceTaskConfig]):
     def _check_columns(
         self, table: TableId, columns: Sequence[TableColumn], names: Sequence[str], what: str
     ) -> None:
-        by_name = {c.column.name: c.column for c in columns}
-        for name in names:
-            column = by_name.get(name)
-            if column is None:
-                raise ConfigError(
-                    f"The {what} column {name!r} does not exist in table {table.fqn}; its columns are "
-                    f"{', '.join(by_name)} (check {what}.column.name)"
-                )
-            if self.config.validate_non_null and column.nullable:
-                raise ConfigError(
-                    f"Cannot make incremental queries using {what} column {name} on {table.fqn} because "
-                    "this column is nullable (make it NOT NULL or set validate.non.null=false)"
-                )
+        problem = column_problem(table, columns, names, what, self.config.validate_non_null)
+        if problem:
+            raise ConfigError(problem)
 
     async def _initial_timestamp(self, db: Database, querier: Querier) -> None:
         if not querier.mode.uses_timestamp or querier.offset.timestamp_ms is not None:
@@ -276,8 +266,12 @@ class JdbcSourceTask(SourceTask[JdbcSourceTaskConfig]):
         except BaseException:
             await exit_stack.aclose()
             raise
-        if querier.row_schema is None:
+        names = [c.name for c in result_columns(db.dialect.name, stream.fields)]
+        if querier.row_schema is None or names != querier.extra.get("names"):
+            if querier.shape.table is not None and querier.row_schema is not None:  # the table changed
+                querier.extra["columns"] = await table_columns(db, querier.shape.table)
             self._describe(db, querier, stream)
+            querier.extra["names"] = names
         self.stream, self.stream_exit, self.current = stream, exit_stack, querier
         log.debug("JDBC source running %s with %s", sql, args)
 

@@ -155,7 +155,9 @@ def replica_rows(db: dict[str, str]) -> list[tuple[Any, ...]] | None:
     return rows(db["dsn"], f"{db['tag']}_replica.orders") if exists else None
 
 
-@pytest.mark.parametrize("on_kafka", [False, pytest.param(True, marks=pytest.mark.kafka)], ids=["embedded", "kafka"])
+@pytest.mark.parametrize(
+    "on_kafka", [False, pytest.param(True, marks=pytest.mark.kafka)], ids=["embedded", "kafka"]
+)
 def test_replica_equals_source_after_a_mixed_workload_and_a_kill_9(
     tmp_path: Path, db: dict[str, str], on_kafka: bool, request: pytest.FixtureRequest
 ) -> None:

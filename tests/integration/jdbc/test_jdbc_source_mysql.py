@@ -137,7 +137,9 @@ async def test_incrementing_tables_over_tasks_with_mysql_types(env: Env) -> None
         partition = {"protocol": "1", "table": f"{env.database}.{t}_b"}
 
         async def stored() -> bool:
-            return {"partition": partition, "offset": {"incrementing": 4}} in await get_offsets(rt.herder, "jdbc")
+            return {"partition": partition, "offset": {"incrementing": 4}} in await get_offsets(
+                rt.herder, "jdbc"
+            )
 
         await eventually(stored, 10, "MySQL offset stored as <database>.<table>")
 

@@ -271,18 +271,13 @@ async def test_query_mode_with_suffix(env: Env) -> None:
         assert offset["partition"] == {"query": "query"}
 
 
-async def test_bad_columns_fail_the_task_saying_which(env: Env) -> None:
+async def test_bad_columns_are_refused_or_fail_the_task_saying_which(env: Env) -> None:
     await env.admin.execute(f"CREATE TABLE {env.tag}.bad (id int, at timestamp)")
     async with memory_runtime(("source", JdbcSourceConnector)) as rt:
-        await rt.herder.create("jdbc", env.props(incrementing__column__name="nope"), None)
-        await eventually(lambda: rt.task_state("jdbc") == "FAILED", 10, "task failed")
-        trace = rt.herder.status("jdbc")["tasks"][0]["trace"]
-        assert "'nope' does not exist in table" in trace and "check incrementing.column.name" in trace
-        await rt.herder.delete("jdbc")
-        await rt.herder.create("jdbc", env.props(mode="timestamp", timestamp__column__name="at"), None)
-        await eventually(lambda: rt.task_state("jdbc") == "FAILED", 10, "task failed")
-        assert "because this column is nullable" in rt.herder.status("jdbc")["tasks"][0]["trace"]
-        await rt.herder.delete("jdbc")
+        with pytest.raises(BadRequestError, match="The incrementing column 'nope' does not exist in table"):
+            await rt.herder.create("jdbc", env.props(incrementing__column__name="nope"), None)
+        with pytest.raises(BadRequestError, match="because this column is nullable"):
+            await rt.herder.create("jdbc", env.props(mode="timestamp", timestamp__column__name="at"), None)
         await rt.herder.create("jdbc", env.props(), None)  # id is neither named nor auto-increment
         await eventually(lambda: rt.task_state("jdbc") == "FAILED", 10, "task failed")
         assert "Cannot find an auto-incrementing column" in rt.herder.status("jdbc")["tasks"][0]["trace"]
@@ -310,6 +305,32 @@ async def test_validation_names_wrong_host_password_and_url(env: Env) -> None:
         ]
         ok = await rt.herder.validate(env.props())
         assert not errors(ok)
+        await make_tables(env, ["v"], 1)
+        missing = await rt.herder.validate(env.props(incrementing__column__name="nope"))
+        assert (
+            "The incrementing column 'nope' does not exist in table"
+            in errors(missing)["incrementing.column.name"][0]
+        )
+        nullable = await rt.herder.validate(
+            env.props(mode="timestamp", timestamp__column__name="name,updated")
+        )
+        assert not errors(nullable)
+        await env.admin.execute(f"ALTER TABLE {env.tag}.v ALTER COLUMN updated DROP NOT NULL")
+        nullable = await rt.herder.validate(env.props(mode="timestamp", timestamp__column__name="updated"))
+        assert "because this column is nullable" in errors(nullable)["timestamp.column.name"][0]
+
+
+async def test_a_column_added_while_running_shows_in_later_records(env: Env) -> None:
+    await make_tables(env, ["grow"], 2)
+    async with memory_runtime(("source", JdbcSourceConnector)) as rt:
+        await rt.herder.create("jdbc", env.props(), None)
+        await wait_for(rt, env.topic("grow"), 2)
+        await env.admin.execute(f"ALTER TABLE {env.tag}.grow ADD COLUMN extra int NOT NULL DEFAULT 7")
+        await env.admin.execute(f"INSERT INTO {env.tag}.grow (name) VALUES ('after')")
+        rows = await wait_for(rt, env.topic("grow"), 3)
+        assert rows[2]["extra"] == 7 and "extra" not in rows[0]
+        schema = json.loads((await rt.values(env.topic("grow")))[2] or b"")["schema"]
+        assert [f["field"] for f in schema["fields"]] == ["id", "name", "updated", "extra"]
 
 
 async def test_connection_killed_mid_read_is_retried(env: Env) -> None:
