@@ -134,6 +134,13 @@ async def test_incrementing_over_three_tasks_with_progress_and_offsets(env: Env)
         await eventually(
             lambda: rt.herder.status("jdbc")["tasks"][1].get("details", {}).get(key) == 0, 5, "progress shown"
         )
+        exposition = rt.herder.ctx.metrics.render().decode()
+        gauge = f'connector_jdbc_source_rows_remaining{{connector="jdbc",table="{env.tag}.t3",task="1"}} 0.0'
+        assert gauge in exposition
+        assert (
+            f'connector_jdbc_source_rows_read_total{{connector="jdbc",table="{env.tag}.t3",task="1"}} 26.0'
+            in exposition
+        )
 
 
 async def test_bulk_copies_everything_every_time_without_offsets(env: Env) -> None:
@@ -141,6 +148,10 @@ async def test_bulk_copies_everything_every_time_without_offsets(env: Env) -> No
     async with memory_runtime(("source", JdbcSourceConnector)) as rt:
         await rt.herder.create("jdbc", env.props(mode="bulk", tasks__max="3", poll__interval__ms="200"), None)
         rows = await wait_for(rt, env.topic("b2"), 15)  # three runs at least
+        key = f"{env.tag}.b2.rows_remaining"
+        await eventually(
+            lambda: key in rt.herder.status("jdbc")["tasks"][1].get("details", {}), 5, "progress"
+        )
         assert [r["id"] for r in rows[:10]] == [1, 2, 3, 4, 5] * 2
         await asyncio.sleep(0.5)
         offsets = await get_offsets(rt.herder, "jdbc")
