@@ -357,3 +357,22 @@ async def test_connection_killed_mid_read_is_retried(env: Env) -> None:
         rows = await wait_for(rt, env.topic("k"), 3001, timeout=40)
         assert sorted({r["id"] for r in rows}) == list(range(1, 3002))
         assert rt.task_state("jdbc") == "RUNNING"
+
+
+async def test_timestamps_compared_and_read_in_db_timezone(env: Env) -> None:
+    zone = "America/New_York"
+    await env.admin.execute(f"CREATE TABLE {env.tag}.tz (name text NOT NULL, at timestamp NOT NULL)")
+    await env.admin.execute(
+        f"INSERT INTO {env.tag}.tz VALUES ('past', date_trunc('second', now() AT TIME ZONE '{zone}') - interval '1 minute'),"
+        f" ('future', now() AT TIME ZONE '{zone}' + interval '1 hour')"
+    )
+    expected = await env.admin.fetchval(
+        f"SELECT (extract(epoch FROM (at AT TIME ZONE '{zone}')) * 1000)::bigint FROM {env.tag}.tz WHERE name = 'past'"
+    )
+    async with memory_runtime(("source", JdbcSourceConnector)) as rt:
+        props = env.props(mode="timestamp", timestamp__column__name="at", db__timezone=zone)
+        await rt.herder.create("jdbc", props, None)
+        rows = await wait_for(rt, env.topic("tz"), 1)
+        await asyncio.sleep(0.5)  # several more polls: the row an hour ahead in New York stays unread
+        rows = payloads(await rt.values(env.topic("tz")))
+        assert [(r["name"], r["at"]) for r in rows] == [("past", expected)]
