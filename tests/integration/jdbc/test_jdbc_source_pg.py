@@ -376,3 +376,13 @@ async def test_timestamps_compared_and_read_in_db_timezone(env: Env) -> None:
         await asyncio.sleep(0.5)  # several more polls: the row an hour ahead in New York stays unread
         rows = payloads(await rt.values(env.topic("tz")))
         assert [(r["name"], r["at"]) for r in rows] == [("past", expected)]
+
+
+async def test_no_tables_yet_means_no_tasks_until_one_is_created(env: Env) -> None:
+    async with memory_runtime(("source", JdbcSourceConnector)) as rt:
+        await rt.herder.create("jdbc", env.props(table__poll__interval__ms="200"), None)
+        await asyncio.sleep(0.5)
+        assert rt.herder.task_configs("jdbc") == []
+        await make_tables(env, ["later"], 2)
+        assert [r["id"] for r in await wait_for(rt, env.topic("later"), 2)] == [1, 2]
+        assert rt.herder.status("jdbc")["connector"]["state"] == "RUNNING"
