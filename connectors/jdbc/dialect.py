@@ -162,9 +162,12 @@ class _Postgres(Database):
             types = [t.name for t in statement.get_parameters()]
             bound = [
                 a.replace(tzinfo=None)
-                if t == "timestamp" and isinstance(a, datetime.datetime) and a.tzinfo is not None
+                if i < len(types)
+                and types[i] == "timestamp"
+                and isinstance(a, datetime.datetime)
+                and a.tzinfo is not None
                 else a
-                for t, a in zip(types, args, strict=False)
+                for i, a in enumerate(args)
             ]
             cursor = await statement.cursor(*bound)
             yield _PgStream(statement.get_attributes(), cursor)
@@ -199,13 +202,12 @@ class _PgStream(RowStream):
 
 class _MySqlStream(RowStream):
     def __init__(self, cursor: Any) -> None:
-        result = getattr(cursor, "_result", None)
-        described = getattr(result, "fields", None) or []
+        description = list(cursor.description or ())
+        # flags (UNSIGNED) and charset (63 = binary) are only on asyncmy's field packets
+        packets = list(getattr(getattr(cursor, "_result", None), "fields", None) or [None] * len(description))
         self.fields = [
             (d, getattr(f, "flags", 0), getattr(f, "charsetnr", 0))
-            for d, f in zip(
-                cursor.description or (), described or [None] * len(cursor.description or ()), strict=False
-            )
+            for d, f in zip(description, packets, strict=False)
         ]
         self._cursor = cursor
 

@@ -166,3 +166,22 @@ async def test_timestamp_incrementing_and_query_mode(env: Env) -> None:
         await rt.herder.create("jdbc", props, None)
         rows = await wait_for(rt, "my-", 2)
         assert [(r["id"], r["shout"]) for r in rows] == [(1, "A"), (2, "B2")]
+
+
+async def test_query_mode_types_come_from_the_result_description(env: Env) -> None:
+    t = env.tag
+    await env.sql(
+        f"CREATE TABLE {t}_d (id INT AUTO_INCREMENT PRIMARY KEY, big INT UNSIGNED NOT NULL, raw VARBINARY(4))",
+        f"INSERT INTO {t}_d (big, raw) VALUES (4000000000, x'01')",
+    )
+    async with memory_runtime(("source", JdbcSourceConnector)) as rt:
+        props = env.props(mode="bulk", query=f"SELECT id, big, raw FROM {t}_d", poll__interval__ms="60000")
+        del props["table.include.list"]
+        await rt.herder.create("jdbc", props, None)
+        assert await wait_for(rt, "my-", 1) == [{"id": 1, "big": 4000000000, "raw": "AQ=="}]
+        schema = json.loads((await rt.values("my-"))[0] or b"")["schema"]
+        assert [(f["field"], f["type"]) for f in schema["fields"]] == [
+            ("id", "int32"),
+            ("big", "int64"),
+            ("raw", "bytes"),
+        ]
