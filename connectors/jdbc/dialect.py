@@ -39,6 +39,10 @@ __all__ = [
 Row = Sequence[Any]
 
 
+_MYSQL_UNREACHABLE = frozenset({2002, 2003, 2005, 2006, 2013})
+"""MySQL client error codes for "no server there": socket/TCP failure, unknown host, gone away, lost."""
+
+
 class ConnectFailure(Exception):
     """The server could not be reached or refused the login; the message says which."""
 
@@ -333,5 +337,8 @@ async def connect(url: JdbcUrl, *, timeout: float = 10.0) -> Database:
                 raise ConnectFailure(
                     f"database {url.database!r} does not exist on {where}: check connection.url"
                 ) from error
+            if code in _MYSQL_UNREACHABLE:
+                reason = error.args[1] if len(error.args) > 1 else error
+                raise ConnectFailure(f"cannot reach the database server at {where} ({url}): {reason}") from error
             raise ConnectFailure(f"cannot connect to the database server at {where}: {error}") from error
         raise
