@@ -339,6 +339,8 @@ async def connect(url: JdbcUrl, *, timeout: float = 10.0) -> Database:
                 ) from error
             if code in _MYSQL_UNREACHABLE:
                 reason = error.args[1] if len(error.args) > 1 else error
-                raise ConnectFailure(f"cannot reach the database server at {where} ({url}): {reason}") from error
+                raise ConnectFailure(
+                    f"cannot reach the database server at {where} ({url}): {reason}"
+                ) from error
             raise ConnectFailure(f"cannot connect to the database server at {where}: {error}") from error
         raise
