@@ -15,8 +15,6 @@ KNOWN_CONNECTORS: dict[str, str] = {
     "io.confluent.connect.azure.blob.AzureBlobStorageSinkConnector": "Confluent Azure Blob Storage sink",
     "io.confluent.connect.hdfs.HdfsSinkConnector": "Confluent HDFS 2 sink",
     "io.confluent.connect.hdfs3.Hdfs3SinkConnector": "Confluent HDFS 3 sink",
-    "io.confluent.connect.jdbc.JdbcSourceConnector": "Confluent JDBC source",
-    "io.confluent.connect.jdbc.JdbcSinkConnector": "Confluent JDBC sink",
     "io.confluent.connect.http.HttpSinkConnector": "Confluent HTTP sink",
     "io.confluent.connect.jms.JmsSourceConnector": "Confluent JMS source",
     "io.confluent.connect.activemq.ActiveMQSourceConnector": "Confluent ActiveMQ source",
@@ -47,7 +45,6 @@ KNOWN_CONNECTORS: dict[str, str] = {
     "io.debezium.connector.vitess.VitessConnector": "Debezium Vitess source",
     "io.debezium.connector.spanner.SpannerConnector": "Debezium Spanner source",
     "io.debezium.connector.cassandra.Cassandra4Connector": "Debezium Cassandra source",
-    "io.debezium.connector.jdbc.JdbcSinkConnector": "Debezium JDBC sink",
     "io.debezium.connector.mongodb.MongoDbSinkConnector": "Debezium MongoDB sink",
     # Apache Kafka (MirrorMaker 2)
     "org.apache.kafka.connect.mirror.MirrorSourceConnector": "MirrorMaker 2 source",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import ssl
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -30,11 +31,16 @@ __all__ = [
     "Dialect",
     "MySqlDialect",
     "PostgresDialect",
+    "RowStream",
     "connect",
     "dialect_for",
 ]
 
 Row = Sequence[Any]
+
+
+_MYSQL_UNREACHABLE = frozenset({2002, 2003, 2005, 2006, 2013})
+"""MySQL client error codes for "no server there": socket/TCP failure, unknown host, gone away, lost."""
 
 
 class ConnectFailure(Exception):
@@ -84,6 +90,20 @@ def dialect_for(url: JdbcUrl) -> Dialect:
     return PostgresDialect() if url.dialect == "postgresql" else MySqlDialect()
 
 
+class RowStream(ABC):
+    """An open query whose rows are fetched a batch at a time (bounded memory).
+
+    ``fields`` are the driver's column descriptions: asyncpg ``Attribute`` s for PostgreSQL,
+    ``(description, flags, charset)`` triples for MySQL (flags tell UNSIGNED, charset 63 binary).
+    """
+
+    fields: list[Any]
+
+    @abstractmethod
+    async def fetch(self, size: int) -> list[tuple[Any, ...]]:
+        """Up to ``size`` more rows; fewer (or none) once the result is exhausted."""
+
+
 class Database(ABC):
     """One open connection, in autocommit unless inside :meth:`transaction`."""
 
@@ -101,6 +121,10 @@ class Database(ABC):
 
     @abstractmethod
     async def execute(self, sql: str, *args: Any) -> None: ...
+
+    @abstractmethod
+    def stream(self, sql: str, *args: Any) -> contextlib.AbstractAsyncContextManager[RowStream]:
+        """Run a query and fetch its rows in batches from the server (a server-side cursor)."""
 
     @abstractmethod
     async def executemany(self, sql: str, rows: Iterable[Row]) -> None: ...
@@ -133,6 +157,25 @@ class _Postgres(Database):
     async def execute(self, sql: str, *args: Any) -> None:
         await self.conn.execute(sql, *args)
 
+    @contextlib.asynccontextmanager
+    async def stream(self, sql: str, *args: Any) -> AsyncIterator[RowStream]:
+        """A server-side cursor inside a read transaction. An aware ``datetime`` bound to a
+        ``timestamp`` (without zone) parameter keeps its wall-clock time, as MySQL binds it."""
+        async with self.conn.transaction(readonly=True):
+            statement = await self.conn.prepare(sql)
+            types = [t.name for t in statement.get_parameters()]
+            bound = [
+                a.replace(tzinfo=None)
+                if i < len(types)
+                and types[i] == "timestamp"
+                and isinstance(a, datetime.datetime)
+                and a.tzinfo is not None
+                else a
+                for i, a in enumerate(args)
+            ]
+            cursor = await statement.cursor(*bound)
+            yield _PgStream(statement.get_attributes(), cursor)
+
     async def executemany(self, sql: str, rows: Iterable[Row]) -> None:
         await self.conn.executemany(sql, rows)
 
@@ -150,6 +193,30 @@ class _Postgres(Database):
     @property
     def closed(self) -> bool:
         return bool(self.conn.is_closed())
+
+
+class _PgStream(RowStream):
+    def __init__(self, fields: Sequence[Any], cursor: Any) -> None:
+        self.fields = list(fields)
+        self._cursor = cursor
+
+    async def fetch(self, size: int) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in await self._cursor.fetch(size)]
+
+
+class _MySqlStream(RowStream):
+    def __init__(self, cursor: Any) -> None:
+        description = list(cursor.description or ())
+        # flags (UNSIGNED) and charset (63 = binary) are only on asyncmy's field packets
+        packets = list(getattr(getattr(cursor, "_result", None), "fields", None) or [None] * len(description))
+        self.fields = [
+            (d, getattr(f, "flags", 0), getattr(f, "charsetnr", 0))
+            for d, f in zip(description, packets, strict=False)
+        ]
+        self._cursor = cursor
+
+    async def fetch(self, size: int) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in await self._cursor.fetchmany(size)]
 
 
 class _MySql(Database):
@@ -170,6 +237,20 @@ class _MySql(Database):
     async def execute(self, sql: str, *args: Any) -> None:
         async with self.conn.cursor() as cursor:
             await cursor.execute(sql, args or None)
+
+    @contextlib.asynccontextmanager
+    async def stream(self, sql: str, *args: Any) -> AsyncIterator[RowStream]:
+        """An unbuffered cursor (rows stay on the server until fetched); ``datetime`` parameters
+        are sent as their wall-clock time."""
+        from asyncmy.cursors import SSCursor
+
+        cursor = self.conn.cursor(SSCursor)
+        try:
+            await cursor.execute(sql, args or None)
+            yield _MySqlStream(cursor)
+        finally:
+            with contextlib.suppress(Exception):
+                await cursor.close()
 
     async def executemany(self, sql: str, rows: Iterable[Row]) -> None:
         async with self.conn.cursor() as cursor:
@@ -255,6 +336,11 @@ async def connect(url: JdbcUrl, *, timeout: float = 10.0) -> Database:
             if code == 1049:
                 raise ConnectFailure(
                     f"database {url.database!r} does not exist on {where}: check connection.url"
+                ) from error
+            if code in _MYSQL_UNREACHABLE:
+                reason = error.args[1] if len(error.args) > 1 else error
+                raise ConnectFailure(
+                    f"cannot reach the database server at {where} ({url}): {reason}"
                 ) from error
             raise ConnectFailure(f"cannot connect to the database server at {where}: {error}") from error
         raise

@@ -14,7 +14,7 @@ import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Self, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Final, Self, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -357,10 +357,26 @@ class PluginConfig(BaseModel):
             raise ConfigError("; ".join(problems)) from None
 
 
+_CREDENTIALS: Final = (
+    # ?password=...&  ;password=...  (URL and JDBC parameters)
+    (re.compile(r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key)=([^&;\s]+)"), r"\1=[hidden]"),
+    # scheme://user:password@host
+    (re.compile(r"(://[^/:@\s]+):([^@\s]+)@"), r"\1:[hidden]@"),
+    # jdbc:oracle:thin:user/password@host
+    (re.compile(r"(?i)(:thin:[^/@\s]+)/([^@\s]+)@"), r"\1/[hidden]@"),
+)
+
+
 def _java_shown(value: str | None) -> str:
     """A value as Kafka's ``ConfigException`` prints it: an unset key is ``null`` (a cross-field
-    check reports on a key that may not be set, e.g. InsertField's ``static.value``)."""
-    return "null" if value is None else value
+    check reports on a key that may not be set, e.g. InsertField's ``static.value``). Credentials
+    a value may carry (a connection URL's ``password=`` or ``user:password@``) are hidden: the
+    message goes back to whoever sent the config and into logs."""
+    if value is None:
+        return "null"
+    for pattern, replacement in _CREDENTIALS:
+        value = pattern.sub(replacement, value)
+    return value
 
 
 def kafka_reason(error: Any) -> str:

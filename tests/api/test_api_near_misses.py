@@ -81,7 +81,7 @@ def test_a_known_key_in_the_wrong_case(api: ServerProcess, tmp_path: Path) -> No
     [
         ("io.confluent.connect.s3.S3SinkConnector", "Confluent Amazon S3 sink"),
         ("io.debezium.connector.mysql.MySqlConnector", "Debezium MySQL source"),
-        ("io.confluent.connect.jdbc.JdbcSourceConnector", "Confluent JDBC source"),
+        ("io.debezium.connector.mongodb.MongoDbConnector", "Debezium MongoDB source"),
         ("Hdfs3SinkConnector", "Confluent HDFS 3 sink"),
         ("com.mongodb.kafka.connect.MongoSinkConnector", "MongoDB sink"),
         ("com.snowflake.kafka.connector.SnowflakeSinkConnector", "Snowflake sink"),

@@ -21,6 +21,7 @@ from connectors.converters.simple_header import SimpleHeaderConverter
 from connectors.converters.string import StringConverter
 from connectors.file.sink import FileStreamSinkConnector
 from connectors.file.source import FileStreamSourceConnector
+from connectors.jdbc.source import JdbcSourceConnector
 from connectors.postgres.connector import PostgresConnector
 from connectors.sdk.errors import NotFoundError
 
@@ -134,6 +135,7 @@ def test_plugins_lists_each_type_sorted(registry: PluginRegistry) -> None:
         "org.apache.kafka.connect.storage.StringConverter",
     ]
     assert [p.class_name for p in registry.plugins("source")] == [
+        "io.confluent.connect.jdbc.JdbcSourceConnector",
         "io.debezium.connector.postgresql.PostgresConnector",
         "org.apache.kafka.connect.file.FileStreamSourceConnector",
     ]
@@ -199,7 +201,7 @@ def test_broken_plugin_is_listed_nowhere_and_does_not_raise(plugin_dir: Path) ->
     registry = PluginRegistry(extra_paths=[str(plugin_dir)])
     assert str(plugin_dir) in sys.path
     sources = registry.plugins("source")  # must not raise
-    assert [p.cls for p in sources] == [PostgresConnector, FileStreamSourceConnector]
+    assert [p.cls for p in sources] == [JdbcSourceConnector, PostgresConnector, FileStreamSourceConnector]
     with pytest.raises(NotFoundError) as info:
         registry.resolve("BrokenSource", ("source", "sink"))
     assert "installed but failed to load" in str(info.value)

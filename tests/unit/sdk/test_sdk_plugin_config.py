@@ -269,3 +269,21 @@ def test_a_cross_field_error_on_an_unset_key_shows_null_as_kafka_does() -> None:
     assert Paired.errors_by_key({"field": "f"}) == {
         "value": ["Invalid value null for configuration value: No value specified for field: f"]
     }
+
+
+def test_messages_never_echo_credentials_a_value_carries() -> None:
+    """A connection URL with a password in it, refused by a validator: the message shows the value
+    (as Kafka does) without the password."""
+
+    class WithUrl(PluginConfig):
+        url: str = setting(doc="u", pattern=r"^jdbc:postgresql:")
+
+    for value, secret in (
+        ("jdbc:oracle:thin:scott/tiger@db:1521:x", "tiger"),
+        ("mysql://app:hunter2@db/x", "hunter2"),
+        ("jdbc:mysql://db/x?user=app&password=hunter2&ssl=true", "hunter2"),
+    ):
+        messages = WithUrl.errors_by_key({"url": value})
+        (message,) = messages["url"]
+        assert message.startswith("Invalid value ") and secret not in message, message
+        assert "[hidden]" in message
