@@ -33,6 +33,7 @@ METRICS = (
     Metric("mb_per_s", "MB/s", True, 1),
     Metric("peak_rss_mib", "peak RSS (MiB)", False, 0),
     Metric("cpu_us_per_record", "CPU µs/record", False, 1),
+    Metric("transfer_cpu_us_per_record", "CPU µs/record, first to last record", False, 1),
     Metric("start_to_first_record_s", "start → first record (s)", False, 2),
 )
 
@@ -43,7 +44,7 @@ def summarize(results: Sequence[RunResult]) -> dict[str, Any]:
     for case in dict.fromkeys(r.case for r in results):
         runs = [r for r in results if r.case == case]
         per_metric: dict[str, Any] = {}
-        for metric in (*METRICS, Metric("transfer_cpu_us_per_record", "", False, 1)):
+        for metric in METRICS:
             entry: dict[str, Any] = {}
             for system in dict.fromkeys(r.system for r in runs):
                 values = [float(getattr(r, metric.key)) for r in runs if r.system == system]
@@ -70,6 +71,21 @@ def write_json(
 ) -> None:
     document = {"meta": meta, "runs": [r.as_dict() for r in results], "summary": summary}
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_json(path: Path) -> tuple[dict[str, Any], list[RunResult]]:
+    """A results file back as runs, to render it again (``python -m bench --render DIR``)."""
+    document = json.loads(path.read_text())
+    return document["meta"], [RunResult(**run) for run in document["runs"]]
+
+
+def write_all(directory: Path, meta: dict[str, Any], results: Sequence[RunResult], charts: bool) -> None:
+    """``results.json`` and ``results.md`` (and the charts when ``charts``) in ``directory``."""
+    summary = summarize(results)
+    write_json(directory / "results.json", meta, results, summary)
+    (directory / "results.md").write_text(markdown(meta, summary, meta["cases"]))
+    if charts:
+        write_charts(directory, summary)
 
 
 def _cell(stats: dict[str, float] | None, digits: int) -> str:
