@@ -8,12 +8,14 @@ costs the broker one ListOffsets request per poll.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
+from aiokafka.protocol.admin import DeleteGroupsRequest
 from aiokafka.structs import TopicPartition
 
 
@@ -35,11 +37,29 @@ async def delete(bootstrap: str, topics: Sequence[str], groups: Sequence[str] = 
         if topics:
             with contextlib.suppress(KafkaError):
                 await admin.delete_topics(list(topics))
-        if groups:
-            with contextlib.suppress(KafkaError, AttributeError):
-                await admin.delete_consumer_groups(list(groups))
+        for group in groups:
+            with contextlib.suppress(KafkaError):
+                await _delete_group(admin, group)
     finally:
         await admin.close()
+
+
+GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP = 69, 68
+
+
+async def _delete_group(admin: AIOKafkaAdminClient, group: str, attempts: int = 20) -> None:
+    """DeleteGroups (API 42) at the group's coordinator; aiokafka's admin has no call for it.
+
+    Retried while the group is not empty: a sink task that has just been stopped may not have
+    left its group yet. A group that never existed (the worker kept no Kafka offsets) is fine.
+    """
+    for _ in range(attempts):
+        coordinator = await admin.find_coordinator(group)
+        response = await admin._send_request_to_node(coordinator, DeleteGroupsRequest([group]))
+        [(_, error)] = response.results
+        if error != NON_EMPTY_GROUP:
+            return
+        await asyncio.sleep(0.5)
 
 
 async def fill(bootstrap: str, topic: str, values: Sequence[bytes]) -> None:
