@@ -237,8 +237,8 @@ def test_distributed_without_group_id_exits_with_a_clear_error(tmp_path: Path) -
     ("config", "reason"),
     [
         (
-            {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "topics": "t"},
-            "io.confluent.connect.jdbc.JdbcSinkConnector is a Kafka Connect plugin",
+            {"connector.class": "io.debezium.connector.mysql.MySqlConnector", "topics": "t"},
+            "io.debezium.connector.mysql.MySqlConnector is a Kafka Connect plugin",
         ),
         (
             {"connector.class": "FileStreamSink", "file": "out.txt"},
