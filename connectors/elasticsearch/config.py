@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from pydantic import SecretStr, field_validator, model_validator
 
 from connectors.sdk import CommaList, ConfigType, Importance, PluginConfig, SettingError, Width, setting
+from connectors.sdk.config import parse_choice
 
 CONFLUENT_CLASS = "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector"
 
@@ -359,12 +360,9 @@ class ElasticsearchSinkConfig(PluginConfig):
     def _enum_any_case(cls, value: Any, info: Any) -> Any:
         """Confluent parses these case-insensitively (``delete`` and ``DELETE`` both work)."""
         enum = _ENUMS[info.field_name]
-        if not isinstance(value, str):
-            return value
-        text = value.strip().upper()
-        if text not in {m.value for m in enum}:
-            raise ValueError(f"String must be one of (case insensitive): {', '.join(m.value for m in enum)}")
-        return text
+        return parse_choice(
+            value, (m.value for m in enum), message="String must be one of (case insensitive): ", upper=True
+        )
 
     @field_validator("connection_url")
     @classmethod

@@ -19,6 +19,7 @@ import datetime
 import ssl
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Sequence
+from enum import StrEnum
 from typing import Any, ClassVar
 
 import asyncpg
@@ -31,6 +32,7 @@ __all__ = [
     "Dialect",
     "MySqlDialect",
     "PostgresDialect",
+    "QuoteMode",
     "RowStream",
     "connect",
     "dialect_for",
@@ -41,6 +43,13 @@ Row = Sequence[Any]
 
 _MYSQL_UNREACHABLE = frozenset({2002, 2003, 2005, 2006, 2013})
 """MySQL client error codes for "no server there": socket/TCP failure, unknown host, gone away, lost."""
+
+
+class QuoteMode(StrEnum):
+    """``quote.sql.identifiers`` of both connectors."""
+
+    ALWAYS = "always"
+    NEVER = "never"
 
 
 class ConnectFailure(Exception):

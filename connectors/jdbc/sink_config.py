@@ -17,8 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr, field_validator, model_validator
 
+from connectors.jdbc.dialect import QuoteMode
 from connectors.jdbc.url import JdbcUrl, parse_jdbc_url
 from connectors.sdk import CommaList, ConfigType, Importance, PluginConfig, SettingError, Width, setting
+from connectors.sdk.config import parse_choice
 
 CONFLUENT_CLASS: Final = "io.confluent.connect.jdbc.JdbcSinkConnector"
 DEBEZIUM_CLASS: Final = "io.debezium.connector.jdbc.JdbcSinkConnector"
@@ -41,11 +43,6 @@ class PkMode(StrEnum):
     KAFKA = "kafka"
     RECORD_KEY = "record_key"
     RECORD_VALUE = "record_value"
-
-
-class QuoteMode(StrEnum):
-    ALWAYS = "always"
-    NEVER = "never"
 
 
 TABLE_TYPES: Final = ("TABLE", "PARTITIONED TABLE", "VIEW")
@@ -135,12 +132,7 @@ def map_debezium_keys(props: Mapping[str, Any]) -> dict[str, Any]:
 
 def _choice(value: Any, enum: type[StrEnum]) -> Any:
     """Case-insensitive enum parsing, in Confluent's wording."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip().lower()
-    if text not in {m.value for m in enum}:
-        raise ValueError(f"String must be one of: {', '.join(m.value for m in enum)}")
-    return text
+    return parse_choice(value, (m.value for m in enum), message="String must be one of: ")
 
 
 class JdbcSinkConfig(PluginConfig):

@@ -13,8 +13,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.jdbc.dialect import Database
-from connectors.jdbc.sink_config import InsertMode, JdbcSinkConfig, QuoteMode
+from connectors.jdbc.dialect import Database, QuoteMode
+from connectors.jdbc.sink_config import InsertMode, JdbcSinkConfig
 from connectors.jdbc.sink_fields import Column, RecordShape
 from connectors.jdbc.sink_schema import (
     TableId,

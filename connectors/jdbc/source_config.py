@@ -22,8 +22,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr, field_validator, model_validator
 
+from connectors.jdbc.dialect import QuoteMode
 from connectors.jdbc.url import JdbcUrl, parse_jdbc_url
 from connectors.sdk import CommaList, ConfigType, Importance, PluginConfig, SettingError, Width, setting
+from connectors.sdk.config import parse_choice
 
 CONFLUENT_CLASS: Final = "io.confluent.connect.jdbc.JdbcSourceConnector"
 
@@ -54,11 +56,6 @@ class NumericMapping(StrEnum):
     PRECISION_ONLY = "precision_only"
     BEST_FIT = "best_fit"
     BEST_FIT_EAGER_DOUBLE = "best_fit_eager_double"
-
-
-class QuoteIdentifiers(StrEnum):
-    ALWAYS = "always"
-    NEVER = "never"
 
 
 class JdbcSourceConfig(PluginConfig):
@@ -200,16 +197,12 @@ class JdbcSourceConfig(PluginConfig):
     @field_validator("numeric_mapping")
     @classmethod
     def _check_numeric_mapping(cls, value: str | None) -> str | None:
-        if value is not None and value.lower() not in {m.value for m in NumericMapping}:
-            raise ValueError(f"String must be one of: {', '.join(m.value for m in NumericMapping)}")
-        return value
+        return parse_choice(value, (m.value for m in NumericMapping), message="String must be one of: ")  # type: ignore[no-any-return]
 
     @field_validator("quote_sql_identifiers")
     @classmethod
     def _check_quoting(cls, value: str) -> str:
-        if value.lower() not in ("always", "never"):
-            raise ValueError("String must be one of: always, never")
-        return value
+        return parse_choice(value, (m.value for m in QuoteMode), message="String must be one of: ")  # type: ignore[no-any-return]
 
     @field_validator("timestamp_granularity")
     @classmethod
@@ -300,7 +293,7 @@ class JdbcSourceConfig(PluginConfig):
 
     @property
     def quote(self) -> bool:
-        return self.quote_sql_identifiers.lower() == QuoteIdentifiers.ALWAYS
+        return self.quote_sql_identifiers.lower() == QuoteMode.ALWAYS
 
     @property
     def zone(self) -> ZoneInfo:

@@ -35,6 +35,7 @@ from pydantic import BeforeValidator, SecretStr, ValidationInfo, field_validator
 
 from connectors.postgres.filters import ColumnFilter, TableFilter, regex_problem, split_patterns
 from connectors.sdk import ConfigType, Importance, PluginConfig, Width, setting
+from connectors.sdk.config import parse_choice
 
 DEBEZIUM_CLASS = "io.debezium.connector.postgresql.PostgresConnector"
 
@@ -163,13 +164,7 @@ def apply_legacy_names(props: Mapping[str, Any]) -> dict[str, Any]:
 
 def _choice(value: Any, enum: type[StrEnum], aliases: Mapping[str, str] | None = None) -> Any:
     """Case-insensitive enum parsing in Debezium's wording ("Value must be one of ...")."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip().lower()
-    text = (aliases or {}).get(text, text)
-    if text not in {m.value for m in enum}:
-        raise ValueError(f"Value must be one of {', '.join(m.value for m in enum)}")
-    return text
+    return parse_choice(value, (m.value for m in enum), message="Value must be one of ", aliases=aliases)
 
 
 def _patterns(value: Any) -> Any:

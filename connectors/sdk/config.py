@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Final, Self, Union, get_args, get_origin
@@ -89,6 +89,30 @@ def _split_list(value: Any) -> Any:
 
 CommaList = Annotated[list[str], BeforeValidator(_split_list)]
 """A LIST setting: ``"a, b,c"`` becomes ``["a", "b", "c"]``."""
+
+
+def parse_choice(
+    value: Any,
+    allowed: Iterable[str],
+    *,
+    message: str,
+    upper: bool = False,
+    aliases: Mapping[str, str] | None = None,
+) -> Any:
+    """One of ``allowed``, matched case-insensitively after trimming (as Kafka's and Debezium's
+    enum validators do); returns the canonical text (lower case, or upper with ``upper``).
+    Non-text values pass through for pydantic to judge. A value not allowed raises ``ValueError``
+    with ``message`` followed by the choices, so each plugin keeps its own system's wording
+    (Debezium ``"Value must be one of "``, Kafka's ValidString ``"String must be one of: "``)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    text = text.upper() if upper else text.lower()
+    text = (aliases or {}).get(text, text)
+    choices = list(allowed)
+    if text not in choices:
+        raise ValueError(message + ", ".join(choices))
+    return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,15 @@ from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BeforeValidator, model_validator
 
-from connectors.sdk.config import CommaList, Importance, PluginConfig, SettingError, Width, setting
+from connectors.sdk.config import (
+    CommaList,
+    Importance,
+    PluginConfig,
+    SettingError,
+    Width,
+    parse_choice,
+    setting,
+)
 from connectors.sdk.data import OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, Schema, SchemaType, Struct
 from connectors.sdk.errors import DataError
 from connectors.sdk.records import ConnectRecord, Header
@@ -70,14 +78,10 @@ def _choice(kind: type[StrEnum], blank_is_unset: bool = False) -> BeforeValidato
     allowed = [member.value for member in kind]
 
     def parse(value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        text = value.strip().lower()
-        if not text and blank_is_unset:
+        if blank_is_unset and isinstance(value, str) and not value.strip():
             return None
-        if text not in allowed:
-            raise ValueError("Value must be one of " + ", ".join(allowed))
-        return kind(text)
+        text = parse_choice(value, allowed, message="Value must be one of ")
+        return kind(text) if isinstance(text, str) else text
 
     return BeforeValidator(parse)
 

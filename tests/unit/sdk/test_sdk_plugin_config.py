@@ -287,3 +287,14 @@ def test_messages_never_echo_credentials_a_value_carries() -> None:
         (message,) = messages["url"]
         assert message.startswith("Invalid value ") and secret not in message, message
         assert "[hidden]" in message
+
+
+def test_parse_choice_trims_folds_case_and_keeps_each_systems_wording() -> None:
+    from connectors.sdk.config import parse_choice
+
+    assert parse_choice(" Upsert ", ["insert", "upsert"], message="String must be one of: ") == "upsert"
+    assert parse_choice("delete", ["IGNORE", "DELETE"], message="m", upper=True) == "DELETE"
+    assert parse_choice("never", ["no_data"], message="m", aliases={"never": "no_data"}) == "no_data"
+    assert parse_choice(3, ["a"], message="m") == 3  # pydantic judges non-text values
+    with pytest.raises(ValueError, match=r"^Value must be one of a, b$"):
+        parse_choice("c", ["a", "b"], message="Value must be one of ")
