@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 import asyncpg
 import pytest
 
+from tests.support.pg_sync import drop_tagged, sql
 from tests.support.server import ServerProcess, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
@@ -29,49 +30,21 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
 JSON = "org.apache.kafka.connect.json.JsonConverter"
 
 
-def sql(dsn: str, statement: str) -> Any:
-    async def go() -> Any:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return await conn.fetch(statement)
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
-
-
 @pytest.fixture
 def db(postgres_dsn: str) -> Iterator[dict[str, str]]:
     tag = f"cdcjdbc_{uuid.uuid4().hex[:8]}"
     url = urlparse(postgres_dsn)
-    asyncio.run(_execute(postgres_dsn, f"""
+    sql(postgres_dsn, f"""
         CREATE SCHEMA {tag}; CREATE SCHEMA {tag}_replica;
         CREATE TABLE {tag}.orders (id int PRIMARY KEY, customer text NOT NULL, qty int,
                                    amount numeric(10,2), note text);
         INSERT INTO {tag}.orders SELECT g, 'c' || g % 17, g % 5, g * 1.25, NULL FROM generate_series(1, 200) g;
-    """))  # fmt: skip
+    """)  # fmt: skip
     try:
         yield {"tag": tag, "dsn": postgres_dsn, "host": url.hostname or "127.0.0.1",
                "port": str(url.port or 5432), "dbname": url.path.lstrip("/")}  # fmt: skip
     finally:
-        for _ in range(50):
-            if not sql(postgres_dsn, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
-                       f"WHERE slot_name LIKE '{tag}%' AND active"):  # fmt: skip
-                break
-            time.sleep(0.1)
-        asyncio.run(_execute(postgres_dsn, (
-            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-            f"WHERE slot_name LIKE '{tag}%'; DROP PUBLICATION IF EXISTS {tag}_pub; "
-            f"DROP SCHEMA {tag} CASCADE; DROP SCHEMA {tag}_replica CASCADE"
-        )))  # fmt: skip
-
-
-async def _execute(dsn: str, statements: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(statements)
-    finally:
-        await conn.close()
+        drop_tagged(postgres_dsn, tag, schemas=(f"{tag}_replica",))
 
 
 class MixedWriter(threading.Thread):

@@ -28,6 +28,7 @@ import httpx
 import pytest
 
 from connectors.postgres.lsn import parse_lsn
+from tests.support.pg_sync import drop_tagged, sql
 from tests.support.server import ServerProcess, free_port, wait_until
 from tests.support.topics import read_topic
 
@@ -36,17 +37,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 JSON = "org.apache.kafka.connect.json.JsonConverter"
 
 
-def sql(dsn: str, statement: str) -> Any:
-    async def go() -> Any:
-        conn = await asyncpg.connect(dsn)
-        try:
-            if ";" in statement.strip().rstrip(";"):
-                return await conn.execute(statement)
-            return await conn.fetch(statement)
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
 
 
 @pytest.fixture
@@ -73,20 +63,7 @@ def db(postgres_dsn: str) -> Iterator[dict[str, str]]:
             "dbname": url.path.lstrip("/"),
         }
     finally:
-        for _ in range(50):
-            rows = sql(
-                postgres_dsn,
-                "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
-                f"WHERE slot_name LIKE '{tag}%' AND active",
-            )
-            if not rows:
-                break
-            time.sleep(0.1)
-        sql(
-            postgres_dsn,
-            f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE '{tag}%'",
-        )
-        sql(postgres_dsn, f"DROP PUBLICATION IF EXISTS {tag}_pub; DROP SCHEMA {tag} CASCADE")
+        drop_tagged(postgres_dsn, tag)
 
 
 def tutorial(db: dict[str, str], prefix: str) -> dict[str, str]:

@@ -8,7 +8,6 @@ was never confirmed past what the worker stored. Prints the measured rates (``-s
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import time
@@ -19,10 +18,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import asyncpg
 import pytest
 
 from connectors.postgres.lsn import parse_lsn
+from tests.support.pg_sync import drop_tagged, sql
 from tests.support.server import ServerProcess, wait_until
 from tests.support.topics import read_topic
 
@@ -33,17 +32,6 @@ SNAPSHOT_ROWS = 10_000
 STREAM_ROWS = 50_000
 
 
-def sql(dsn: str, statement: str) -> Any:
-    async def go() -> Any:
-        conn = await asyncpg.connect(dsn)
-        try:
-            if ";" in statement.strip().rstrip(";"):
-                return await conn.execute(statement)  # several statements: no result wanted
-            return await conn.fetch(statement)
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
 
 
 def topic_count(data_dir: Path, topic: str) -> int:
@@ -88,20 +76,7 @@ def db(postgres_dsn: str) -> Iterator[dict[str, str]]:
             "dbname": url.path.lstrip("/"),
         }
     finally:
-        for _ in range(50):
-            rows = sql(
-                postgres_dsn,
-                "SELECT pg_terminate_backend(active_pid), active FROM pg_replication_slots "
-                f"WHERE slot_name LIKE '{tag}%' AND active",
-            )
-            if not rows:
-                break
-            time.sleep(0.1)
-        sql(
-            postgres_dsn,
-            f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE '{tag}%'",
-        )
-        sql(postgres_dsn, f"DROP PUBLICATION IF EXISTS {tag}_pub; DROP SCHEMA {tag} CASCADE")
+        drop_tagged(postgres_dsn, tag)
 
 
 def tutorial(db: dict[str, str]) -> dict[str, str]:
