@@ -257,12 +257,10 @@ class KafkaSinkConsumer:
                     with contextlib.suppress(IllegalStateError):
                         self._consumer.seek(ktp, records[0].offset)
                 continue
-            for r in records:
-                out.append(
-                    ConsumerRecord(
-                        r.topic, r.partition, r.offset, r.timestamp, r.key, r.value, list(r.headers)
-                    )
-                )
+            out += [
+                ConsumerRecord(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value, r.headers or ())
+                for r in records
+            ]
             if records:
                 self._positions[tp] = records[-1].offset + 1
         return out

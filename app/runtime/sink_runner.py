@@ -38,8 +38,8 @@ class _ErrantRecordReporter:
 
     async def report(self, record: SinkRecord, error: BaseException) -> None:
         runner = self._runner
-        original = runner.batch_originals.get(
-            (record.original_topic or record.topic, record.original_partition, record.original_offset)
+        original = runner.batch_original(
+            record.original_topic or record.topic, record.original_partition, record.original_offset
         )
         if original is None:
             original = self._reserialised(record)
@@ -94,7 +94,8 @@ class SinkTaskRunner(TaskRunner):
         self.errors = ErrorHandler.from_config(self.id.connector, self.id.task, framework, self.metrics)
         if self.errors.dlq_topic:
             await self.ensure_dead_letter_topic()
-        self.batch_originals: dict[tuple[str, int, int], ConsumerRecord] = {}
+        self._batch: list[ConsumerRecord] = []  # the records of the batch being put, as fetched
+        self._batch_index: dict[tuple[str, int, int], ConsumerRecord] | None = None
         consumer = self.open_consumer()
         self.consumer = consumer
         self._consumed: dict[TopicPartition, int] = {}
@@ -174,14 +175,13 @@ class SinkTaskRunner(TaskRunner):
                     held.extend(fetched)
                     continue
                 self.metrics.read(len(fetched))
-                self.batch_originals = {(r.topic, r.partition, r.offset): r for r in fetched}
+                self._batch, self._batch_index = fetched, None
                 records = await self._to_sink_records(fetched)
                 if not await self._deliver(task, context, records):
                     return  # stopping while the target was unavailable: offsets stay uncommitted
-                for r in fetched:
-                    self._consumed[TopicPartition(r.topic, r.partition)] = r.offset + 1
+                topics = self._note_consumed(fetched)
                 self.records_put += len(records)
-                await self.ctx.topics.record(self.id.connector, {r.topic for r in fetched})
+                await self.ctx.topics.record(self.id.connector, topics)
                 await self._send_dead_letters()
                 if consumer.commit_after_every_batch:
                     await self._commit(task, consumer)
@@ -202,8 +202,39 @@ class SinkTaskRunner(TaskRunner):
             if tp in self._consumed:
                 self._consumed[tp] = position
 
+    def batch_original(self, topic: str, partition: int, offset: int) -> ConsumerRecord | None:
+        """A record of the batch being put, as fetched (its bytes go to the dead-letter queue).
+
+        Indexed on the first question only: most batches are put without any record reported.
+        """
+        if self._batch_index is None:
+            self._batch_index = {(r.topic, r.partition, r.offset): r for r in self._batch}
+        return self._batch_index.get((topic, partition, offset))
+
+    def _note_consumed(self, fetched: list[ConsumerRecord]) -> set[str]:
+        """Each partition's next offset after the batch (committable once flushed); the topics read.
+
+        A fetch hands partitions over in runs, so a partition's key is made once per run.
+        """
+        consumed = self._consumed
+        topic, partition, last = "", -1, -1
+        for r in fetched:
+            if r.partition != partition or r.topic != topic:
+                if partition >= 0:
+                    consumed[TopicPartition(topic, partition)] = last + 1
+                topic, partition = r.topic, r.partition
+            last = r.offset
+        if partition >= 0:
+            consumed[TopicPartition(topic, partition)] = last + 1
+        return {tp.topic for tp in consumed}
+
     async def _to_sink_records(self, fetched: list[ConsumerRecord]) -> list[SinkRecord]:
-        errors, conv, chain = self.errors, self._converters, self._transforms
+        """Converters, then transforms, over one fetched batch.
+
+        One tight loop without the error handler (:meth:`_convert_until_failure`); only a record
+        that raised goes through the handler, which retries, tolerates or reports it.
+        """
+        errors, conv = self.errors, self._converters
         out: list[SinkRecord] = []
         if conv.has_hooks and not await conv.prepare_batch(
             errors,
@@ -214,51 +245,108 @@ class SinkTaskRunner(TaskRunner):
             sleep=self.sleep,
         ):
             return out  # the whole batch failed at a converter and was tolerated
-        for cr in fetched:
-            key: Any = errors.run(
-                Stage.KEY_CONVERTER, conv.key.to_connect_data, cr.topic, cr.key, original=cr, shown=cr
-            )
-            if key.__class__ is Retry:
-                key = await errors.retry(key, self.sleep)
-            if key is SKIP:  # failed once: one error, one dead letter (as Kafka stops at the first)
-                continue
-            value: Any = errors.run(
-                Stage.VALUE_CONVERTER, conv.value.to_connect_data, cr.topic, cr.value, original=cr, shown=cr
-            )
-            if value.__class__ is Retry:
-                value = await errors.retry(value, self.sleep)
-            if value is SKIP:
-                continue
-            headers = tuple(
-                Header(k, sv.value, sv.schema)
-                for k, v in cr.headers
-                for sv in (conv.header.to_connect_header(cr.topic, k, v),)
-            )
-            record = SinkRecord(
-                topic=cr.topic,
-                value=value.value,
-                value_schema=value.schema,
-                key=key.value,
-                key_schema=key.schema,
-                partition=cr.partition,
-                timestamp=cr.timestamp,
-                headers=headers,
-                kafka_offset=cr.offset,
-                original_topic=cr.topic,
-                original_partition=cr.partition,
-                original_offset=cr.offset,
-            )
-            if chain:
-                transformed: Any = errors.run(
-                    Stage.TRANSFORMATION, chain.apply, record, original=cr, shown=record
-                )
-                if transformed.__class__ is Retry:
-                    transformed = await errors.retry(transformed, self.sleep)
-                if not isinstance(transformed, SinkRecord):
-                    continue
-                record = transformed
-            out.append(record)
+        done, total = 0, len(fetched)
+        while done < total:
+            done = self._convert_until_failure(fetched, done, out)
+            if done < total:  # this record raised: once more through the error handler
+                await self._convert_one(fetched[done], out)
+                done += 1
         return out
+
+    def _convert_until_failure(self, fetched: list[ConsumerRecord], start: int, out: list[SinkRecord]) -> int:
+        """Convert and transform ``fetched[start:]`` into ``out`` without the error handler; the
+        index of the first record that raised (then repeated by :meth:`_convert_one`: converters
+        and transforms are pure functions of their input), or ``len(fetched)``."""
+        conv, chain = self._converters, self._transforms
+        key_of, value_of, header_of = conv.key.to_connect_data, conv.value.to_connect_data, conv.header
+        apply = chain.apply if chain else None
+        add = out.append
+        index = start
+        try:
+            for index in range(start, len(fetched)):
+                cr = fetched[index]
+                topic = cr.topic
+                key = key_of(topic, cr.key)
+                value = value_of(topic, cr.value)
+                headers = (
+                    tuple(
+                        Header(k, sv.value, sv.schema)
+                        for k, v in cr.headers
+                        for sv in (header_of.to_connect_header(topic, k, v),)
+                    )
+                    if cr.headers
+                    else ()
+                )
+                record = SinkRecord(
+                    topic,
+                    value.value,
+                    value.schema,
+                    key.value,
+                    key.schema,
+                    cr.partition,
+                    cr.timestamp,
+                    headers,
+                    cr.offset,
+                    topic,
+                    cr.partition,
+                    cr.offset,
+                )
+                if apply is None:
+                    add(record)
+                    continue
+                transformed = apply(record)
+                if isinstance(transformed, SinkRecord):  # else dropped by a transform or filter
+                    add(transformed)
+        except Exception:
+            return index
+        return len(fetched)
+
+    async def _convert_one(self, cr: ConsumerRecord, out: list[SinkRecord]) -> None:
+        """One record through the error handler, stage by stage (a failure retried, tolerated or fatal)."""
+        errors, conv, chain = self.errors, self._converters, self._transforms
+        key: Any = errors.run(
+            Stage.KEY_CONVERTER, conv.key.to_connect_data, cr.topic, cr.key, original=cr, shown=cr
+        )
+        if key.__class__ is Retry:
+            key = await errors.retry(key, self.sleep)
+        if key is SKIP:  # failed once: one error, one dead letter (as Kafka stops at the first)
+            return
+        value: Any = errors.run(
+            Stage.VALUE_CONVERTER, conv.value.to_connect_data, cr.topic, cr.value, original=cr, shown=cr
+        )
+        if value.__class__ is Retry:
+            value = await errors.retry(value, self.sleep)
+        if value is SKIP:
+            return
+        headers = tuple(
+            Header(k, sv.value, sv.schema)
+            for k, v in cr.headers
+            for sv in (conv.header.to_connect_header(cr.topic, k, v),)
+        )
+        record = SinkRecord(
+            topic=cr.topic,
+            value=value.value,
+            value_schema=value.schema,
+            key=key.value,
+            key_schema=key.schema,
+            partition=cr.partition,
+            timestamp=cr.timestamp,
+            headers=headers,
+            kafka_offset=cr.offset,
+            original_topic=cr.topic,
+            original_partition=cr.partition,
+            original_offset=cr.offset,
+        )
+        if chain:
+            transformed: Any = errors.run(
+                Stage.TRANSFORMATION, chain.apply, record, original=cr, shown=record
+            )
+            if transformed.__class__ is Retry:
+                transformed = await errors.retry(transformed, self.sleep)
+            if not isinstance(transformed, SinkRecord):
+                return
+            record = transformed
+        out.append(record)
 
     async def _deliver(
         self, task: SinkTask[Any], context: SinkTaskContext, records: list[SinkRecord]

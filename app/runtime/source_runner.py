@@ -117,80 +117,135 @@ class SourceTaskRunner(TaskRunner):
             await queue.put(None)
 
     async def _prepare(self, records: Sequence[SourceRecord]) -> _Batch:
-        """Transforms, then converters, over one polled batch (offsets of dropped records count too)."""
+        """Transforms, then converters, over one polled batch (offsets of dropped records count too).
+
+        Per batch where the step is the same for every record: the offsets kept are each source
+        partition's last, and the conversions run in one tight loop that goes through the error
+        handler only from a record that raised (:meth:`_convert_until_failure`).
+        """
         batch = _Batch()
+        self._keep_last_offsets(records, batch)
         errors, chain, conv = self._errors, self._transforms, self._converters
-        connector = self.id.connector
+        sources: Sequence[SourceRecord] = records
+        outs: Sequence[SourceRecord] = records
+        if chain:
+            sources, outs = [], []
+            for record in records:
+                out: Any = errors.run(Stage.TRANSFORMATION, chain.apply, record, shown=record, source=record)
+                if out.__class__ is Retry:
+                    out = await errors.retry(out, self.sleep)
+                if out is SKIP or out is None:
+                    batch.dropped.append(record)
+                else:
+                    sources.append(record)
+                    outs.append(out)
+        if (
+            outs
+            and conv.has_hooks
+            and not await conv.prepare_batch(
+                errors,
+                to_connect=False,
+                keys=[(out.topic, out.key_schema, out.key) for out in outs],
+                values=[(out.topic, out.value_schema, out.value) for out in outs],
+                records=[(None, out, record) for record, out in zip(sources, outs, strict=True)],
+                sleep=self.sleep,
+            )
+        ):
+            batch.dropped.extend(sources)
+            batch.dead_letters = errors.take_dead_letters()
+            return batch
+        done, total = 0, len(outs)
+        while done < total:
+            done = self._convert_until_failure(sources, outs, done, batch)
+            if done < total:  # this record raised: once more through the error handler
+                await self._convert_one(sources[done], outs[done], batch)
+                done += 1
+        batch.dead_letters = errors.take_dead_letters()
+        return batch
+
+    def _keep_last_offsets(self, records: Sequence[SourceRecord], batch: _Batch) -> None:
+        """Each source partition's offset after the batch: only its last record's counts."""
         last_partition: dict[str, Any] | None = None
         last_key = ""
-        kept: list[tuple[SourceRecord, Any]] = []
+        latest: dict[str, SourceRecord] = {}
         for record in records:
             partition = record.source_partition
             if partition is not None:
                 if partition is not last_partition:  # tasks usually reuse one dict per partition
                     last_partition, last_key = partition, offset_key(partition)
-                batch.offsets[last_key] = SourceOffsetWrite(connector, partition, record.source_offset)
-            out: Any = record
-            if chain:
-                out = errors.run(Stage.TRANSFORMATION, chain.apply, record, shown=record, source=record)
-                if out.__class__ is Retry:
-                    out = await errors.retry(out, self.sleep)
-            if out is SKIP or out is None:
-                batch.dropped.append(record)
-            else:
-                kept.append((record, out))
-        if (
-            kept
-            and conv.has_hooks
-            and not await conv.prepare_batch(
-                errors,
-                to_connect=False,
-                keys=[(out.topic, out.key_schema, out.key) for _, out in kept],
-                values=[(out.topic, out.value_schema, out.value) for _, out in kept],
-                records=[(None, out, record) for record, out in kept],
-                sleep=self.sleep,
-            )
-        ):
-            batch.dropped.extend(record for record, _ in kept)
-            batch.dead_letters = errors.take_dead_letters()
-            return batch
-        for record, out in kept:
-            key: Any = errors.run(
-                Stage.KEY_CONVERTER,
-                conv.key.from_connect_data,
-                out.topic,
-                out.key_schema,
-                out.key,
-                shown=out,
-                source=record,
-            )
-            if key.__class__ is Retry:
-                key = await errors.retry(key, self.sleep)
-            if key is SKIP:  # failed once: one error, one dead letter (as Kafka stops at the first)
-                batch.dropped.append(record)
-                continue
-            value: Any = errors.run(
-                Stage.VALUE_CONVERTER,
-                conv.value.from_connect_data,
-                out.topic,
-                out.value_schema,
-                out.value,
-                shown=out,
-                source=record,
-            )
-            if value.__class__ is Retry:
-                value = await errors.retry(value, self.sleep)
-            if value is SKIP:
-                batch.dropped.append(record)
-                continue
-            headers = [
-                (h.key, conv.header.from_connect_header(out.topic, h.key, h.schema, h.value))
-                for h in out.headers
-            ]
-            batch.records.append(ProducerRecord(out.topic, value, key, out.partition, out.timestamp, headers))
-            batch.originals.append(record)
-        batch.dead_letters = errors.take_dead_letters()
-        return batch
+                latest[last_key] = record
+        connector = self.id.connector
+        for key, record in latest.items():
+            assert record.source_partition is not None
+            batch.offsets[key] = SourceOffsetWrite(connector, record.source_partition, record.source_offset)
+
+    def _convert_until_failure(
+        self, sources: Sequence[SourceRecord], outs: Sequence[SourceRecord], start: int, batch: _Batch
+    ) -> int:
+        """Convert ``outs[start:]`` without the error handler; the index of the first record that
+        raised (its conversion is then repeated by :meth:`_convert_one`), or ``len(outs)``.
+
+        Converters are pure functions of their input, so repeating the failed call changes
+        nothing but lets the handler retry, tolerate or report it exactly as for any stage.
+        """
+        conv = self._converters
+        key_of, value_of = conv.key.from_connect_data, conv.value.from_connect_data
+        header_of = conv.header.from_connect_header
+        add, add_original = batch.records.append, batch.originals.append
+        index = start
+        try:
+            for index in range(start, len(outs)):
+                out = outs[index]
+                topic = out.topic
+                key = key_of(topic, out.key_schema, out.key)
+                value = value_of(topic, out.value_schema, out.value)
+                headers = (
+                    [(h.key, header_of(topic, h.key, h.schema, h.value)) for h in out.headers]
+                    if out.headers
+                    else ()
+                )
+                add(ProducerRecord(topic, value, key, out.partition, out.timestamp, headers))
+                add_original(sources[index])
+        except Exception:
+            return index
+        return len(outs)
+
+    async def _convert_one(self, record: SourceRecord, out: SourceRecord, batch: _Batch) -> None:
+        """One record's conversion through the error handler (a failure retried, tolerated or fatal)."""
+        errors, conv = self._errors, self._converters
+        key: Any = errors.run(
+            Stage.KEY_CONVERTER,
+            conv.key.from_connect_data,
+            out.topic,
+            out.key_schema,
+            out.key,
+            shown=out,
+            source=record,
+        )
+        if key.__class__ is Retry:
+            key = await errors.retry(key, self.sleep)
+        if key is SKIP:  # failed once: one error, one dead letter (as Kafka stops at the first)
+            batch.dropped.append(record)
+            return
+        value: Any = errors.run(
+            Stage.VALUE_CONVERTER,
+            conv.value.from_connect_data,
+            out.topic,
+            out.value_schema,
+            out.value,
+            shown=out,
+            source=record,
+        )
+        if value.__class__ is Retry:
+            value = await errors.retry(value, self.sleep)
+        if value is SKIP:
+            batch.dropped.append(record)
+            return
+        headers = [
+            (h.key, conv.header.from_connect_header(out.topic, h.key, h.schema, h.value)) for h in out.headers
+        ]
+        batch.records.append(ProducerRecord(out.topic, value, key, out.partition, out.timestamp, headers))
+        batch.originals.append(record)
 
     async def _send_loop(
         self, task: SourceTask[Any], queue: asyncio.Queue[_Batch | None], writer: SourceWriter
@@ -200,7 +255,8 @@ class SourceTaskRunner(TaskRunner):
             queue.task_done()
 
     async def _write(self, task: SourceTask[Any], batch: _Batch, writer: SourceWriter) -> None:
-        await self._ensure_topics({r.topic for r in batch.records})
+        topics = {r.topic for r in batch.records}
+        await self._ensure_topics(topics)
         records = batch.records
         if batch.dead_letters:
             records = records + batch.dead_letters
@@ -210,15 +266,15 @@ class SourceTaskRunner(TaskRunner):
         else:
             delivered = await writer.send_batch(records)
             self._unflushed.update(batch.offsets)  # acknowledged: committable at the next flush
+        written = len(batch.records)  # the dead letters, if any, were sent after them
         if batch.dead_letters:
-            delivered = delivered[: len(batch.records)]
             self.count_dead_letters(len(batch.dead_letters))
-        self.records_written += len(delivered)
-        self.metrics.written(len(delivered))
-        if batch.records:
-            await self.ctx.topics.record(self.id.connector, {r.topic for r in batch.records})
+        self.records_written += written
+        self.metrics.written(written)
+        if topics:
+            await self.ctx.topics.record(self.id.connector, topics)
         if self._wants_commit_record:
-            for record, meta in zip(batch.originals, delivered, strict=True):
+            for record, meta in zip(batch.originals, delivered[:written], strict=True):
                 await task.commit_record(
                     record, RecordMetadata(meta.topic, meta.partition, meta.offset, meta.timestamp)
                 )
