@@ -271,7 +271,7 @@ class LogBus:
             max_poll_records=max_poll,
         )
 
-    async def send_batch(self, records: Sequence[ProducerRecord]) -> list[Delivered]:
+    async def send_batch(self, records: Sequence[ProducerRecord]) -> Sequence[Delivered]:
         return await self.log.send_batch(records)
 
     async def ensure_topic(

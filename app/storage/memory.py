@@ -166,24 +166,16 @@ class MemoryLog(TopicLog):
 
     async def _store_batch(
         self, records: Sequence[ProducerRecord], offsets: Sequence[SourceOffsetWrite]
-    ) -> list[Delivered]:
-        placed, sticky_used = self._place(records)
+    ) -> Sequence[Delivered]:
+        placement = self._place(records)
         if offsets:
             self.offsets.offsets.apply(offsets)
-        for item in placed:
-            r = item.record
-            self._records[item.tp].append(
-                ConsumerRecord(
-                    item.tp.topic,
-                    item.tp.partition,
-                    item.offset,
-                    item.timestamp,
-                    r.key,
-                    r.value,
-                    list(r.headers),
-                )
-            )
-        return self._advance(placed, sticky_used)
+        for tp in placement.partitions:
+            self._records[tp] += [
+                ConsumerRecord(tp.topic, tp.partition, offset, ts, r.key, r.value, list(r.headers))
+                for offset, ts, r in placement.rows(tp)
+            ]
+        return self._advance(records, placement)
 
     async def read(
         self, tp: TopicPartition, offset: int, max_records: int, max_bytes: int = 1 << 60

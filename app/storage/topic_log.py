@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from app.storage.base import ConsumerRecord, Delivered, ProducerRecord, SourceOffsetWrite, TopicDescription
 from app.storage.partitioner import partition_for_key
@@ -34,13 +35,52 @@ def now_ms() -> int:
 
 
 @dataclass(slots=True)
-class Placed:
-    """One record with the offset and timestamp the log gave it."""
+class Placement:
+    """Where the records of one batch go: each partition's records in order, from its next offset.
 
-    tp: TopicPartition
-    offset: int
-    timestamp: int
-    record: ProducerRecord
+    ``partitions[tp] = (first offset, records)``; ``now`` is the timestamp of records without one.
+    ``where``/``offsets`` say, per record of the batch, its partition and offset (for
+    :class:`LogDeliveries`).
+    """
+
+    partitions: dict[TopicPartition, tuple[int, list[ProducerRecord]]]
+    where: list[TopicPartition]
+    offsets: list[int]
+    now: int
+    sticky_used: set[str]
+
+    def rows(self, tp: TopicPartition) -> Iterable[tuple[int, int, ProducerRecord]]:
+        """(offset, timestamp, record) of ``tp``'s records."""
+        first, records = self.partitions[tp]
+        now = self.now
+        for offset, r in enumerate(records, first):
+            yield offset, r.timestamp if r.timestamp is not None else now, r
+
+
+class LogDeliveries(Sequence[Delivered]):
+    """Where each record of one batch landed, built only when asked (most sources never ask)."""
+
+    __slots__ = ("_placement", "_records")
+
+    def __init__(self, records: Sequence[ProducerRecord], placement: Placement) -> None:
+        self._records = records
+        self._placement = placement
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @overload
+    def __getitem__(self, index: int) -> Delivered: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Delivered]: ...
+
+    def __getitem__(self, index: int | slice) -> Delivered | list[Delivered]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        tp, record = self._placement.where[index], self._records[index]
+        timestamp = record.timestamp if record.timestamp is not None else self._placement.now
+        return Delivered(tp.topic, tp.partition, self._placement.offsets[index], timestamp)
 
 
 @dataclass(slots=True)
@@ -81,7 +121,7 @@ class TopicLog(ABC):
     @abstractmethod
     async def _store_batch(
         self, records: Sequence[ProducerRecord], offsets: Sequence[SourceOffsetWrite]
-    ) -> list[Delivered]:
+    ) -> Sequence[Delivered]:
         """Store ``records`` (placed with :meth:`_place`, then :meth:`_advance`) and ``offsets`` together."""
 
     @abstractmethod
@@ -162,7 +202,7 @@ class TopicLog(ABC):
 
     async def send_batch(
         self, records: Sequence[ProducerRecord], offsets: Sequence[SourceOffsetWrite] = ()
-    ) -> list[Delivered]:
+    ) -> Sequence[Delivered]:
         """Append ``records`` and store ``offsets`` in one step; returns where each landed."""
         for topic in {r.topic for r in records} - self._topics.keys():
             if await self.ensure_topic(topic) is None:
@@ -174,42 +214,50 @@ class TopicLog(ABC):
             self._appended.notify_all()
         return delivered
 
-    def _place(self, records: Sequence[ProducerRecord]) -> tuple[list[Placed], set[str]]:
+    def _place(self, records: Sequence[ProducerRecord]) -> Placement:
         """Partition and offset for each record (Kafka's partitioner), without changing any state.
 
         Runs where the subclass stores the batch (the SQLite writer thread), which is the only
         place offsets are assigned; :meth:`_advance` then moves the next offsets on.
         """
-        now = now_ms()
-        placed: list[Placed] = []
-        pending: dict[TopicPartition, int] = defaultdict(int)
+        partitions: dict[TopicPartition, tuple[int, list[ProducerRecord]]] = {}
+        where: list[TopicPartition] = []
+        offsets: list[int] = []
         sticky_used: set[str] = set()
+        last_topic, count = "", 0
+        tp: TopicPartition | None = None
+        group: list[ProducerRecord] = []
+        first = 0
         for r in records:
-            count = self._topics[r.topic].partitions
+            topic = r.topic
+            if topic != last_topic:
+                last_topic, count, tp = topic, self._topics[topic].partitions, None
             if r.partition is not None:
                 if not 0 <= r.partition < count:
-                    raise ConfigError(f"Partition {r.partition} of topic {r.topic} does not exist")
+                    raise ConfigError(f"Partition {r.partition} of topic {topic} does not exist")
                 p = r.partition
             elif count == 1:
                 p = 0  # the hash could only say 0: not worth ~30 µs of pure-Python murmur2
             elif r.key is not None:
                 p = partition_for_key(r.key, count)
             else:
-                p = self._sticky[r.topic] % count
-                sticky_used.add(r.topic)
-            tp = TopicPartition(r.topic, p)
-            offset = self._next[tp] + pending[tp]
-            pending[tp] += 1
-            placed.append(Placed(tp, offset, r.timestamp if r.timestamp is not None else now, r))
-        return placed, sticky_used
+                p = self._sticky[topic] % count
+                sticky_used.add(topic)
+            if tp is None or tp.partition != p:  # runs of one partition share their key
+                tp = TopicPartition(topic, p)
+                first, group = partitions.get(tp) or partitions.setdefault(tp, (self._next[tp], []))
+            where.append(tp)
+            offsets.append(first + len(group))
+            group.append(r)
+        return Placement(partitions, where, offsets, now_ms(), sticky_used)
 
-    def _advance(self, placed: Sequence[Placed], sticky_used: set[str]) -> list[Delivered]:
+    def _advance(self, records: Sequence[ProducerRecord], placement: Placement) -> LogDeliveries:
         """The placed records are stored: move each partition's next offset past them."""
-        for item in placed:
-            self._next[item.tp] = item.offset + 1
-        for topic in sticky_used:  # the next batch of unkeyed records goes to the next partition
+        for tp, (first, group) in placement.partitions.items():
+            self._next[tp] = first + len(group)
+        for topic in placement.sticky_used:  # the next batch of unkeyed records goes to the next partition
             self._sticky[topic] += 1
-        return [Delivered(i.tp.topic, i.tp.partition, i.offset, i.timestamp) for i in placed]
+        return LogDeliveries(records, placement)
 
     # -- backpressure ---------------------------------------------------------------------------
     def register_reader(self, member: str, positions: dict[TopicPartition, int]) -> None:

@@ -144,8 +144,8 @@ class FileStreamSourceTask(SourceTask[FileStreamSourceConfig]):
         limit = self.config.batch_size
         if b"\r" not in buf:  # the common case: one C-level split instead of a scan per line
             parts = buf.split(b"\n", limit)
-            lines, self._buffer = parts[:-1], parts[-1]
-            return [self._record(line, len(line) + 1) for line in lines]
+            self._buffer = parts.pop()
+            return self._records(parts)
         out: list[SourceRecord] = []
         start = 0
         while len(out) < limit:
@@ -162,6 +162,31 @@ class FileStreamSourceTask(SourceTask[FileStreamSourceConfig]):
             out.append(self._record(buf[start:end], after - start))
             start = after
         self._buffer = buf[start:]
+        return out
+
+    def _records(self, lines: list[bytes]) -> list[SourceRecord]:
+        """:meth:`_record` for whole lines ending in ``\\n``, in one loop with the constants hoisted:
+        this is the file source's per-record cost."""
+        topic, partition, position = self.config.topic, self.partition, self.position
+        out: list[SourceRecord] = []
+        add = out.append
+        for line in lines:
+            position += len(line) + 1
+            add(
+                SourceRecord(
+                    topic,
+                    line.decode("utf-8", "replace"),
+                    STRING_SCHEMA,
+                    None,
+                    None,
+                    None,
+                    None,
+                    (),
+                    partition,
+                    {"position": position} if partition else None,
+                )
+            )
+        self.position = position
         return out
 
     def _record(self, line: bytes, consumed: int) -> SourceRecord:

@@ -100,22 +100,22 @@ class EmbeddedLog(TopicLog):
 
     async def _store_batch(
         self, records: Sequence[ProducerRecord], offsets: Sequence[SourceOffsetWrite]
-    ) -> list[Delivered]:
-        def append(conn: sqlite3.Connection) -> list[Delivered]:
-            placed, sticky_used = self._place(records)
-            rows: dict[TopicPartition, list[tuple[Any, ...]]] = {}
-            for item in placed:
-                r = item.record
-                rows.setdefault(item.tp, []).append(
-                    (item.offset, item.timestamp, r.key, r.value, encode_headers(r.headers))
+    ) -> Sequence[Delivered]:
+        def append(conn: sqlite3.Connection) -> Sequence[Delivered]:
+            placement = self._place(records)
+            for tp in placement.partitions:
+                conn.executemany(
+                    f"INSERT INTO {self._tables[tp]} VALUES(?,?,?,?,?)",
+                    [
+                        (offset, ts, r.key, r.value, encode_headers(r.headers) if r.headers else None)
+                        for offset, ts, r in placement.rows(tp)
+                    ],
                 )
-            for tp, batch in rows.items():
-                conn.executemany(f"INSERT INTO {self._tables[tp]} VALUES(?,?,?,?,?)", batch)
             if offsets:
                 _write_source_offsets(conn, offsets)
             # Inside the transaction: if COMMIT fails the offsets move on anyway, which only
             # leaves a gap; a rollback above leaves them untouched.
-            return self._advance(placed, sticky_used)
+            return self._advance(records, placement)
 
         return await self._db.write(append)
 
@@ -132,11 +132,15 @@ class EmbeddedLog(TopicLog):
                 "ORDER BY offset LIMIT ?",
                 (offset, max_records),
             )
+            topic, partition = tp
             out: list[ConsumerRecord] = []
+            add = out.append
             size = 0
             for off, ts, key, value, headers in cur:
-                out.append(
-                    ConsumerRecord(tp.topic, tp.partition, off, ts, key, value, decode_headers(headers))
+                add(
+                    ConsumerRecord(
+                        topic, partition, off, ts, key, value, decode_headers(headers) if headers else ()
+                    )
                 )
                 size += len(value or b"") + len(key or b"")
                 if size >= max_bytes:
