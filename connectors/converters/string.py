@@ -30,6 +30,7 @@ from connectors.sdk.data import OPTIONAL_STRING_SCHEMA, Schema, SchemaAndValue, 
 __all__ = ["StringConverter", "StringConverterConfig", "to_text"]
 
 _TEXT_OPTIONS: Final = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
+_NULL_STRING: Final = SchemaAndValue(OPTIONAL_STRING_SCHEMA, None)
 
 
 class StringConverterConfig(PluginConfig):
@@ -114,8 +115,10 @@ class StringConverter(Converter[StringConverterConfig], HeaderConverter[StringCo
 
     def to_connect_data(self, topic: str, data: bytes | None) -> SchemaAndValue:
         if data is None:
-            return SchemaAndValue(OPTIONAL_STRING_SCHEMA, None)
-        return SchemaAndValue(OPTIONAL_STRING_SCHEMA, bytes(data).decode(self._encoding, "replace"))
+            return _NULL_STRING
+        if type(data) is not bytes:
+            data = bytes(data)
+        return SchemaAndValue(OPTIONAL_STRING_SCHEMA, data.decode(self._encoding, "replace"))
 
     def from_connect_header(
         self,

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from connectors.sdk.errors import DataError
+from connectors.sdk.frozen import slot_filling_init
 
 
 class SchemaType(StrEnum):
@@ -194,6 +195,7 @@ def to_plain(value: Any) -> Any:
     return value
 
 
+@slot_filling_init
 @dataclass(frozen=True, slots=True)
 class SchemaAndValue:
     """A value with its schema (None for schemaless data), as converters return them."""

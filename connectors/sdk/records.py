@@ -2,40 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import Any, NamedTuple, Self, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple, Self
 
 from connectors.sdk.data import Schema
-
-_T = TypeVar("_T", bound=type)
-
-
-def _slot_filling_init(cls: _T) -> _T:
-    """Give a frozen, slotted dataclass an ``__init__`` that fills its slots through their descriptors.
-
-    The ``__init__`` dataclasses generate for a frozen class gets past the frozen guard with one
-    ``object.__setattr__`` lookup and call per field, which makes building a record about three
-    times as slow as building an unfrozen one. Records are built once or twice for every record
-    that crosses the worker, so that overhead was a visible share of the data path; this keeps the
-    records immutable (assignment still raises ``FrozenInstanceError``) without paying for it.
-    """
-    namespace: dict[str, Any] = {}
-    params, body = [], []
-    for f in fields(cls):
-        assert f.default_factory is MISSING, "records have plain defaults only"
-        if f.default is MISSING:
-            params.append(f.name)
-        else:
-            namespace[f"_default_{f.name}"] = f.default
-            params.append(f"{f.name}=_default_{f.name}")
-        namespace[f"_set_{f.name}"] = getattr(cls, f.name).__set__
-        body.append(f"    _set_{f.name}(self, {f.name})")
-    exec(f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body), namespace)
-    init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__module__ = cls.__module__
-    cls.__init__ = init  # type: ignore[misc]
-    return cls
+from connectors.sdk.frozen import slot_filling_init
 
 
 class TopicPartition(NamedTuple):
@@ -46,7 +17,7 @@ class TopicPartition(NamedTuple):
         return f"{self.topic}-{self.partition}"
 
 
-@_slot_filling_init
+@slot_filling_init
 @dataclass(frozen=True, slots=True)
 class Header:
     key: str
@@ -54,7 +25,7 @@ class Header:
     schema: Schema | None = None
 
 
-@_slot_filling_init
+@slot_filling_init
 @dataclass(frozen=True, slots=True)
 class ConnectRecord:
     """What both source and sink records share (Kafka Connect's ``ConnectRecord``)."""
@@ -75,7 +46,7 @@ class ConnectRecord:
         return replace(self, headers=(*self.headers, Header(key, value, schema)))
 
 
-@_slot_filling_init
+@slot_filling_init
 @dataclass(frozen=True, slots=True)
 class SourceRecord(ConnectRecord):
     """A record read from an external system.
@@ -89,7 +60,7 @@ class SourceRecord(ConnectRecord):
     source_offset: dict[str, Any] | None = field(default=None)
 
 
-@_slot_filling_init
+@slot_filling_init
 @dataclass(frozen=True, slots=True)
 class SinkRecord(ConnectRecord):
     """A record read from a topic. ``kafka_offset`` is its position in ``topic``/``partition``.

@@ -3,6 +3,7 @@ worker is told about it must match what a consumer reads back."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections import Counter
 
@@ -33,7 +34,9 @@ async def topic(kafka_bootstrap: str) -> str:
         await admin.close()
 
 
-async def read_all(bootstrap: str, topic: str, count: int) -> list[tuple[int, int, bytes | None, bytes | None]]:
+async def read_all(
+    bootstrap: str, topic: str, count: int
+) -> list[tuple[int, int, bytes | None, bytes | None]]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
     await consumer.start()
     try:
@@ -79,7 +82,7 @@ async def test_keyless_records_stick_to_a_partition_per_batch(kafka_bootstrap: s
         records = [ProducerRecord(topic, b"x" * 100, headers=[("h", None)]) for _ in range(600)]
         delivered = await send_all(producer, records)
         explicit = await send_all(producer, [ProducerRecord(topic, b"p2", partition=2)])
-        with pytest.raises(ConnectError, match="Partition 7 of topic .* does not exist"):
+        with pytest.raises(ConnectError, match=r"Partition 7 of topic .* does not exist"):
             await send_all(producer, [ProducerRecord(topic, b"nowhere", partition=7)])
     finally:
         await producer.stop()
@@ -87,7 +90,7 @@ async def test_keyless_records_stick_to_a_partition_per_batch(kafka_bootstrap: s
     per_partition = Counter(d.partition for d in delivered)
     assert len(per_partition) > 1, "full batches move keyless records on to another partition"
     # a batch of 2 KB holds ~17 of these records: runs on one partition are batch-sized, not 1
-    switches = sum(1 for a, b in zip(delivered, delivered[1:], strict=False) if a.partition != b.partition)
+    switches = sum(1 for a, b in itertools.pairwise(delivered) if a.partition != b.partition)
     assert switches < len(records) / 10
     seen = await read_all(kafka_bootstrap, topic, len(records) + 1)
     assert sorted((p, off) for p, off, _, v in seen if v != b"p2") == sorted(
