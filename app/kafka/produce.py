@@ -99,6 +99,7 @@ async def send_all(producer: AIOKafkaProducer, records: Sequence[ProducerRecord]
 
     async def submit(topic: str, partition: int) -> None:
         number, builder = open_batches.pop((topic, partition))
+        builder.close()  # complete: no ``linger.ms`` wait for records that will not come
         sent[number] = await producer.send_batch(builder, topic, partition=partition)
 
     last_topic: str | None = None
