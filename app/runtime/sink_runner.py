@@ -216,17 +216,18 @@ class SinkTaskRunner(TaskRunner):
 
         A fetch hands partitions over in runs, so a partition's key is made once per run.
         """
-        consumed = self._consumed
+        consumed, topics = self._consumed, set()
         topic, partition, last = "", -1, -1
         for r in fetched:
             if r.partition != partition or r.topic != topic:
                 if partition >= 0:
                     consumed[TopicPartition(topic, partition)] = last + 1
                 topic, partition = r.topic, r.partition
+                topics.add(topic)
             last = r.offset
         if partition >= 0:
             consumed[TopicPartition(topic, partition)] = last + 1
-        return {tp.topic for tp in consumed}
+        return topics
 
     async def _to_sink_records(self, fetched: list[ConsumerRecord]) -> list[SinkRecord]:
         """Converters, then transforms, over one fetched batch.

@@ -127,3 +127,47 @@ async def test_a_record_whose_key_and_value_both_fail_is_dead_lettered_once() ->
         await eventually(lambda: rt.herder.status("src")["tasks"][0].get("dead_lettered"))
         assert len(await rt.values("src-dlq")) == 1
         assert rt.herder.status("src")["tasks"][0]["dead_lettered"] == 1
+
+
+class OddUnwritable(Converter[EmptyConfig]):
+    """Writes even numbers, fails on odd ones: failures in the middle of a converted batch."""
+
+    config_model = EmptyConfig
+    calls = 0
+
+    def configure(self, config: EmptyConfig, *, is_key: bool) -> None:
+        pass
+
+    def from_connect_data(self, topic: str, schema: Any, value: Any) -> bytes | None:
+        if value is None:
+            return None
+        OddUnwritable.calls += 1
+        if int(value) % 2:
+            raise DataError(f"cannot write {value}")
+        return str(value).encode()
+
+    def to_connect_data(self, topic: str, data: bytes | None) -> SchemaAndValue:
+        raise NotImplementedError
+
+
+async def test_failures_inside_a_batch_leave_the_rest_of_it_converted_in_order() -> None:
+    """The runner converts a batch in one loop outside the error handler and hands only a failing
+    record to it: every good record still goes out once, in order, each bad one to the DLQ once."""
+    store = MemoryOffsetStore()
+    reset([[2, 3, 4, 5, 6, 8, 9], [10, 11]], store)
+    OddUnwritable.calls = 0
+    config = {
+        **CONFIG,
+        "errors.tolerance": "all",
+        "errors.deadletterqueue.topic.name": "src-dlq",
+        "value.converter": "OddUnwritable",
+    }
+    plugins = (("source", ScriptedSource), ("converter", OddUnwritable))
+    async with memory_runtime(*plugins, log=MemoryLog(store)) as rt:
+        await rt.herder.create("src", config, None)
+        await eventually(lambda: [t.get("dead_lettered") for t in rt.herder.status("src")["tasks"]] == [4])
+        assert await rt.values("out") == [b"2", b"4", b"6", b"8", b"10"]
+        assert len(await rt.values("src-dlq")) == 4
+        assert await store.get("src", PARTITION) == {"lsn": 11}
+    # each good record converted once; each bad one twice (the loop, then the error handler)
+    assert OddUnwritable.calls == 5 + 2 * 4
