@@ -7,7 +7,8 @@ Each pair runs the revision's code, then the working tree's (A B A B ...), on th
 sizes, through the same runs as ``python -m bench`` (so "first record after" means the same).
 The revision is exported with ``git archive`` to a temporary folder and put first on
 ``PYTHONPATH``; both use this environment's packages and entry points, so the revision must
-declare the same plugins. Prints each run and the medians.
+declare the same plugins. Prints each run, and per system the start -> first record times and the
+worker's CPU time until the first record (the steadier figure on a busy machine), with medians.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from io import BytesIO
 from pathlib import Path
 
 from bench.penstock import Penstock
-from bench.runner import Job
+from bench.runner import Job, RunResult
 from bench.scenarios import all_cases, select
 from bench.suite import run_case
 
@@ -51,6 +52,12 @@ class PenstockAt(Penstock):
                 os.environ["PYTHONPATH"] = saved
 
 
+def startup_cpu_s(run: RunResult) -> float:
+    """The worker's CPU time from its start to the first record (less swayed by other load on the
+    machine than the wall-clock figure): all its CPU minus the CPU between first and last record."""
+    return round((run.cpu_us_per_record - run.transfer_cpu_us_per_record) * run.records / 1e6, 3)
+
+
 def export(revision: str, into: Path) -> Path:
     archive = subprocess.run(["git", "archive", revision], cwd=ROOT, capture_output=True, check=True).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
@@ -73,10 +80,14 @@ async def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
             results = await run_case(case, [before, after], args.pairs, Path(tmp), args.bootstrap)
             medians[case.name] = {}
             for system in (before, after):
-                times = [r.start_to_first_record_s for r in results if r.system == system.name]
+                runs = [r for r in results if r.system == system.name]
+                times = [r.start_to_first_record_s for r in runs]
+                cpu = [startup_cpu_s(r) for r in runs]
                 medians[case.name][system.name] = statistics.median(times)
                 print(
-                    f"{case.name} {system.name}: start -> first record {times} s, median {statistics.median(times):.3f} s"
+                    f"{case.name} {system.name}: start -> first record {times} s, median "
+                    f"{statistics.median(times):.3f} s; worker CPU until then {cpu} s, median "
+                    f"{statistics.median(cpu):.3f} s"
                 )
     return medians
 
