@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -20,6 +20,9 @@ from app.plugins.registry import PluginRegistry
 from app.service import Mode, Service, check_worker_settings, worker_registry
 from app.settings import WorkerSettings
 
+if TYPE_CHECKING:
+    import httpx
+
 DESCRIPTION = """Kafka Connect's REST API, served by Penstock. Paths, status codes and JSON shapes
 match Apache Kafka Connect 3.9; deliberate differences are listed in docs/compatibility.md."""
 
@@ -27,6 +30,18 @@ match Apache Kafka Connect 3.9; deliberate differences are listed in docs/compat
 def _cluster_write(method: str, path: str) -> bool:
     """Requests that change the cluster's desired state: the leader makes them."""
     return method in WRITES and path.startswith("/connectors") and not path.endswith("/topics/reset")
+
+
+def _forwarder(app: FastAPI) -> httpx.AsyncClient:
+    """The client a distributed worker passes writes to its leader with, made on first use: no
+    other worker needs one, and importing httpx and making a client (a TLS context) costs every
+    start some 50 ms."""
+    if app.state.forwarder is None:
+        import httpx
+
+        app.state.forwarder = httpx.AsyncClient(timeout=90)
+    forwarder: httpx.AsyncClient = app.state.forwarder
+    return forwarder
 
 
 def create_app(
@@ -48,13 +63,14 @@ def create_app(
         app.state.service = service
         app.state.herder = service.herder
         app.state.metrics = service.metrics
-        app.state.forwarder = httpx.AsyncClient(timeout=90)
+        app.state.forwarder = None  # see _forwarder
         await service.start()
         try:
             yield
         finally:
             await service.close()
-            await app.state.forwarder.aclose()
+            if app.state.forwarder is not None:
+                await app.state.forwarder.aclose()
 
     app = FastAPI(
         title="Penstock",
@@ -80,7 +96,7 @@ def create_app(
         path = request.scope["path"]
         write = _cluster_write(request.method, path)
         if isinstance(herder, DistributedHerder) and path.startswith("/connectors"):
-            return await cluster.route(request, call_next, herder, request.app.state.forwarder, write)
+            return await cluster.route(request, call_next, herder, _forwarder(request.app), write)
         if herder is not None and write and herder.not_ready_reason is not None:
             return errors.error_response(503, herder.not_ready_reason)
         return await call_next(request)

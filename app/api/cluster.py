@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-import httpx
 import structlog
 from fastapi import Request, Response
 
 from app.api import errors
 from app.herder.distributed import DistributedHerder
+
+if TYPE_CHECKING:
+    import httpx  # imported where a request is forwarded: only distributed workers forward
 
 log = structlog.get_logger(__name__)
 
@@ -75,6 +78,8 @@ async def _forward(
     request: Request, forwarder: httpx.AsyncClient, target: str, body: bytes
 ) -> tuple[Response, bool]:
     """The leader's answer, and whether to try again after the group settles."""
+    import httpx
+
     raw_path = request.scope.get("raw_path")
     path = raw_path.decode("ascii", "replace") if raw_path else request.scope["path"]  # names stay encoded
     url = target + path + (f"?{request.url.query}" if request.url.query else "")

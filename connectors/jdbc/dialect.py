@@ -20,11 +20,12 @@ import ssl
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Sequence
 from enum import StrEnum
-from typing import Any, ClassVar
-
-import asyncpg
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from connectors.jdbc.url import JdbcUrl
+
+if TYPE_CHECKING:
+    import asyncpg
 
 __all__ = [
     "ConnectFailure",
@@ -289,6 +290,10 @@ class _MySql(Database):
 
 async def connect(url: JdbcUrl, *, timeout: float = 10.0) -> Database:
     """Open a connection (autocommit); :class:`ConnectFailure` says why one cannot be had."""
+    # imported here, not at module level: a worker loads the JDBC connectors' modules at start to
+    # learn their names, and should not pay for a database driver until a connection is opened
+    import asyncpg
+
     where = f"{url.host}:{url.port}"
     try:
         if url.dialect == "postgresql":

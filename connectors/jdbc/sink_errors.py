@@ -10,16 +10,8 @@ reporter (``errors.tolerance`` / dead-letter queue).
 
 from __future__ import annotations
 
-import asyncpg
-
 from connectors.jdbc.dialect import ConnectFailure
 
-_PG_TRANSIENT = (
-    asyncpg.PostgresConnectionError,  # class 08, connection lost
-    asyncpg.exceptions.OperatorInterventionError,  # 57: admin shutdown, cannot connect now
-    asyncpg.exceptions.InsufficientResourcesError,  # 53: too many connections, disk full
-    asyncpg.exceptions.TransactionRollbackError,  # 40: deadlock, serialization failure
-)
 _MYSQL_TRANSIENT_CODES = frozenset({1040, 1053, 1205, 1213, 1927, 2002, 2003, 2006, 2013, 2055})
 
 
@@ -27,7 +19,15 @@ def is_transient(error: BaseException, connection_closed: bool) -> bool:
     """True when retrying the same batch later may succeed."""
     if connection_closed:
         return True
-    if isinstance(error, (ConnectFailure, OSError, TimeoutError, *_PG_TRANSIENT)):
+    import asyncpg  # here, not at module level: loaded once a connection exists (dialect.connect)
+
+    pg_transient = (
+        asyncpg.PostgresConnectionError,  # class 08, connection lost
+        asyncpg.exceptions.OperatorInterventionError,  # 57: admin shutdown, cannot connect now
+        asyncpg.exceptions.InsufficientResourcesError,  # 53: too many connections, disk full
+        asyncpg.exceptions.TransactionRollbackError,  # 40: deadlock, serialization failure
+    )
+    if isinstance(error, (ConnectFailure, OSError, TimeoutError, *pg_transient)):
         return True
     if isinstance(error, asyncpg.InterfaceError) and "closed" in str(error):
         return True

@@ -16,10 +16,8 @@ import asyncio
 import contextlib
 import logging
 
-from connectors.jdbc.columns import column_problem, table_columns
 from connectors.jdbc.dialect import ConnectFailure, Database
 from connectors.jdbc.source_config import CONFLUENT_CLASS, JdbcSourceConfig
-from connectors.jdbc.source_task import JdbcSourceTask, open_database
 from connectors.jdbc.tables import (
     TableId,
     duplicate_names,
@@ -28,7 +26,7 @@ from connectors.jdbc.tables import (
     list_tables,
     select,
 )
-from connectors.sdk import ConfigError, SourceConnector
+from connectors.sdk import ConfigError, SourceConnector, lazy_class
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +36,9 @@ _VALIDATE_TABLES = 50  # tables whose columns validation checks (tasks check the
 
 class JdbcSourceConnector(SourceConnector[JdbcSourceConfig]):
     config_model = JdbcSourceConfig
-    task_class = JdbcSourceTask
+    task_class = lazy_class("connectors.jdbc.source_task:JdbcSourceTask")
+    """Imported on first use, with the queries and column mapping (and, through the dialect, the
+    driver), so that discovering this connector at start costs only its config model."""
     aliases = (CONFLUENT_CLASS,)
 
     async def start(self, config: JdbcSourceConfig) -> None:
@@ -54,6 +54,8 @@ class JdbcSourceConnector(SourceConnector[JdbcSourceConfig]):
         self.monitor = asyncio.create_task(self._watch(), name="jdbc-source-table-monitor")
 
     async def _list(self) -> list[TableId]:
+        from connectors.jdbc.source_task import open_database
+
         db = await open_database(self.config.model_copy(update={"connection_attempts": 1}))
         try:
             listed = await list_tables(db, self.config)
@@ -116,6 +118,8 @@ class JdbcSourceConnector(SourceConnector[JdbcSourceConfig]):
             config = JdbcSourceConfig.parse(props)
         except ConfigError:
             return {}
+        from connectors.jdbc.source_task import open_database
+
         try:
             async with asyncio.timeout(_VALIDATE_TIMEOUT):
                 db = await open_database(config.model_copy(update={"connection_attempts": 1}))
@@ -132,6 +136,8 @@ class JdbcSourceConnector(SourceConnector[JdbcSourceConfig]):
 
 async def _column_errors(db: Database, config: JdbcSourceConfig) -> dict[str, list[str]]:
     """Named incrementing/timestamp columns missing (or nullable) in the tables to copy."""
+    from connectors.jdbc.columns import column_problem, table_columns
+
     mode = config.mode_value
     checks = []
     if mode.uses_incrementing and config.incrementing_column_name:

@@ -12,17 +12,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from connectors.postgres.checks import check_connection
 from connectors.postgres.config import DEBEZIUM_CLASS, PostgresConfig, apply_legacy_names
-from connectors.postgres.task import PostgresSourceTask
-from connectors.sdk import ConfigError, ConfigValueInfo, SourceConnector
+from connectors.sdk import ConfigError, ConfigValueInfo, SourceConnector, lazy_class
 
 log = logging.getLogger(__name__)
 
 
 class PostgresConnector(SourceConnector[PostgresConfig]):
     config_model = PostgresConfig
-    task_class = PostgresSourceTask
+    task_class = lazy_class("connectors.postgres.task:PostgresSourceTask")
+    """Imported on first use, with the replication protocol and asyncpg (the checks), so that
+    discovering this connector at start costs only its config model."""
     aliases = (DEBEZIUM_CLASS,)
 
     async def start(self, config: PostgresConfig) -> None:
@@ -45,6 +45,8 @@ class PostgresConnector(SourceConnector[PostgresConfig]):
             config = PostgresConfig.parse(props)
         except ConfigError:
             return {}  # the per-key errors are already reported
+        from connectors.postgres.checks import check_connection  # asyncpg, on use
+
         report = await check_connection(config, props.get("name"))
         for warning in report.warnings:
             log.warning("%s", warning)

@@ -72,6 +72,7 @@ from connectors.sdk.errors import (
     NotFoundError,
     RetriableError,
 )
+from connectors.sdk.lazy import LazyClass, lazy_class
 from connectors.sdk.logical import Date, Decimal, Time, Timestamp, logical_name
 from connectors.sdk.records import (
     ConnectRecord,
@@ -137,6 +138,7 @@ __all__ = [
     "Header",
     "HeaderConverter",
     "Importance",
+    "LazyClass",
     "NotFoundError",
     "PluginConfig",
     "Predicate",
@@ -167,6 +169,7 @@ __all__ = [
     "decimal_schema",
     "has_batch_hooks",
     "infer_schema",
+    "lazy_class",
     "logical_name",
     "map_schema",
     "setting",

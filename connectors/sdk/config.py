@@ -254,6 +254,9 @@ class PluginConfig(BaseModel):
         extra="ignore",
         frozen=True,
         coerce_numbers_to_str=True,
+        # a worker loads every installed plugin's config model at start and uses a few of them:
+        # each model's validator is built on its first use instead (~20 ms less at start)
+        defer_build=True,
     )
 
     @field_validator("*", mode="before")
