@@ -26,7 +26,7 @@ from pathlib import Path
 import psutil
 
 from bench import report
-from bench.penstock import Penstock
+from bench.penstock import Penstock, compile_bytecode
 from bench.runner import RunResult, System
 from bench.scenarios import all_cases, select
 from bench.suite import run_case
@@ -65,6 +65,7 @@ def build_systems(names: str) -> tuple[list[System], str]:
     version = "(not run)"
     for name in names.split(","):
         if name == "penstock":
+            compile_bytecode()
             systems.append(Penstock())
         elif name == "kafka-connect":
             from bench import kafka_connect
