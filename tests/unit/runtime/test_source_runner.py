@@ -19,8 +19,10 @@ from connectors.sdk import (
     SourceConnector,
     SourceRecord,
     SourceTask,
+    Transformation,
     setting,
 )
+from connectors.sdk.records import RecordMetadata
 from tests.unit.runtime.memory_runtime import eventually, memory_runtime
 
 PARTITION = {"slot": "s1"}
@@ -168,3 +170,52 @@ async def test_a_graceful_stop_stores_and_commits_what_was_written() -> None:
 
 async def _count(rt: Any, topic: str, expected: int) -> bool:
     return len(await rt.values(topic)) == expected
+
+
+class RecordCommittingTask(ScriptedTask):
+    """A task that wants to hear about every record (``commit_record``), as Kafka's does."""
+
+    committed: ClassVar[list[tuple[str, tuple[str, int, int, int] | None]]] = []
+
+    async def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
+        where = (
+            None
+            if metadata is None
+            else (metadata.topic, metadata.partition, metadata.offset, metadata.timestamp)
+        )
+        type(self).committed.append((str(record.value), where))
+
+
+class RecordCommittingSource(ScriptedSource):
+    task_class = RecordCommittingTask
+
+
+class DropTwo(Transformation[Any]):
+    aliases = ("com.example.DropTwo",)
+
+    def apply(self, record: Any) -> Any:
+        return None if record.value == "2" else record
+
+
+async def test_commit_record_hears_where_each_record_landed_and_none_for_dropped_ones() -> None:
+    """Deliveries are worked out lazily from each batch's placement: they must still be exact."""
+    reset([[1, 2, 3], [4, 5]], MemoryOffsetStore())
+    RecordCommittingTask.committed = []
+    config = {
+        **CONFIG,
+        "connector.class": "RecordCommittingSource",
+        "topic": "out",
+        "transforms": "drop",
+        "transforms.drop.type": "com.example.DropTwo",
+    }
+    plugins = (("source", RecordCommittingSource), ("transformation", DropTwo))
+    async with memory_runtime(*plugins) as rt:
+        await rt.herder.create("src", config, None)
+        await eventually(lambda: len(RecordCommittingTask.committed) == 5 or None)
+        stored = {r.offset: r for r in await rt.records("out")}
+    committed = dict(RecordCommittingTask.committed)
+    assert committed["2"] is None
+    assert [committed[v][:3] for v in ("1", "3", "4", "5")] == [("out", 0, i) for i in range(4)]  # type: ignore[index]
+    for value in ("1", "3", "4", "5"):
+        _, _, offset, timestamp = committed[value]  # type: ignore[misc]
+        assert (stored[offset].value, stored[offset].timestamp) == (value.encode(), timestamp)
