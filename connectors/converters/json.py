@@ -162,6 +162,17 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
+def _compact(payload: bytes) -> bytes:
+    """A copy of orjson's output that holds only its bytes.
+
+    Each ``orjson.dumps`` result keeps 4-8 KB of memory alive, whatever its length (measured with
+    orjson 3.13: 20,000 results of 100 B held 80 MB). A source keeps thousands of converted values
+    in flight, so without this copy a JSON pipeline of small records needed twice the memory of a
+    String one. Copying costs ~0.2 µs; values wrapped in an envelope are copied by the join anyway.
+    """
+    return bytes(memoryview(payload))
+
+
 class _Lru(Generic[_K, _V]):
     """A bounded least-recently-used map, like Kafka's ``SynchronizedCache(LRUCache)``."""
 
@@ -506,7 +517,7 @@ class JsonConverter(Converter[JsonConverterConfig], HeaderConverter[JsonConverte
             payload = self._dump_schemaless(value)
             if self._schemas_enable:
                 return b'{"schema":null,"payload":' + payload + b"}"
-            return payload
+            return _compact(payload)
         entry = self._write_entry(schema)
         try:
             payload = orjson.dumps(entry.write(value))
@@ -514,7 +525,7 @@ class JsonConverter(Converter[JsonConverterConfig], HeaderConverter[JsonConverte
             raise _serialization_error(exc) from exc
         if self._schemas_enable:
             return b"".join((_PREFIX, entry.schema_json, _SEPARATOR, payload, b"}"))
-        return payload
+        return _compact(payload)
 
     def schema_json(self, schema: Schema) -> bytes:
         """The exact schema text the envelope carries (cached like the data path's)."""
