@@ -75,7 +75,8 @@ class RunResult:
     peak_rss_mib: float
     cpu_us_per_record: float  # all the worker's CPU, start-up included, over the records
     transfer_cpu_us_per_record: float  # only the CPU spent between the first and the last record
-    # the latency case only (pg-es): COMMIT returned -> searchable, per transaction, and its load
+    # the latency case only (pg-es): COMMIT returned -> searchable, per transaction; and for both CDC
+    # cases the rate the suite's inserts reached (the load's own bound)
     latency_p50_ms: float | None = None
     latency_p99_ms: float | None = None
     achieved_rows_per_s: float | None = None
