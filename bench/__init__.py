@@ -7,5 +7,8 @@ interleaved, because the 2-core machine is shared and a single run says little.
 
 Modules: ``scenarios`` (what is measured, data sets), ``runner`` (one timed run of one worker
 process), ``kafka_io`` (topics: create, fill, count, delete), ``penstock`` and ``kafka_connect``
-(how each system is started), ``report`` (JSON, Markdown, charts).
+(how each system is started), ``report`` (JSON, Markdown, charts); for scenario 4, ``scenario4``
+(its runs), ``pg_io`` and ``es_io`` (tables, slots, indices: create, feed, count, drop),
+``plugins`` (Debezium's jars and Kafka's tools, fetched with Maven); ``ceilings`` (what the
+services themselves take).
 """

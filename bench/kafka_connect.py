@@ -67,11 +67,19 @@ def install() -> Path:
 class KafkaConnect:
     name = "kafka-connect"
 
-    def __init__(self, lib: Path) -> None:
+    def __init__(self, lib: Path, plugin_path: Path | None = None) -> None:
         self.lib = lib
+        self.plugin_path = plugin_path
 
     def launch(self, job: Job, log: Path) -> subprocess.Popen[bytes]:
         worker, connectors = job.write()
+        if job.java_plugins:
+            # Where this installation keeps its connector jars (Debezium's): a deployment detail of
+            # the JVM worker, as the Python packages installed next to Penstock are of Penstock.
+            if self.plugin_path is None:
+                raise RuntimeError("this case needs the Debezium plugins: KafkaConnect(lib, plugin_path)")
+            with worker.open("a") as f:
+                f.write(f"plugin.path={self.plugin_path}\n")
         if int(version().split(".")[0]) >= 4:
             config = job.workdir / "log4j2.properties"
             config.write_text(LOG4J2)

@@ -62,18 +62,21 @@ async def _delete_group(admin: AIOKafkaAdminClient, group: str, attempts: int = 
         await asyncio.sleep(0.5)
 
 
-async def fill(bootstrap: str, topic: str, values: Sequence[bytes]) -> None:
-    """Produce ``values`` (null keys) in full batches, as fast as the client allows."""
+async def fill(
+    bootstrap: str, topic: str, values: Sequence[bytes], keys: Sequence[bytes] | None = None
+) -> None:
+    """Produce ``values`` (with ``keys``, else null keys) in full batches, as fast as the client allows."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_batch_size=1 << 20, linger_ms=20)
     await producer.start()
     try:
         pending = []
         batch = producer.create_batch()
-        for value in values:
-            if batch.append(key=None, value=value, timestamp=None) is None:
+        for i, value in enumerate(values):
+            key = keys[i] if keys is not None else None
+            if batch.append(key=key, value=value, timestamp=None) is None:
                 pending.append(await producer.send_batch(batch, topic, partition=0))
                 batch = producer.create_batch()
-                batch.append(key=None, value=value, timestamp=None)
+                batch.append(key=key, value=value, timestamp=None)
         pending.append(await producer.send_batch(batch, topic, partition=0))
         for future in pending:
             await future

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.ceilings import Ceiling
 from bench.runner import RunResult
 
 PENSTOCK, BASELINE = "penstock", "kafka-connect"
@@ -35,6 +36,9 @@ METRICS = (
     Metric("cpu_us_per_record", "CPU µs/record", False, 1),
     Metric("transfer_cpu_us_per_record", "CPU µs/record, first to last record", False, 1),
     Metric("start_to_first_record_s", "start → first record (s)", False, 2),
+    # the latency case only (pg-es); other cases have no value and no row
+    Metric("latency_p50_ms", "commit → searchable p50 (ms)", False, 0),
+    Metric("latency_p99_ms", "commit → searchable p99 (ms)", False, 0),
 )
 
 
@@ -47,7 +51,11 @@ def summarize(results: Sequence[RunResult]) -> dict[str, Any]:
         for metric in METRICS:
             entry: dict[str, Any] = {}
             for system in dict.fromkeys(r.system for r in runs):
-                values = [float(getattr(r, metric.key)) for r in runs if r.system == system]
+                values = [
+                    float(v) for r in runs if r.system == system and (v := getattr(r, metric.key)) is not None
+                ]
+                if not values:
+                    continue
                 entry[system] = {
                     "median": statistics.median(values),
                     "min": min(values),
@@ -55,7 +63,7 @@ def summarize(results: Sequence[RunResult]) -> dict[str, Any]:
                 }
             if PENSTOCK in entry and BASELINE in entry and entry[BASELINE]["median"]:
                 entry["ratio"] = round(entry[PENSTOCK]["median"] / entry[BASELINE]["median"], 3)
-                pairs = {(r.pair, r.system): float(getattr(r, metric.key)) for r in runs}
+                pairs = {(r.pair, r.system): float(getattr(r, metric.key) or 0) for r in runs}
                 entry["pair_ratios"] = [
                     round(pairs[(p, PENSTOCK)] / pairs[(p, BASELINE)], 3)
                     for p in sorted({r.pair for r in runs})
@@ -67,25 +75,74 @@ def summarize(results: Sequence[RunResult]) -> dict[str, Any]:
 
 
 def write_json(
-    path: Path, meta: dict[str, Any], results: Sequence[RunResult], summary: dict[str, Any]
+    path: Path,
+    meta: dict[str, Any],
+    results: Sequence[RunResult],
+    summary: dict[str, Any],
+    ceilings: Sequence[Ceiling] = (),
 ) -> None:
-    document = {"meta": meta, "runs": [r.as_dict() for r in results], "summary": summary}
+    document = {
+        "meta": meta,
+        "runs": [r.as_dict() for r in results],
+        "summary": summary,
+        "ceilings": [c.as_dict() for c in ceilings],
+    }
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
-def read_json(path: Path) -> tuple[dict[str, Any], list[RunResult]]:
-    """A results file back as runs, to render it again (``python -m bench --render DIR``)."""
+def read_json(path: Path) -> tuple[dict[str, Any], list[RunResult], list[Ceiling]]:
+    """A results file back as runs and ceilings, to render it again (``python -m bench --render DIR``)."""
     document = json.loads(path.read_text())
-    return document["meta"], [RunResult(**run) for run in document["runs"]]
+    runs = [RunResult(**run) for run in document["runs"]]
+    return document["meta"], runs, [Ceiling(**c) for c in document.get("ceilings", [])]
 
 
-def write_all(directory: Path, meta: dict[str, Any], results: Sequence[RunResult], charts: bool) -> None:
+def write_all(
+    directory: Path,
+    meta: dict[str, Any],
+    results: Sequence[RunResult],
+    charts: bool,
+    ceilings: Sequence[Ceiling] = (),
+) -> None:
     """``results.json`` and ``results.md`` (and the charts when ``charts``) in ``directory``."""
     summary = summarize(results)
-    write_json(directory / "results.json", meta, results, summary)
-    (directory / "results.md").write_text(markdown(meta, summary, meta["cases"]))
-    if charts:
+    write_json(directory / "results.json", meta, results, summary, ceilings)
+    text = markdown(meta, summary, meta["cases"])
+    if ceilings:
+        text += "\n" + ceilings_markdown(ceilings, summary)
+    (directory / "results.md").write_text(text)
+    if charts and summary:
         write_charts(directory, summary)
+
+
+def ceilings_markdown(ceilings: Sequence[Ceiling], summary: dict[str, Any]) -> str:
+    """One row per ceiling, with Penstock's median on the cases it bounds (as a share of it)."""
+    lines = [
+        "## Ceilings",
+        "",
+        "One run of each tool on the same services (not a pair): what the service itself takes.",
+        "",
+        "| ceiling | tool | records | records/s | MB/s | bounds | Penstock there (share of the ceiling) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in ceilings:
+        there = []
+        for case in bounded_cases(c.bounds, summary):
+            stats = summary[case]["records_per_s"].get(PENSTOCK)
+            if stats:
+                there.append(f"{case}: {stats['median']:,.0f} ({stats['median'] / c.records_per_s:.0%})")
+        lines.append(
+            f"| {c.name} | {c.tool} | {c.records:,} {TIMES} {c.record_bytes} B | {c.records_per_s:,.0f} | "
+            f"{c.mb_per_s:,.1f} | {c.bounds} | {'; '.join(there) or DASH} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def bounded_cases(pattern: str, summary: dict[str, Any]) -> list[str]:
+    """The summary's cases a ceiling's ``bounds`` names: a case name, or a prefix ending in ``*``."""
+    if pattern.endswith("*"):
+        return [case for case in summary if case.startswith(pattern[:-1])]
+    return [case for case in summary if case == pattern]
 
 
 def _cell(stats: dict[str, float] | None, digits: int) -> str:
@@ -120,6 +177,8 @@ def markdown(meta: dict[str, Any], summary: dict[str, Any], descriptions: dict[s
     for case, metrics in summary.items():
         for metric in METRICS:
             entry = metrics[metric.key]
+            if not entry:
+                continue
             lines.append(
                 f"| {case} | {metric.label} | {_cell(entry.get(PENSTOCK), metric.digits)} | "
                 f"{_cell(entry.get(BASELINE), metric.digits)} | {_ratio(entry)} |"
@@ -143,6 +202,8 @@ def write_charts(directory: Path, summary: dict[str, Any]) -> list[Path]:
     systems = [s for s in (PENSTOCK, BASELINE) if any(s in summary[c]["records_per_s"] for c in cases)]
     width = 0.8 / max(len(systems), 1)
     for metric in METRICS:
+        if not any(summary[c][metric.key] for c in cases):
+            continue
         fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(cases) + 2), 4.5))
         for i, system in enumerate(systems):
             stats = [summary[c][metric.key].get(system) for c in cases]

@@ -31,6 +31,7 @@ class Job:
     worker: dict[str, str]
     connectors: list[dict[str, str]]
     embedded: bool = False  # Penstock runs it with ``penstock run`` (no broker); Kafka Connect cannot
+    java_plugins: bool = False  # Kafka Connect needs its plugin.path (Debezium); Penstock's are installed
     files: list[Path] = field(default_factory=list)
 
     def write(self) -> tuple[Path, list[Path]]:
@@ -74,6 +75,11 @@ class RunResult:
     peak_rss_mib: float
     cpu_us_per_record: float  # all the worker's CPU, start-up included, over the records
     transfer_cpu_us_per_record: float  # only the CPU spent between the first and the last record
+    # the latency case only (pg-es): COMMIT returned -> searchable, per transaction; and for both CDC
+    # cases the rate the suite's inserts reached (the load's own bound)
+    latency_p50_ms: float | None = None
+    latency_p99_ms: float | None = None
+    achieved_rows_per_s: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

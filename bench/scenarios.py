@@ -2,7 +2,9 @@
 
 A *scenario* is a group of *cases* (``file-kafka`` holds four: two line sizes times two
 converters). Every case is one job both systems run from the same properties files; the sizes are
-fixed so that runs on different days compare, and ``--quick`` divides them by ten.
+fixed so that runs on different days compare, and ``--quick`` divides them by ten. Scenario 4
+(the connectors on real databases) is four groups of one case each; ``ceilings`` is not a case
+but the tools that bound them (``bench/ceilings.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ STRING_CONVERTER = "org.apache.kafka.connect.storage.StringConverter"
 JSON_CONVERTER = "org.apache.kafka.connect.json.JsonConverter"
 FILE_SOURCE = "org.apache.kafka.connect.file.FileStreamSourceConnector"
 FILE_SINK = "org.apache.kafka.connect.file.FileStreamSinkConnector"
+PG_SOURCE = "io.debezium.connector.postgresql.PostgresConnector"
+JDBC_SINK = "io.debezium.connector.jdbc.JdbcSinkConnector"  # the class both systems know
+ES_SINK = "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector"
+CEILINGS = "ceilings"
 
 
 class Flow(StrEnum):
@@ -26,9 +32,27 @@ class Flow(StrEnum):
     FILE_TO_KAFKA = "file-kafka"
     KAFKA_TO_FILE = "kafka-file"
     FILE_TO_FILE = "file-file"
+    PG_TO_KAFKA = "pg-kafka"  # Debezium's PostgreSQL connector, streaming
+    KAFKA_TO_PG = "kafka-pg"  # JDBC sink upserts
+    KAFKA_TO_ES = "kafka-es"  # Elasticsearch sink
+    PG_TO_ES = "pg-es"  # embedded CDC -> Elasticsearch, end-to-end latency at a fixed rate
 
 
-GROUP_NUMBERS = {"1": Flow.FILE_TO_KAFKA, "2": Flow.KAFKA_TO_FILE, "3": Flow.FILE_TO_FILE}
+SCENARIO_4 = (Flow.PG_TO_KAFKA, Flow.KAFKA_TO_PG, Flow.KAFKA_TO_ES, Flow.PG_TO_ES)
+GROUP_NUMBERS: dict[str, tuple[Flow, ...]] = {
+    "1": (Flow.FILE_TO_KAFKA,),
+    "2": (Flow.KAFKA_TO_FILE,),
+    "3": (Flow.FILE_TO_FILE,),
+    "4": SCENARIO_4,
+}
+BASELINE_FLOWS = frozenset(
+    {Flow.FILE_TO_KAFKA, Flow.KAFKA_TO_FILE, Flow.FILE_TO_FILE, Flow.PG_TO_KAFKA, Flow.KAFKA_TO_PG}
+)
+"""Flows with a Kafka Connect baseline. No Elasticsearch sink for Kafka Connect could be fetched
+(Apache Camel's Kafka connectors are not served by the registry this project reaches:
+docs/benchmarks.md), so the two Elasticsearch flows run Penstock alone, next to the ceiling."""
+LATENCY_RATE = 5_000  # rows/s of pg-es
+LATENCY_SECONDS = 20  # of load, inside the issue's 30 s
 
 
 @dataclass(frozen=True)
@@ -38,16 +62,22 @@ class Case:
     flow: Flow
     lines: int
     line_bytes: int
-    converter: str  # "string" or "json" (JsonConverter, schemas off)
+    converter: str  # "string", "json" (JsonConverter, schemas off) or "json-schemas"
 
     @property
     def name(self) -> str:
+        if self.flow == Flow.PG_TO_ES:
+            return f"{self.flow}/latency-{LATENCY_RATE}rps"
         size = "1KB" if self.line_bytes == 1024 else f"{self.line_bytes}B"
         return f"{self.flow}/{size}-{self.converter}"
 
     @property
     def converter_class(self) -> str:
-        return JSON_CONVERTER if self.converter == "json" else STRING_CONVERTER
+        return STRING_CONVERTER if self.converter == "string" else JSON_CONVERTER
+
+    @property
+    def has_baseline(self) -> bool:
+        return self.flow in BASELINE_FLOWS
 
     @property
     def payload_bytes(self) -> int:
@@ -55,8 +85,18 @@ class Case:
         return self.lines * self.line_bytes
 
     def describe(self) -> str:
-        converter = "JsonConverter (schemas off)" if self.converter == "json" else "StringConverter"
-        return f"{self.lines:,} lines of {self.line_bytes} B, {converter}"
+        converter = {
+            "json": "JsonConverter (schemas off)",
+            "json-schemas": "JsonConverter (schemas on)",
+            "string": "StringConverter",
+        }[self.converter]
+        what = {
+            Flow.PG_TO_KAFKA: f"{self.lines:,} rows inserted while streaming (pgoutput), ~{self.line_bytes} B each",
+            Flow.KAFKA_TO_PG: f"{self.lines:,} upserts of ~{self.line_bytes} B rows (Struct key)",
+            Flow.KAFKA_TO_ES: f"{self.lines:,} JSON documents of ~{self.line_bytes} B",
+            Flow.PG_TO_ES: f"{LATENCY_RATE:,} rows/s for {self.lines // LATENCY_RATE} s, commit -> searchable",
+        }.get(self.flow, f"{self.lines:,} lines of {self.line_bytes} B")
+        return f"{what}, {converter}"
 
 
 def all_cases(quick: bool = False, lines: int | None = None) -> list[Case]:
@@ -69,22 +109,46 @@ def all_cases(quick: bool = False, lines: int | None = None) -> list[Case]:
             cases += [Case(flow, lines or n, size, converter) for n, size in sizes]
     # file -> file is "the whole job a user runs": the default-free StringConverter on both sides.
     cases += [Case(Flow.FILE_TO_FILE, lines or n, size, "string") for n, size in sizes]
+    # Scenario 4: the connectors on the real databases, Kafka Connect's default JsonConverter with
+    # schemas where a schema is needed (CDC, upserts), without where the documents are plain JSON.
+    rows = lines or 200_000 // scale
+    cases += [
+        Case(Flow.PG_TO_KAFKA, rows, 100, "json-schemas"),
+        Case(Flow.KAFKA_TO_PG, rows, 100, "json-schemas"),
+        Case(Flow.KAFKA_TO_ES, rows, 1024, "json"),
+        Case(Flow.PG_TO_ES, lines or LATENCY_RATE * LATENCY_SECONDS // scale, 100, "json"),
+    ]
     return cases
 
 
 def select(names: list[str], cases: list[Case]) -> list[Case]:
-    """Cases named on the command line: ``all``, a group (``file-kafka`` or ``1``), or one case name."""
+    """Cases named on the command line: ``all``, a group (``file-kafka`` or ``1``), or one case name.
+
+    ``ceilings`` selects no case (see ``wants_ceilings``); alone it runs only the ceilings.
+    """
     if not names or "all" in names:
         return cases
     wanted: list[Case] = []
     for name in names:
-        group = GROUP_NUMBERS.get(name, name)
-        matched = [c for c in cases if c.flow == group or c.name == name]
+        if name == CEILINGS:
+            continue
+        groups = GROUP_NUMBERS.get(name, (name,))
+        matched = [c for c in cases if c.flow in groups or c.name == name]
         if not matched:
-            known = ", ".join(["all", *GROUP_NUMBERS, *Flow, *(c.name for c in cases)])
+            known = ", ".join(["all", CEILINGS, *GROUP_NUMBERS, *Flow, *(c.name for c in cases)])
             raise SystemExit(f"unknown scenario {name!r}; known: {known}")
         wanted += [c for c in matched if c not in wanted]
     return wanted
+
+
+def needs_debezium(cases: list[Case]) -> bool:
+    """Whether Kafka Connect needs Debezium's plugins for ``cases`` (only then are they fetched)."""
+    return any(c.flow in (Flow.PG_TO_KAFKA, Flow.KAFKA_TO_PG) for c in cases)
+
+
+def wants_ceilings(names: list[str]) -> bool:
+    """The ceilings run with ``all`` (or no name) and when ``ceilings`` is named."""
+    return not names or "all" in names or CEILINGS in names
 
 
 def write_lines(path: Path, lines: int, line_bytes: int, seed: int = SEED) -> Path:

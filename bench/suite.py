@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from bench import kafka_io
+from bench import kafka_io, scenario4
 from bench.runner import Job, RunResult, System, file_progress, measure
-from bench.scenarios import FILE_SINK, FILE_SOURCE, Case, Flow, topic_values, write_lines
+from bench.scenarios import FILE_SINK, FILE_SOURCE, SCENARIO_4, Case, Flow, topic_values, write_lines
 
 Progress = Callable[[str], None]
 
@@ -41,7 +41,14 @@ def worker_properties(case: Case, bootstrap: str, workdir: Path) -> dict[str, st
     }
     if case.converter == "json":
         props |= {"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false"}
+    elif case.converter == "json-schemas":  # JsonConverter's default, said out loud
+        props |= {"key.converter.schemas.enable": "true", "value.converter.schemas.enable": "true"}
     return props
+
+
+def systems_for(case: Case, systems: Sequence[System]) -> list[System]:
+    """The systems that run ``case``: Penstock alone where there is no baseline to run."""
+    return [s for s in systems if s.name == "penstock" or case.has_baseline]
 
 
 def run_timeout(case: Case) -> float:
@@ -58,6 +65,17 @@ async def run_case(
     say: Progress = print,
 ) -> list[RunResult]:
     """``pairs`` rounds of every system in turn (A B A B …) on ``case``."""
+    systems = systems_for(case, systems)
+    if case.flow in SCENARIO_4:
+        results = []
+        for pair in range(1, pairs + 1):
+            for system in systems:
+                result = await scenario4.run_once(
+                    case, system, pair, workroot, bootstrap, lambda d: worker_properties(case, bootstrap, d)
+                )
+                say(_line(case, pair, result))
+                results.append(result)
+        return results
     data = write_lines(
         workroot / "input" / f"{case.lines}x{case.line_bytes}.txt", case.lines, case.line_bytes
     )
@@ -73,17 +91,26 @@ async def run_case(
         for pair in range(1, pairs + 1):
             for system in systems:
                 result = await _run_once(case, system, pair, data, shared_topic, workroot, bootstrap)
-                say(
-                    f"  {case.name} pair {pair} {system.name}: {result.records_per_s:,.0f} records/s, "
-                    f"{result.mb_per_s} MB/s, peak RSS {result.peak_rss_mib} MiB, "
-                    f"{result.cpu_us_per_record} µs CPU/record, first record after "
-                    f"{result.start_to_first_record_s} s"
-                )
+                say(_line(case, pair, result))
                 results.append(result)
     finally:
         if shared_topic:
             await kafka_io.delete(bootstrap, [shared_topic])
     return results
+
+
+def _line(case: Case, pair: int, result: RunResult) -> str:
+    latency = ""
+    if result.latency_p50_ms is not None:
+        latency += f", commit -> searchable p50 {result.latency_p50_ms} ms p99 {result.latency_p99_ms} ms"
+    if result.achieved_rows_per_s is not None:
+        latency += f", rows inserted at {result.achieved_rows_per_s:,.0f} rows/s"
+    return (
+        f"  {case.name} pair {pair} {result.system}: {result.records_per_s:,.0f} records/s, "
+        f"{result.mb_per_s} MB/s, peak RSS {result.peak_rss_mib} MiB, "
+        f"{result.cpu_us_per_record} µs CPU/record, first record after "
+        f"{result.start_to_first_record_s} s{latency}"
+    )
 
 
 async def _run_once(
