@@ -197,7 +197,8 @@ async def explain_bootstrap_failure(error: KafkaConnectionError, kwargs: Mapping
         if isinstance(cause, KafkaError) and not getattr(cause, "retriable", False):
             explained = cause
         else:
-            message = f"{error}; {server} refused the connection: {type(cause).__name__}: {cause}"
+            said = error.args[0] if error.args else "Unable to bootstrap"  # str() repeats the class name
+            message = f"{said}; {server} refused the connection: {type(cause).__name__}: {cause}"
             explained = KafkaConnectionError(message)
     return explained
 

@@ -117,17 +117,28 @@ def test_scram_pipeline_with_per_connector_plain_override(
     server_factory: Factory, kafka_security: KafkaSecurity, tmp_path: Path, cluster_id: str
 ) -> None:
     """The worker's clients use SCRAM-SHA-512; the source's producer is overridden to the PLAIN
-    user (producer.override.*), the sink's consumer inherits the worker's SCRAM settings."""
+    user (producer.override.*) whose password comes from a file config provider, the sink's
+    consumer inherits the worker's SCRAM settings."""
     server = server_factory(scram_settings(kafka_security))
+    secrets = tmp_path / "kafka.properties"
+    secrets.write_text(f"password={kafka_security.plain_password}\n")
     plain = {
         "producer.override.sasl.mechanism": "PLAIN",
         "producer.override.sasl.jaas.config": jaas(
-            PLAIN, kafka_security.plain_user, kafka_security.plain_password
+            PLAIN, kafka_security.plain_user, f"${{file:{secrets}:password}}"
         ),
     }
     run_pipeline(server, tmp_path, f"{cluster_id}-scram", plain, {})
+    configs = [
+        server.client.get(path).text
+        for path in (
+            "/connectors?expand=info",
+            "/connectors/secured-source/config",
+            "/connectors/secured-source/tasks",
+        )
+    ]
     assert_no_secret(
-        [server.log(), *rest_answers(server, ["secured-source", "secured-sink"])],
+        [server.log(), *configs, *rest_answers(server, ["secured-source", "secured-sink"])],
         kafka_security.scram_password,
         kafka_security.plain_password,
     )
