@@ -145,31 +145,50 @@ def test_scram_pipeline_with_per_connector_plain_override(
 
 
 @KAFKA_ONLY
-def test_ssl_pipeline_with_per_connector_overrides(
+def test_ssl_pipeline_and_connectors_overridden_onto_the_sasl_listener(
     server_factory: Factory, kafka_security: KafkaSecurity, tmp_path: Path, cluster_id: str
 ) -> None:
-    """The worker's clients trust the test CA (PEM truststore); the connectors' clients get the
-    same through producer.override.* / consumer.override.* on top of a worker that has none."""
+    """The worker's clients (and the first pipeline's) use SSL, trusting the test CA from a PEM
+    truststore. A second pipeline's producer and consumer are moved onto the SASL_PLAINTEXT
+    listener by their overrides alone (SCRAM for the source, PLAIN for the sink): the listeners
+    accept nothing else, so its data arrives only if every override key is used."""
     server = server_factory(ssl_settings(kafka_security))
     run_pipeline(server, tmp_path, f"{cluster_id}-ssl", {}, {})
-    # A connector whose overrides point at the same listener with its own trust settings.
-    override = {
-        "ssl.truststore.type": "PEM",
-        "ssl.truststore.location": kafka_security.ssl_ca_location,
-        "ssl.endpoint.identification.algorithm": "https",
-    }
+
+    def onto_sasl(role: str, mechanism: str, module: str, user: str, password: str) -> dict[str, str]:
+        override = {
+            "bootstrap.servers": kafka_security.sasl_bootstrap,
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": mechanism,
+            "sasl.jaas.config": jaas(module, user, password),
+        }
+        return {f"{role}.override.{key}": value for key, value in override.items()}
+
     source2, sink2 = tmp_path / "in2.txt", tmp_path / "out2.txt"
-    source2.write_text("over ssl\n")
-    topic2 = f"{cluster_id}-ssl2"
+    source2.write_text("over sasl\n")
+    topic2 = f"{cluster_id}-sasl2"
+    k = kafka_security
     server.create(
         "override-source",
-        file_source(source2, topic2, **{f"producer.override.{k}": v for k, v in override.items()}),
+        file_source(
+            source2, topic2, **onto_sasl("producer", "SCRAM-SHA-512", SCRAM, k.scram_user, k.scram_password)
+        ),
     )
     server.create(
         "override-sink",
-        file_sink(sink2, topic2, **{f"consumer.override.{k}": v for k, v in override.items()}),
+        file_sink(sink2, topic2, **onto_sasl("consumer", "PLAIN", PLAIN, k.plain_user, k.plain_password)),
     )
-    wait_until(lambda: lines_of(sink2) == ["over ssl"], timeout=60)
+    wait_until(
+        lambda: lines_of(sink2) == ["over sasl"], timeout=60, message=f"status: {server.log()[-2000:]}"
+    )
+    assert_no_secret(
+        [
+            server.log(),
+            *rest_answers(server, ["secured-source", "secured-sink", "override-source", "override-sink"]),
+        ],
+        k.scram_password,
+        k.plain_password,
+    )
 
 
 @KAFKA_ONLY
