@@ -145,6 +145,16 @@ def test_scram_pipeline_with_per_connector_plain_override(
 
 
 @KAFKA_ONLY
+def test_exactly_once_sources_over_scram(
+    server_factory: Factory, kafka_security: KafkaSecurity, tmp_path: Path, cluster_id: str
+) -> None:
+    """Transactional producers (one per source task) authenticate like the others."""
+    server = server_factory({**scram_settings(kafka_security), "exactly.once.source.support": "enabled"})
+    run_pipeline(server, tmp_path, f"{cluster_id}-eos", {}, {})
+    assert_no_secret([server.log()], kafka_security.scram_password)
+
+
+@KAFKA_ONLY
 def test_ssl_pipeline_and_connectors_overridden_onto_the_sasl_listener(
     server_factory: Factory, kafka_security: KafkaSecurity, tmp_path: Path, cluster_id: str
 ) -> None:
