@@ -12,6 +12,7 @@ import typer
 import uvicorn
 
 from app import __version__
+from app.config.tls import server_ssl_context
 from app.logging import configure
 from app.main import create_app
 from app.runtime.gc_tuning import tune_garbage_collector
@@ -81,7 +82,7 @@ def _serve(
     port = port if port is not None else listen_port
     # the app checks Host headers against where it really listens
     settings = settings.model_copy(
-        update={"listeners": f"http://{f'[{host}]' if ':' in host else host}:{port}"}
+        update={"listeners": f"{settings.listener_scheme}://{f'[{host}]' if ':' in host else host}:{port}"}
     )
     if settings.rest_advertised_port is None or settings.rest_advertised_host_name is None:
         advertised_host = settings.rest_advertised_host_name or (
@@ -101,11 +102,20 @@ def _serve(
         server.should_exit = True
 
     try:
+        tls = server_ssl_context(settings)
         app = create_app(settings, mode=mode, initial_connectors=connectors, on_fatal=stop)
     except SettingsError as exc:
         raise _fail(str(exc)) from None
     server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            ssl_context_factory=None if tls is None else lambda _config, _default: tls,
+        )
     )
     tune_garbage_collector()
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: a clean stop, as with uvicorn.run

@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 
 from app import supervision
+from app.config.parsing import split_list
 from app.config.providers import ConfigProviders
 from app.config.worker_plugins import load_worker_plugins
 from app.herder.base import Herder
@@ -36,6 +37,7 @@ from app.storage.sqlite.database import Database
 from app.storage.sqlite.log import EmbeddedLog
 from app.storage.sqlite.stores import SqliteConfigStore, SqliteOffsetStore, SqliteTopicTracker
 from connectors.sdk.errors import ConfigError
+from connectors.sdk.filesystem import allow_paths
 
 log = structlog.get_logger(__name__)
 CONNECT_BACKOFF_MAX_S = 30.0
@@ -203,6 +205,12 @@ def check_worker_settings(settings: WorkerSettings, mode: Mode, registry: Plugin
     does): the mode's required keys, then the worker-wide converters and config providers.
     Raises SettingsError; returns the config providers, built once, for :meth:`Service.open`."""
     check_mode_settings(settings, mode)
+    try:  # the folders file connectors may touch, for the whole process (one worker)
+        allow_paths(split_list(settings.file_allowed_paths))
+    except ConfigError as exc:
+        raise SettingsError(
+            f"Invalid value {settings.file_allowed_paths} for configuration file.allowed.paths: {exc}"
+        ) from None
     return load_worker_plugins(settings, registry)
 
 
@@ -362,7 +370,7 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry, providers: 
     metrics = WorkerMetrics(settings.worker_id)
     configs, offsets, statuses = KafkaConfigStore(), KafkaOffsetStore(), KafkaStatusStore(metrics)
     ctx = _context(settings, registry, providers, bus, offsets, statuses, MemoryTopicTracker(), metrics)
-    url = f"http://{settings.worker_id}"
+    url = settings.advertised_url
     herder = DistributedHerder(ctx, configs, Worker(ctx), url)
     configs.listener = herder.on_config
     topics = {

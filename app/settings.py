@@ -38,10 +38,17 @@ class WorkerSettings(BaseModel):
     model_config = ConfigDict(alias_generator=_key, populate_by_name=True, extra="allow", frozen=True)
 
     # REST server
-    listeners: str = Field("http://:8083", description="Where the REST API listens: http://host:port")
+    listeners: str = Field(
+        "http://:8083",
+        description="Where the REST API listens: http://host:port or https://host:port (https takes the "
+        "listeners.https.ssl.* keys, PEM files only)",
+    )
     rest_advertised_host_name: str | None = Field(None, description="Host shown as worker_id and to peers")
     rest_advertised_port: int | None = Field(
         None, ge=1, le=65535, description="Port shown as worker_id and to peers"
+    )
+    rest_advertised_listener: str | None = Field(
+        None, description="http or https: the scheme peers are told to use; unset: the listener's"
     )
     admin_listeners: str | None = Field(
         None, description="Unset: /admin/loggers on the main listener; empty: disabled"
@@ -101,6 +108,21 @@ class WorkerSettings(BaseModel):
 
     # Plugins
     plugin_path: str = Field("", description="Extra comma-separated folders searched for plugin packages")
+
+    # What connectors may do (the administrator's choice; empty: anything, as in Kafka Connect)
+    connector_plugins_allowed: str = Field(
+        "",
+        description="Plugins (class names or aliases, comma-separated) a connector config may name: "
+        "connector.class, converters, transforms and predicates; empty: every installed one",
+    )
+    connector_plugins_denied: str = Field(
+        "", description="Plugins (class names or aliases, comma-separated) no connector config may name"
+    )
+    file_allowed_paths: str = Field(
+        "",
+        description="Folders (comma-separated) the file connectors may read and write in, symlinks and "
+        ".. resolved; empty: any path the worker's user can reach",
+    )
 
     # Kafka (standalone and distributed modes)
     bootstrap_servers: str = Field("localhost:9092", description="Kafka brokers (standalone/distributed)")
@@ -202,6 +224,13 @@ class WorkerSettings(BaseModel):
             raise ValueError("Must be -1 (the broker's default) or at least 1, and no more than the brokers")
         return value
 
+    @field_validator("rest_advertised_listener")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().lower() not in ("http", "https"):
+            raise ValueError("String must be one of: http, https")
+        return value.strip().lower() if value is not None else None
+
     @field_validator("log_format")
     @classmethod
     def _known_format(cls, value: str) -> str:
@@ -223,7 +252,8 @@ class WorkerSettings(BaseModel):
         for item in value.split(","):
             if not _LISTENER.fullmatch(item.strip()):
                 raise ValueError(
-                    f"'{item.strip()}' is not a listener; use http://host:port, e.g. http://:8083"
+                    f"'{item.strip()}' is not a listener; use http://host:port or https://host:port, "
+                    "e.g. http://:8083"
                 )
         return value
 
@@ -234,6 +264,16 @@ class WorkerSettings(BaseModel):
         assert match is not None  # checked by the validator
         host = match["host"].strip("[]") or "0.0.0.0"  # Kafka: an empty host means all interfaces
         return host, int(match["port"] or 8083)
+
+    @property
+    def listener_scheme(self) -> str:
+        """``https`` when the first listener says so, else ``http``."""
+        return "https" if self.listeners.split(",")[0].strip().lower().startswith("https://") else "http"
+
+    @property
+    def advertised_url(self) -> str:
+        """The URL other workers reach this one at (``rest.advertised.listener`` picks the scheme)."""
+        return f"{self.rest_advertised_listener or self.listener_scheme}://{self.worker_id}"
 
     @property
     def worker_id(self) -> str:

@@ -19,6 +19,7 @@ from app.config.client_overrides import check_overrides
 from app.config.connector_config import ConnectorConfig, parse_connector_config
 from app.config.providers import reverse_transform
 from app.config.secrets import mask_text
+from app.herder.capabilities import check_plugins
 from app.herder.restarts import AutoRestarter
 from app.herder.validation import (
     BadRequestError,
@@ -237,6 +238,7 @@ class Herder(ABC):
         """The plugin validates the config with placeholders resolved; the answer shows them
         unresolved and names the ones that cannot be resolved, with every secret value hidden."""
         resolve_connector(self.registry, config)  # a message that quotes the config quotes it unresolved
+        check_plugins(self.ctx.settings, self.registry, config)  # connector.plugins.allowed/denied
         resolution = await self.ctx.providers.resolve(config)
         infos = validate_connector_config(self.registry, {**config, **resolution.config})  # nulls stay
         for key, errors in resolution.errors.items():

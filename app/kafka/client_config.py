@@ -26,6 +26,7 @@ from app.config.client_overrides import (
     parse_jaas_config,
     policy_errors,
 )
+from app.config.tls import inline_keystore_refusal, no_password, require_pem
 from app.settings import WorkerSettings
 from connectors.sdk.config import java_trim
 from connectors.sdk.errors import ConfigError
@@ -36,39 +37,21 @@ log = structlog.get_logger(__name__)
 # --- security --------------------------------------------------------------------------------------
 
 
-def _require_pem(config: Mapping[str, str], type_key: str) -> None:
-    kind = java_trim(config.get(type_key, "JKS")).upper()  # JKS is Kafka's default store type
-    if kind != "PEM":
-        raise ConfigError(
-            f"{type_key} is {kind}, but Penstock's Kafka clients read PEM files only: convert the "
-            f"store to PEM (keytool -importkeystore, then openssl) and set {type_key}=PEM"
-        )
-
-
-def _no_password() -> str:
-    # Without a callback OpenSSL would prompt on the terminal for an encrypted key and hang the worker.
-    return ""
-
-
 def _ssl_context(config: Mapping[str, str]) -> ssl.SSLContext:
     """An SSLContext from PEM trust and key stores; system CAs when no truststore is given."""
     truststore = java_trim(config.get("ssl.truststore.location", "")) or None
     inline_cas = config.get("ssl.truststore.certificates", "").strip() or None
     keystore = java_trim(config.get("ssl.keystore.location", "")) or None
     if truststore or inline_cas:
-        _require_pem(config, "ssl.truststore.type")
+        require_pem(config, "ssl.truststore.type")
     if config.get("ssl.keystore.key") or config.get("ssl.keystore.certificate.chain"):
-        raise ConfigError(
-            "ssl.keystore.key and ssl.keystore.certificate.chain are not supported: put the private "
-            "key and certificate chain in one PEM file, set ssl.keystore.location to it and "
-            "ssl.keystore.type=PEM"
-        )
+        raise ConfigError(inline_keystore_refusal())
     if keystore:
-        _require_pem(config, "ssl.keystore.type")
+        require_pem(config, "ssl.keystore.type")
     password = config.get("ssl.key.password") or config.get("ssl.keystore.password")
     try:
         context: ssl.SSLContext = create_ssl_context(
-            cafile=truststore, cadata=inline_cas, certfile=keystore, password=password or _no_password
+            cafile=truststore, cadata=inline_cas, certfile=keystore, password=password or no_password
         )
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
         files = ", ".join(f for f in (truststore, keystore) if f) or "ssl.truststore.certificates"

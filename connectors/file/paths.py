@@ -9,7 +9,8 @@ The source waits for a missing file to appear (as Kafka Connect's does), so a mi
 fine there, but only in a directory that exists: a typo in the directory would otherwise wait
 forever without a word. The sink creates a missing file, so its directory must exist and be
 writable. Relative paths start at the worker's working directory, which the message shows.
-The checks run on the worker that answers the request; like Kafka Connect's file connectors,
+A worker's ``file.allowed.paths`` is checked first, and again when a task opens the file
+(:func:`permitted_path`). The checks run on the worker that answers the request; like Kafka Connect's file connectors,
 a distributed cluster needs the same path on every worker that may run the task.
 """
 
@@ -19,6 +20,8 @@ import os
 import stat
 
 from connectors.sdk.config import ConfigValueInfo, java_trim
+from connectors.sdk.errors import ConfigError
+from connectors.sdk.filesystem import worker_paths
 
 KEY = "file"
 _USER = "for the user running Penstock"
@@ -102,7 +105,20 @@ def check_file(values: list[ConfigValueInfo], props: dict[str, str], sink: bool)
         return values
     for info in values:
         if info.name == KEY and not info.errors:
-            problem = sink_file_problem(path) if sink else source_file_problem(path)
+            problem = worker_paths().refusal(path)
+            if problem is None:
+                problem = sink_file_problem(path) if sink else source_file_problem(path)
             if problem is not None:
                 info.errors.append(_invalid(props[KEY], problem))
     return values
+
+
+def permitted_path(path: str) -> str:
+    """The real path to open (symlinks and ``..`` resolved), once the worker's
+    ``file.allowed.paths`` allows it; a ConfigError (no automatic restart) if not. Checked again
+    when a task opens the file: the value may come from a config provider, or the setting may
+    have changed since the connector was created."""
+    problem = worker_paths().refusal(path)
+    if problem is not None:
+        raise ConfigError(f"Cannot open the file: {problem}")
+    return os.path.realpath(path)

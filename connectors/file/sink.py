@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import orjson
 
-from connectors.file.paths import check_file, sink_file_problem
+from connectors.file.paths import check_file, permitted_path, sink_file_problem
 from connectors.sdk import (
     ConfigError,
     ConfigValueInfo,
@@ -81,8 +81,9 @@ class FileStreamSinkTask(SinkTask[FileStreamSinkConfig]):
     def _open(path: str) -> IO[str]:
         """A path that stopped working since the connector was created (its directory removed,
         say) fails the task with a ``ConfigError`` that says what to fix: no automatic restart."""
+        real = permitted_path(path)  # resolved before the check, opened as checked
         try:
-            return open(path, "a", encoding="utf-8")
+            return open(real, "a", encoding="utf-8")
         except OSError as exc:
             problem = sink_file_problem(path)
             if problem is None:

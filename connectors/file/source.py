@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
-from connectors.file.paths import check_file, source_file_problem
+from connectors.file.paths import check_file, permitted_path, source_file_problem
 from connectors.sdk import (
     ConfigError,
     ConfigValueInfo,
@@ -115,8 +115,9 @@ class FileStreamSourceTask(SourceTask[FileStreamSourceConfig]):
         # open() cost idle workers with thousands of waiting tasks a good part of a core.
         if not os.path.exists(self.filename):  # noqa: ASYNC240
             return False
+        real = permitted_path(self.filename)  # resolved before the check, opened as checked
         try:
-            self._stream = await self.context.run_blocking(self._open_at, self.filename, self.position)
+            self._stream = await self.context.run_blocking(self._open_at, real, self.position)
         except FileNotFoundError:
             return False
         except OSError as exc:  # a directory, or unreadable: waiting will not help

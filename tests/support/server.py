@@ -33,18 +33,22 @@ class ServerProcess:
         mode: str = "run",
         connector_files: tuple[Path, ...] = (),
         host: str | None = "127.0.0.1",
+        verify: Any = True,
     ) -> None:
-        """``host`` is passed as ``--host``; None leaves the interface to the command's default."""
+        """``host`` is passed as ``--host``; None leaves the interface to the command's default.
+        An ``https://`` ``listeners`` setting makes the client speak HTTPS, checking the server
+        with ``verify`` (an ``ssl.SSLContext``, which may also hold a client certificate)."""
         self.mode = mode
         self.host = host
         self.connector_files = connector_files
         self.data_dir = data_dir
         self.settings = dict(settings or {})
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.settings.get("listeners", "").startswith("https://") else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
         self.process: subprocess.Popen[bytes] | None = None
-        self.client = httpx.Client(base_url=self.url, timeout=30)
+        self.client = httpx.Client(base_url=self.url, timeout=30, verify=verify)
 
     def start(self, timeout: float = 30, ready: bool = True) -> ServerProcess:
         """Start and wait until ``/readyz`` answers 200 (or only ``/healthz`` with ``ready=False``)."""
