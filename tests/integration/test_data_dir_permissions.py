@@ -35,6 +35,9 @@ def test_a_fresh_data_dir_and_its_database_files_are_private(tmp_path: Path) -> 
         assert mode(data) == 0o700, oct(mode(data))
         for file in files:
             assert mode(file) == 0o600, f"{file.name}: {oct(mode(file))}"
+        assert mode(data / "cluster.id") == 0o600, oct(mode(data / "cluster.id"))
+        others = {f.name for f in data.iterdir()} - {f.name for f in files} - {"cluster.id"}
+        assert not others, f"files the test does not know the mode of: {others}"
     finally:
         server.close()
 
