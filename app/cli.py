@@ -12,7 +12,7 @@ import typer
 import uvicorn
 
 from app import __version__
-from app.config.tls import server_ssl_context
+from app.config.tls import peer_ssl_context, server_ssl_context
 from app.logging import configure
 from app.main import create_app
 from app.runtime.gc_tuning import tune_garbage_collector
@@ -103,6 +103,7 @@ def _serve(
 
     try:
         tls = server_ssl_context(settings)
+        peer_ssl_context(settings)  # what requests to other workers use: checked now, made on first use
         app = create_app(settings, mode=mode, initial_connectors=connectors, on_fatal=stop)
     except SettingsError as exc:
         raise _fail(str(exc)) from None

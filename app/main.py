@@ -14,6 +14,7 @@ from app.api import cluster, docs, errors
 from app.api.guard import WRITES, AllowedOrigins, RequestGuard
 from app.api.json import JsonResponse
 from app.api.routes import connector_plugins, connectors, dead_letters, loggers, metrics, preview, root
+from app.config.tls import peer_ssl_context
 from app.herder.distributed import DistributedHerder
 from app.logging import LoggerAdmin
 from app.plugins.registry import PluginRegistry
@@ -39,7 +40,8 @@ def _forwarder(app: FastAPI) -> httpx.AsyncClient:
     if app.state.forwarder is None:
         import httpx
 
-        app.state.forwarder = httpx.AsyncClient(timeout=90)
+        tls = peer_ssl_context(app.state.settings)  # HTTPS peers: the listener's trust and key stores
+        app.state.forwarder = httpx.AsyncClient(timeout=90, verify=True if tls is None else tls)
     forwarder: httpx.AsyncClient = app.state.forwarder
     return forwarder
 

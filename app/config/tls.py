@@ -114,3 +114,26 @@ def _context(config: Mapping[str, str], prefix: str) -> ssl.SSLContext:
         )
     context.set_alpn_protocols(["http/1.1"])
     return context
+
+
+def peer_ssl_context(settings: WorkerSettings) -> ssl.SSLContext | None:
+    """What a worker forwards requests to other workers with when they speak HTTPS, as Kafka
+    Connect's REST client does: it trusts the listener's truststore (the system's CAs when none
+    is set) and presents the listener's keystore, so workers that require client certificates
+    accept each other. None for an HTTP cluster."""
+    if settings.listener_scheme != "https" and settings.rest_advertised_listener != "https":
+        return None
+    config, prefix = rest_ssl_config(settings)
+    truststore = java_trim(config.get("ssl.truststore.location", "")) or None
+    inline_cas = config.get("ssl.truststore.certificates", "").strip() or None
+    keystore = java_trim(config.get("ssl.keystore.location", "")) or None
+    try:
+        context = ssl.create_default_context(cafile=truststore, cadata=inline_cas)
+        if keystore:
+            password = config.get("ssl.key.password") or config.get("ssl.keystore.password")
+            context.load_cert_chain(keystore, password=password or no_password)
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"Invalid worker settings: cannot load the {prefix}ssl.* stores: {exc}") from None
+    if java_trim(config.get("ssl.endpoint.identification.algorithm", "https")) == "":
+        context.check_hostname = False  # Kafka: an empty algorithm turns off hostname verification
+    return context
