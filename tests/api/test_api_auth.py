@@ -69,8 +69,8 @@ def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
 
 def assert_401(response: httpx.Response) -> None:
     assert_error(response, 401)
-    challenge = response.headers["www-authenticate"]
-    assert 'Basic realm="penstock"' in challenge and "Bearer" in challenge, challenge
+    challenges = response.headers.get_list("www-authenticate")
+    assert challenges == ['Basic realm="penstock"', 'Bearer realm="penstock"'], challenges
 
 
 PROTECTED = [

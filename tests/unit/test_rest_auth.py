@@ -3,14 +3,16 @@ signatures, the users file."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
 
 from app.api.auth import forward
-from app.api.auth.middleware import FailureLimiter
+from app.api.auth.middleware import CHECKS_WAITING, Authenticator, FailureLimiter, _BusyError
 from app.api.auth.roles import OPEN_PATHS, required_role, table_markdown
 from app.api.auth.users import Role, UsersFile, UsersFileError, token_hash
 
@@ -105,3 +107,38 @@ def test_users_file(tmp_path: Path) -> None:
     file.write_text("{}")
     with pytest.raises(UsersFileError, match="not a Penstock users file"):
         UsersFile.load(file)
+
+
+async def test_password_checks_run_off_the_event_loop_and_are_bounded(tmp_path: Path) -> None:
+    """argon2 costs tens of ms a check: they run in threads, CHECKS_AT_ONCE at a time, and past
+    CHECKS_WAITING waiting the next is refused at once instead of queueing without end."""
+    file = tmp_path / "users.json"
+    users = UsersFile.load_or_new(file)
+    users.add("alice", "correct-horse", Role.ADMIN)
+    users.save()
+    auth = Authenticator(file)
+    before = time.perf_counter()
+    users.check_password("alice", "wrong")
+    one_check = time.perf_counter() - before
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    ticking = asyncio.create_task(ticker())
+    results = await asyncio.gather(*(auth.check_basic("alice", f"wrong-{i}") for i in range(6)))
+    done.set()
+    await ticking
+    assert results == [None] * 6
+    assert max(gaps) < one_check / 2, (max(gaps), one_check)  # the loop ran while argon2 worked
+    assert (await auth.check_basic("alice", "correct-horse")) is not None
+
+    auth._waiting = CHECKS_WAITING  # as if that many were queued already
+    with pytest.raises(_BusyError):
+        await auth.check_basic("alice", "another-wrong-one")

@@ -47,7 +47,8 @@ log = structlog.get_logger(__name__)
 
 PRINCIPAL = "penstock.principal"
 """The scope key holding the caller's :class:`Principal` (absent when auth is off)."""
-REALM = 'Basic realm="penstock", Bearer realm="penstock"'
+CHALLENGES = ('Basic realm="penstock"', 'Bearer realm="penstock"')
+"""One ``WWW-Authenticate`` header each: browsers then offer their login dialog for Basic."""
 MAX_FAILURES = 10
 FAILURE_WINDOW_S = 60.0
 CHECKS_AT_ONCE = 2
@@ -213,7 +214,9 @@ class AuthMiddleware:
                     reason=reason,
                 )
                 message = "Authentication failed: unknown user, wrong password or unknown token"
-            await error_response(401, message, {"WWW-Authenticate": REALM})(scope, receive, send)
+            refusal = error_response(401, message)
+            refusal.raw_headers.extend((b"www-authenticate", c.encode()) for c in CHALLENGES)
+            await refusal(scope, receive, send)
             return
         needed = required_role(method, path)
         if not principal.role.may(needed):
