@@ -329,6 +329,11 @@ def test_writes_on_a_follower_reach_the_leader_with_auth_on(
             "/connectors", json={"name": "nope", "config": config}, auth=("viewer", "reader-pass-1")
         )
         assert viewer.status_code == 403, viewer.text
+        restarted = worker.client.post(
+            "/connectors/via-second/restart?includeTasks=true&onlyFailed=false",
+            auth=("ops", "operator-pass-1"),
+        )
+        assert restarted.status_code == 202, restarted.text
         paused = worker.client.put("/connectors/via-second/pause", auth=("ops", "operator-pass-1"))
         assert paused.status_code == 202, paused.text
         wait_until(

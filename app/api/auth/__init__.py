@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 from starlette.types import Scope
 
@@ -14,6 +15,8 @@ from app.api.auth.users import UsersFileError
 from app.config.secrets import mask_config, password_keys
 from app.herder.base import Herder
 from app.settings import SettingsError, WorkerSettings
+
+log = structlog.get_logger(__name__)
 
 JAAS_EXTENSION = "BasicAuthSecurityRestExtension"
 
@@ -45,6 +48,7 @@ def install(app: FastAPI, settings: WorkerSettings) -> None:
         raise SettingsError(str(exc)) from None
     app.state.auth = auth
     app.add_middleware(AuthMiddleware, auth=auth)
+    log.info("REST authentication on", users_file=str(auth.path), users=len(auth.users.users))
 
 
 def shown_config(

@@ -26,18 +26,31 @@ import stat
 import tempfile
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 TOKEN_PREFIX = "pst_"
 _NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
-_HASHER = PasswordHasher()
-# A valid hash to verify against for an unknown user, so "no such user" costs as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    """Imported on first use: a worker without REST auth never loads argon2 (start-up time)."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against for an unknown user: "no such user" costs as much as a wrong password."""
+    return _hasher().hash(secrets.token_hex(16))
 
 
 class Role(StrEnum):
@@ -144,7 +157,7 @@ class UsersFile:
         user = self.users.get(name) or User(name, role)
         user.role = role
         if password is not None:
-            user.password = _HASHER.hash(password)
+            user.password = _hasher().hash(password)
         self.users[name] = user
         return user
 
@@ -165,9 +178,11 @@ class UsersFile:
         """The user when the password is right. Costs an argon2 verification (tens of ms of CPU)
         also for an unknown user: run it in a thread."""
         user = self.users.get(name)
-        stored = user.password if user is not None and user.password else _DUMMY_HASH
+        from argon2.exceptions import InvalidHashError, VerificationError
+
+        stored = user.password if user is not None and user.password else _dummy_hash()
         try:
-            _HASHER.verify(stored, password)
+            _hasher().verify(stored, password)
         except (VerificationError, InvalidHashError):
             return None
         return user if user is not None and user.password else None
