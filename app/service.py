@@ -113,11 +113,14 @@ class Service:
                 # A setting the cluster cannot meet (a replication factor above the broker count)
                 # is not a connection problem: its message says what to change. It is retried
                 # all the same, as brokers may still be registering while a cluster starts.
-                hint = (
-                    ""
-                    if isinstance(exc, ConfigError)
-                    else "; check bootstrap.servers and that the brokers are up"
-                )
+                if isinstance(exc, ConfigError):
+                    hint = ""
+                elif (
+                    getattr(exc, "retriable", None) is False
+                ):  # a Kafka error such as SaslAuthenticationFailed
+                    hint = "; check the worker's security.protocol, sasl.* and ssl.* settings"
+                else:
+                    hint = "; check bootstrap.servers and that the brokers are up"
                 reason = (
                     f"Cannot start on Kafka at {self.settings.bootstrap_servers}: "
                     f"{type(exc).__name__}: {str(exc).rstrip('.')}. "

@@ -33,28 +33,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
 import psutil
 from elasticsearch import AsyncElasticsearch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.storage.base import ProducerRecord
+from bench.es_io import document
 from benchmarks import print_results
 from connectors.elasticsearch.connector import ElasticsearchSinkConnector
 from tests.unit.runtime.memory_runtime import memory_runtime
-
-
-def document(i: int) -> bytes:
-    """About 1 KB of JSON: a few typed fields and a text body."""
-    doc = {
-        "id": i,
-        "customer": f"customer-{i % 5000}",
-        "amount": round(i * 0.37 % 1000, 2),
-        "status": ("new", "paid", "shipped", "returned")[i % 4],
-        "created_at": 1_700_000_000_000 + i,
-        "text": ("lorem ipsum dolor sit amet " * 40)[:860],
-    }
-    return orjson.dumps(doc)
 
 
 def es_process(url: str) -> psutil.Process | None:

@@ -32,12 +32,12 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import asyncpg
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.pg_io import source_properties
 from benchmarks import print_results
 from tests.support.server import ServerProcess
 
@@ -105,7 +105,6 @@ def _percentile(values: list[float], q: float) -> float:
 async def run(dsn: str, rows: int, rate: int, seconds: float) -> dict[str, Any]:
     suffix = uuid.uuid4().hex[:8]
     schema = f"bench_cdc_{suffix}"
-    url = urlparse(dsn)
     pg = await asyncpg.connect(dsn)
     await pg.execute(
         f"CREATE SCHEMA {schema}; CREATE TABLE {schema}.orders (id bigint PRIMARY KEY, customer int NOT NULL, "
@@ -124,22 +123,7 @@ async def run(dsn: str, rows: int, rate: int, seconds: float) -> dict[str, Any]:
             proc = psutil.Process(server.process.pid)  # type: ignore[union-attr]
             response = server.create(
                 "bench-cdc",
-                {
-                    "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
-                    "database.hostname": url.hostname or "127.0.0.1",
-                    "database.port": str(url.port or 5432),
-                    "database.user": url.username or "postgres",
-                    "database.password": url.password or "",
-                    "database.dbname": url.path.lstrip("/"),
-                    "database.sslmode": "disable",
-                    "topic.prefix": schema,
-                    "table.include.list": f"{schema}.orders",
-                    "plugin.name": "pgoutput",
-                    "slot.name": f"{schema}_slot",
-                    "publication.name": f"{schema}_pub",
-                    "publication.autocreate.mode": "filtered",
-                    "snapshot.mode": "no_data",
-                },
+                source_properties(dsn, schema),
             )
             response.raise_for_status()
             for _ in range(600):

@@ -20,7 +20,7 @@ from aiokafka.errors import KafkaError, for_code
 from aiokafka.structs import OffsetAndMetadata
 from aiokafka.structs import TopicPartition as KafkaTopicPartition
 
-from app.kafka.client_config import client_kwargs
+from app.kafka.client_config import client_kwargs, start_client
 from app.kafka.consumer import KafkaSinkConsumer
 from app.kafka.produce import send_all
 from app.kafka.replication import INVALID_REPLICATION_FACTOR, replication_factor_message
@@ -117,8 +117,10 @@ class TransactionalWriter:
         encode: OffsetEncoder,
         written: OffsetsWritten,
         interval_s: float | None,
+        client_settings: Mapping[str, Any] | None = None,
     ) -> None:
         self._producer = producer
+        self._client_settings = client_settings or {}
         self._offsets_topic = offsets_topic
         self._encode = encode
         self._written = written
@@ -127,7 +129,9 @@ class TransactionalWriter:
         self._pending: list[SourceOffsetWrite] = []
 
     async def start(self) -> None:
-        await kafka_call("Starting the transactional producer", self._producer.start())
+        await kafka_call(
+            "Starting the transactional producer", start_client(self._producer, self._client_settings)
+        )
 
     async def send_batch(
         self, records: Sequence[ProducerRecord], offsets: Sequence[SourceOffsetWrite] = ()
@@ -177,7 +181,8 @@ class TransactionalWriter:
 class KafkaBus:
     def __init__(self, settings: WorkerSettings) -> None:
         self.settings = settings
-        self.admin = AIOKafkaAdminClient(**client_kwargs(settings, "admin"))
+        self._admin_kwargs = client_kwargs(settings, "admin")
+        self.admin = AIOKafkaAdminClient(**self._admin_kwargs)
         self.producer: AIOKafkaProducer | None = None
         self._admin_started = False
         self._known_topics: set[str] = set()
@@ -187,12 +192,13 @@ class KafkaBus:
     async def start(self) -> None:
         """Connect the admin client and the shared producer; safe to call again after a failure."""
         if not self._admin_started:
-            await self.admin.start()
+            await start_client(self.admin, self._admin_kwargs)
             self._admin_started = True
         if self.producer is None:
-            producer = AIOKafkaProducer(**producer_defaults(self.settings))
+            kwargs = producer_defaults(self.settings)
+            producer = AIOKafkaProducer(**kwargs)
             try:
-                await producer.start()
+                await start_client(producer, kwargs)
             except BaseException:
                 await producer.stop()
                 raise
@@ -234,12 +240,14 @@ class KafkaBus:
                 encode,
                 written,
                 interval,
+                kwargs,
             )
             await writer.start()
             return writer
         if overrides:
-            producer = AIOKafkaProducer(**producer_defaults(self.settings, config))
-            await kafka_call("Starting the producer", producer.start())
+            kwargs = producer_defaults(self.settings, config)
+            producer = AIOKafkaProducer(**kwargs)
+            await kafka_call("Starting the producer", start_client(producer, kwargs))
             return _SharedWriter(producer, owned=True)
         assert self.producer is not None
         return _SharedWriter(self.producer, owned=False)

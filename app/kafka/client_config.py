@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import structlog
+from aiokafka.conn import create_conn
+from aiokafka.errors import KafkaConnectionError, KafkaError
 from aiokafka.helpers import create_ssl_context
 
 from app.config.client_overrides import (
@@ -149,3 +151,65 @@ def client_kwargs(
         log.debug("Client configurations were supplied but are not known configs", role=role, keys=unknown)
     kwargs.update(_security_kwargs({key: value for key, (value, _) in settings_by_key.items()}))
     return kwargs
+
+
+# --- why no broker accepted the client ----------------------------------------------------------
+
+PROBE_TIMEOUT_MS = 10_000
+
+
+async def _first_refusal(kwargs: Mapping[str, Any]) -> tuple[str, BaseException] | None:
+    """Connect to each bootstrap server as the client does (TLS, SASL); the first one's error."""
+    for server in kwargs.get("bootstrap_servers") or []:
+        host, _, port = str(server).rpartition(":")
+        try:
+            conn = await create_conn(
+                host.strip("[]"),
+                int(port),
+                client_id="penstock-connection-check",
+                request_timeout_ms=min(
+                    int(kwargs.get("request_timeout_ms") or PROBE_TIMEOUT_MS), PROBE_TIMEOUT_MS
+                ),
+                ssl_context=kwargs.get("ssl_context"),
+                security_protocol=kwargs.get("security_protocol", "PLAINTEXT"),
+                sasl_mechanism=kwargs.get("sasl_mechanism", "PLAIN"),
+                sasl_plain_username=kwargs.get("sasl_plain_username"),
+                sasl_plain_password=kwargs.get("sasl_plain_password"),
+            )
+        except (TimeoutError, OSError, KafkaError) as exc:
+            return str(server), exc
+        conn.close()
+    return None
+
+
+async def explain_bootstrap_failure(error: KafkaConnectionError, kwargs: Mapping[str, Any]) -> BaseException:
+    """The error to report instead of aiokafka's bare "Unable to bootstrap from [...]".
+
+    aiokafka only logs why each bootstrap server refused (a wrong password, an untrusted
+    certificate). This connects once more with the same settings: a broker's non-retriable
+    answer (SaslAuthenticationFailed, as Kafka's SaslAuthenticationException) is returned as is,
+    anything else (TLS, network) is added to the message. Neither ever holds the password.
+    """
+    refusal = await _first_refusal(kwargs)
+    explained: BaseException = error
+    if refusal is not None:
+        server, cause = refusal
+        if isinstance(cause, KafkaError) and not getattr(cause, "retriable", False):
+            explained = cause
+        else:
+            said = error.args[0] if error.args else "Unable to bootstrap"  # str() repeats the class name
+            message = f"{said}; {server} refused the connection: {type(cause).__name__}: {cause}"
+            explained = KafkaConnectionError(message)
+    return explained
+
+
+async def start_client(client: Any, kwargs: Mapping[str, Any]) -> None:
+    """``client.start()``; when no bootstrap server accepts it, the error says why (see
+    :func:`explain_bootstrap_failure`), e.g. a failed authentication."""
+    try:
+        await client.start()
+    except KafkaConnectionError as exc:
+        explained = await explain_bootstrap_failure(exc, kwargs)
+        if explained is exc:
+            raise
+        raise explained from exc

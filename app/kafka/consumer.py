@@ -31,7 +31,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import OffsetAndMetadata
 from aiokafka.structs import TopicPartition as KafkaTopicPartition
 
-from app.kafka.client_config import client_kwargs
+from app.kafka.client_config import client_kwargs, start_client
 from app.settings import WorkerSettings
 from app.storage.base import ConsumerRecord, Subscription
 from connectors.sdk.records import TopicPartition
@@ -119,6 +119,7 @@ class KafkaSinkConsumer:
         self._assignor = _CountingRoundRobin()
         kwargs["partition_assignment_strategy"] = (self._assignor,)
         self._consumer = AIOKafkaConsumer(**kwargs)
+        self._client_kwargs = kwargs
         self.group = group
         self.member = member
         self._subscription = subscription
@@ -142,7 +143,7 @@ class KafkaSinkConsumer:
     async def start(self) -> None:
         for topic in self._subscription.topics:  # as in embedded mode: subscribing creates the topic
             await self._ensure_topic(topic)
-        await self._consumer.start()
+        await start_client(self._consumer, self._client_kwargs)
         log.info("sink consumer joining its group", group=self.group, member=self.member)
         listener = _Listener(self)
         if self._subscription.pattern is not None:

@@ -18,17 +18,17 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
-from typing import Any, overload
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 
-from app.storage.base import Delivered, ProducerRecord
+from app.storage.base import Delivered, LazyDeliveries, ProducerRecord
 from connectors.sdk.errors import ConnectError
 
 
-class Deliveries(Sequence[Delivered]):
+class Deliveries(LazyDeliveries):
     """Where each record of one :func:`send_all` landed, built on demand from its batch's base offset."""
 
     __slots__ = ("_batches", "_placement")
@@ -40,15 +40,7 @@ class Deliveries(Sequence[Delivered]):
     def __len__(self) -> int:
         return len(self._placement)
 
-    @overload
-    def __getitem__(self, index: int) -> Delivered: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Delivered]: ...
-
-    def __getitem__(self, index: int | slice) -> Delivered | list[Delivered]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def _at(self, index: int) -> Delivered:
         number, record = self._placement[index]
         batch = self._batches[number]
         # -1: the topic keeps the producer's timestamps (CreateTime), so the record's own is it.

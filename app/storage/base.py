@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, overload
 
 import orjson
 
@@ -167,6 +168,34 @@ class Delivered:
     partition: int
     offset: int
     timestamp: int
+
+
+class LazyDeliveries(Sequence[Delivered]):
+    """Where each record of one written batch landed, built only when asked.
+
+    Most sources never ask (no ``commit_record``), so a writer keeps what it already knows (base
+    offsets, placements) and subclasses turn one index into a :class:`Delivered` on demand.
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    def _at(self, index: int) -> Delivered: ...
+
+    @overload
+    def __getitem__(self, index: int) -> Delivered: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Delivered]: ...
+
+    def __getitem__(self, index: int | slice) -> Delivered | list[Delivered]:
+        if isinstance(index, slice):
+            return [self._at(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._at(index)
 
 
 @dataclass(slots=True)

@@ -18,9 +18,15 @@ from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import overload
 
-from app.storage.base import ConsumerRecord, Delivered, ProducerRecord, SourceOffsetWrite, TopicDescription
+from app.storage.base import (
+    ConsumerRecord,
+    Delivered,
+    LazyDeliveries,
+    ProducerRecord,
+    SourceOffsetWrite,
+    TopicDescription,
+)
 from app.storage.partitioner import partition_for_key
 from app.supervision import spawn
 from connectors.sdk.errors import ConfigError
@@ -57,7 +63,7 @@ class Placement:
             yield offset, r.timestamp if r.timestamp is not None else now, r
 
 
-class LogDeliveries(Sequence[Delivered]):
+class LogDeliveries(LazyDeliveries):
     """Where each record of one batch landed, built only when asked (most sources never ask)."""
 
     __slots__ = ("_placement", "_records")
@@ -69,15 +75,7 @@ class LogDeliveries(Sequence[Delivered]):
     def __len__(self) -> int:
         return len(self._records)
 
-    @overload
-    def __getitem__(self, index: int) -> Delivered: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Delivered]: ...
-
-    def __getitem__(self, index: int | slice) -> Delivered | list[Delivered]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def _at(self, index: int) -> Delivered:
         tp, record = self._placement.where[index], self._records[index]
         timestamp = record.timestamp if record.timestamp is not None else self._placement.now
         return Delivered(tp.topic, tp.partition, self._placement.offsets[index], timestamp)

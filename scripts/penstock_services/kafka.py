@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import os
 import re
+import secrets
 import shutil
 import socket
 import struct
 from pathlib import Path
 
 from .base import Launch, Service
-from .common import DEPLOY_DIR, HOST, ServiceError, pom_property, render, require_tool, run_checked
+from .common import DEPLOY_DIR, HOST, Context, ServiceError, pom_property, render, require_tool, run_checked
 from .install import cached, maven_copy_dependencies
 
 KAFKA_DIR = DEPLOY_DIR / "kafka"
@@ -26,6 +27,11 @@ JVM_FLAGS = [
     "-Djava.awt.headless=true",
 ]
 
+# Test users of the SASL_PLAINTEXT listener; their passwords are new random ones at every start.
+SCRAM_USER = "penstock-scram"
+PLAIN_USER = "penstock-plain"
+CERT_DAYS = "30"
+
 API_METADATA = 3
 API_VERSIONS = 18
 
@@ -33,8 +39,12 @@ API_VERSIONS = 18
 class Kafka(Service):
     name = "kafka"
     env_var = "KAFKA_BOOTSTRAP_SERVERS"
-    default_ports = {"broker": 9092, "controller": 9093}
+    default_ports = {"broker": 9092, "controller": 9093, "sasl": 9094, "ssl": 9095}
     stop_timeout = 45.0
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self._secured: dict[str, str] = {}  # exports for the SASL and SSL listeners, set by configure
 
     def version(self) -> str:
         version = os.environ.get("KAFKA_VERSION") or pom_property(POM, "kafka.version")
@@ -67,15 +77,31 @@ class Kafka(Service):
 
     def configure(self, data_dir: Path, ports: dict[str, int]) -> Launch:
         self.ctx.make_owned_dir(data_dir / "data")
+        tls = _make_test_pki(data_dir / "tls", self.ctx.log_file(self.name))
+        scram_password, plain_password = secrets.token_hex(16), secrets.token_hex(16)
         props = data_dir / "server.properties"
         props.write_text(
             render(
                 KAFKA_DIR / "server.properties.in",
                 broker_port=ports["broker"],
                 controller_port=ports["controller"],
+                sasl_port=ports["sasl"],
+                ssl_port=ports["ssl"],
                 log_dirs=data_dir / "data",
+                plain_user=PLAIN_USER,
+                plain_password=plain_password,
+                ssl_keystore=tls["keystore"],
             )
         )
+        self._secured = {
+            "KAFKA_SASL_BOOTSTRAP_SERVERS": f"{HOST}:{ports['sasl']}",
+            "KAFKA_SASL_SCRAM_USER": SCRAM_USER,
+            "KAFKA_SASL_SCRAM_PASSWORD": scram_password,
+            "KAFKA_SASL_PLAIN_USER": PLAIN_USER,
+            "KAFKA_SASL_PLAIN_PASSWORD": plain_password,
+            "KAFKA_SSL_BOOTSTRAP_SERVERS": f"{HOST}:{ports['ssl']}",
+            "KAFKA_SSL_CA_LOCATION": str(tls["ca"]),
+        }
         logging_flag = self._logging_flag(data_dir)
         java = require_tool("java")
         classpath = f"{self._lib_dir()}/*"
@@ -91,6 +117,8 @@ class Kafka(Service):
                 _cluster_id(),
                 "-c",
                 str(props),
+                "--add-scram",
+                f"SCRAM-SHA-512=[name={SCRAM_USER},password={scram_password}]",
             ],
             what="kafka storage format",
             log_path=self.ctx.log_file(self.name),
@@ -115,7 +143,71 @@ class Kafka(Service):
             return False
 
     def exports(self, ports: dict[str, int]) -> dict[str, str]:
-        return {self.env_var: f"{HOST}:{ports['broker']}"}
+        return {self.env_var: f"{HOST}:{ports['broker']}", **self._secured}
+
+
+def _make_test_pki(folder: Path, log_path: Path) -> dict[str, Path]:
+    """A throw-away CA and a broker certificate for 127.0.0.1/localhost, as PEM files.
+
+    `keystore` holds the broker's unencrypted PKCS#8 key and its certificate (Kafka's PEM
+    keystore format); `ca` is the certificate clients trust (ssl.truststore.type=PEM).
+    """
+    openssl = require_tool("openssl")
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_key, ca, key, csr, cert = (
+        folder / n for n in ("ca.key", "ca.pem", "broker.key", "broker.csr", "broker.pem")
+    )
+    extensions = folder / "broker.ext"
+    extensions.write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+        "keyUsage=critical,digitalSignature,keyEncipherment\n"
+        "extendedKeyUsage=serverAuth\n"
+    )
+    steps = [
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            ca_key,
+            "-out",
+            ca,
+            "-days",
+            CERT_DAYS,
+            "-subj",
+            "/CN=penstock test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"],
+        [
+            "x509",
+            "-req",
+            "-in",
+            csr,
+            "-CA",
+            ca,
+            "-CAkey",
+            ca_key,
+            "-CAcreateserial",
+            "-out",
+            cert,
+            "-days",
+            CERT_DAYS,
+            "-extfile",
+            extensions,
+        ],
+    ]
+    for step in steps:
+        run_checked([openssl, *map(str, step)], what=f"openssl {step[0]}", log_path=log_path)
+    keystore = folder / "broker-keystore.pem"
+    keystore.write_text(key.read_text() + cert.read_text())
+    ca_key.unlink()  # nothing else may be signed with it
+    return {"ca": ca, "keystore": keystore}
 
 
 def _cluster_id() -> str:

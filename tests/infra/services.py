@@ -107,7 +107,8 @@ def service_address(spec: ServiceSpec) -> str:
         pytest.fail(
             f"`{shlex.join(command[1:])}` took over {UP_TIMEOUT_S}s; logs in {logs_dir()}", pytrace=False
         )
-    value = parse_exports(result.stdout).get(spec.env_var)
+    exports = parse_exports(result.stdout)
+    value = exports.get(spec.env_var)
     if result.returncode != 0 or not value:
         stderr_tail = "\n".join(result.stderr.splitlines()[-40:])
         pytest.fail(
@@ -116,6 +117,8 @@ def service_address(spec: ServiceSpec) -> str:
             f"Logs are in {logs_dir()}. Its stderr ends with:\n{stderr_tail}",
             pytrace=False,
         )
+    for key, exported in exports.items():  # e.g. Kafka's SASL/SSL listeners and test users
+        os.environ.setdefault(key, exported)
     os.environ[spec.env_var] = value
     if holder is not None:
         LEASED.append(spec.name)
@@ -143,6 +146,48 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def kafka_bootstrap() -> str:
     """``host:port`` of a Kafka broker (KRaft, auto topic creation off)."""
     return service_address(SPECS[0])
+
+
+KAFKA_SECURITY_VARIABLES = (
+    "KAFKA_SASL_BOOTSTRAP_SERVERS",
+    "KAFKA_SASL_SCRAM_USER",
+    "KAFKA_SASL_SCRAM_PASSWORD",
+    "KAFKA_SASL_PLAIN_USER",
+    "KAFKA_SASL_PLAIN_PASSWORD",
+    "KAFKA_SSL_BOOTSTRAP_SERVERS",
+    "KAFKA_SSL_CA_LOCATION",
+)
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """The secured listeners of the broker ``scripts/services`` starts, and its test users."""
+
+    sasl_bootstrap: str  # SASL_PLAINTEXT with PLAIN and SCRAM-SHA-512
+    scram_user: str
+    scram_password: str
+    plain_user: str
+    plain_password: str
+    ssl_bootstrap: str  # SSL, server certificate signed by the CA below
+    ssl_ca_location: str  # PEM
+
+
+@pytest.fixture(scope="session")
+def kafka_security(kafka_bootstrap: str) -> KafkaSecurity:
+    """The broker's SASL_PLAINTEXT and SSL listeners (exported by ``scripts/services up kafka``).
+
+    A broker given by ``KAFKA_BOOTSTRAP_SERVERS`` alone has none: export the variables below for
+    it, or let the tests use the broker ``scripts/services`` starts. Missing ones fail the test.
+    """
+    missing = [name for name in KAFKA_SECURITY_VARIABLES if not os.environ.get(name)]
+    if missing:
+        pytest.fail(
+            f"the Kafka broker at {kafka_bootstrap} came without {', '.join(missing)}: it was not "
+            "started by this version of scripts/services (restart it with `scripts/services down "
+            'kafka && eval "$(scripts/services up kafka)"`) or those variables were not exported',
+            pytrace=False,
+        )
+    return KafkaSecurity(*(os.environ[name] for name in KAFKA_SECURITY_VARIABLES))
 
 
 @pytest.fixture(scope="session")

@@ -577,3 +577,40 @@ def test_unknown_keys_are_logged_without_values(caplog: pytest.LogCaptureFixture
             "log_level": "debug",
         }
     ]
+
+
+# --- why a client could not bootstrap ------------------------------------------------------------
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])  # closed again when the block ends: nothing listens
+
+
+async def test_a_refused_connection_is_added_to_the_bootstrap_error() -> None:
+    from aiokafka.errors import KafkaConnectionError
+
+    from app.kafka.client_config import explain_bootstrap_failure
+
+    server = f"127.0.0.1:{_closed_port()}"
+    original = KafkaConnectionError("Unable to bootstrap from [...]")
+    explained = await explain_bootstrap_failure(original, {"bootstrap_servers": [server]})
+    assert isinstance(explained, KafkaConnectionError)
+    assert f"{server} refused the connection: ConnectionRefusedError" in str(explained)
+
+
+async def test_start_client_raises_the_explained_error_from_the_original() -> None:
+    from aiokafka.errors import KafkaConnectionError
+
+    from app.kafka.client_config import start_client
+
+    class Client:
+        async def start(self) -> None:
+            raise KafkaConnectionError("Unable to bootstrap")
+
+    with pytest.raises(KafkaConnectionError, match="refused the connection") as caught:
+        await start_client(Client(), {"bootstrap_servers": [f"127.0.0.1:{_closed_port()}"]})
+    assert isinstance(caught.value.__cause__, KafkaConnectionError)
