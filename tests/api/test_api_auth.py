@@ -300,3 +300,31 @@ def test_a_users_file_others_may_read_is_refused(tmp_path: Path) -> None:
         server.start(timeout=20)
     assert "chmod 600" in str(refused.value)
     server.close()
+
+
+def test_users_add_asks_for_the_password_on_a_terminal(tmp_path: Path) -> None:
+    """Without --password the password is asked twice on the terminal (getpass, not echoed)."""
+    import pty
+
+    users_file = tmp_path / "users.json"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child, on the new terminal
+        os.execv(sys.executable, [sys.executable, "-m", "app.cli", "users", "add", "tty-user",
+                                  "--role", "admin", "--file", str(users_file)])  # fmt: skip
+    output = b""
+
+    def read_until(text: bytes) -> None:
+        nonlocal output
+        while text not in output:
+            output += os.read(fd, 1024)
+
+    read_until(b"Password: ")
+    os.write(fd, b"typed-pass-123\n")
+    read_until(b"(again): ")
+    os.write(fd, b"typed-pass-123\n")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, output
+    assert b"typed-pass-123" not in output  # not echoed
+    loaded = UsersFile.load(users_file)
+    assert loaded.check_password("tty-user", "typed-pass-123") is not None
+    assert loaded.users["tty-user"].role is Role.ADMIN
