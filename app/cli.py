@@ -12,6 +12,7 @@ import typer
 import uvicorn
 
 from app import __version__
+from app.api.auth.users import Role, UsersFile, UsersFileError
 from app.config.tls import peer_ssl_context, server_ssl_context
 from app.logging import configure
 from app.main import create_app
@@ -202,6 +203,92 @@ def read_connector_file(path: Path) -> tuple[str, dict[str, str]]:
 def version() -> None:
     """Print the Penstock version."""
     typer.echo(f"penstock {__version__}")
+
+
+users_cli = typer.Typer(
+    no_args_is_help=True,
+    context_settings=CONTEXT,
+    help="Manage the REST API's users file (rest.auth.users.file): users, roles, bearer tokens.",
+)
+cli.add_typer(users_cli, name="users")
+UsersFileOption = Annotated[Path, typer.Option("--file", "-f", help="The users file (rest.auth.users.file)")]
+
+
+def _users(path: Path) -> UsersFile:
+    try:
+        return UsersFile.load_or_new(path)
+    except UsersFileError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _ask_password() -> str:
+    if not sys.stdin.isatty():
+        raise _fail(
+            "No --password given and no terminal to ask for one: pass --password, or run interactively"
+        )
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password (again): "):
+        raise _fail("The passwords differ")
+    return first
+
+
+@users_cli.command(
+    "add",
+    epilog="Example:\n\npenstock users add alice --role admin --file /etc/penstock/users.json",
+)
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name")],
+    file: UsersFileOption,
+    password: Annotated[
+        str | None, typer.Option(help="The password (default: asked for on the terminal)")
+    ] = None,
+    role: Annotated[Role, typer.Option(help="What the user may do")] = Role.READ_ONLY,
+) -> None:
+    """Add a user, or change an existing user's password and role. The file is created (mode
+    0600, with the cluster secret distributed workers share) when missing."""
+    users = _users(file)
+    try:
+        users.add(name, password if password is not None else _ask_password(), role)
+        users.save()
+    except (UsersFileError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"user {name} ({role.value}) saved in {file}")
+
+
+@users_cli.command("remove", epilog="Example:\n\npenstock users remove alice --file users.json")
+def users_remove(name: Annotated[str, typer.Argument(help="User name")], file: UsersFileOption) -> None:
+    """Remove a user and its bearer tokens."""
+    users = _users(file)
+    try:
+        users.remove(name)
+        users.save()
+    except (UsersFileError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"user {name} removed from {file}")
+
+
+@users_cli.command("list", epilog="Example:\n\npenstock users list --file users.json")
+def users_list(file: UsersFileOption) -> None:
+    """List users with their role and how many tokens they have (no secrets)."""
+    if not file.exists():
+        raise _fail(f"No users file {file}")
+    for user in sorted(_users(file).users.values(), key=lambda u: u.name):
+        password = "password" if user.password else "no password"
+        typer.echo(f"{user.name}\t{user.role.value}\t{password}\t{len(user.tokens)} token(s)")
+
+
+@users_cli.command("token", epilog="Example:\n\npenstock users token ci-bot --file users.json")
+def users_token(name: Annotated[str, typer.Argument(help="User name")], file: UsersFileOption) -> None:
+    """Make a new bearer token for a user and print it (only this once: the file keeps a hash)."""
+    users = _users(file)
+    try:
+        token = users.new_token(name)
+        users.save()
+    except (UsersFileError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(token)
 
 
 def main() -> None:

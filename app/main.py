@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
-from app.api import cluster, docs, errors
+from app.api import auth, cluster, docs, errors
 from app.api.guard import WRITES, AllowedOrigins, RequestGuard
 from app.api.json import JsonResponse
 from app.api.routes import connector_plugins, connectors, dead_letters, loggers, metrics, preview, root
@@ -113,6 +113,7 @@ def create_app(
             request.scope["path"] = path.rstrip("/") or "/"
         return await call_next(request)
 
+    auth.install(app, settings)  # inside the guard: it sees routed paths and limited bodies
     app.add_middleware(RequestGuard, settings=settings)
     origins = AllowedOrigins(settings.access_control_allow_origin)
     if origins.entries:

@@ -62,6 +62,11 @@ class WorkerSettings(BaseModel):
     rest_request_max_bytes: int = Field(
         4_194_304, ge=1024, description="Largest request body the REST API reads; a longer one gets 413"
     )
+    rest_auth_users_file: Path | None = Field(
+        None,
+        description="Users file (penstock users add) that turns on REST authentication and roles; "
+        "unset: the API answers anyone who reaches it",
+    )
     topic_tracking_enable: bool = Field(True, description="Serve /connectors/{c}/topics")
     topic_tracking_allow_reset: bool = Field(True, description="Allow PUT /connectors/{c}/topics/reset")
 

@@ -21,6 +21,8 @@ import structlog
 from fastapi import Request, Response
 
 from app.api import errors
+from app.api.auth import forward
+from app.api.auth.middleware import principal_of
 from app.herder.distributed import DistributedHerder
 
 if TYPE_CHECKING:
@@ -84,12 +86,20 @@ async def _forward(
     path = raw_path.decode("ascii", "replace") if raw_path else request.scope["path"]  # names stay encoded
     url = target + path + (f"?{request.url.query}" if request.url.query else "")
     # This worker checked Origin and Host already; the leader sees a request from a peer.
-    dropped = ("host", "content-length", "origin")
+    # The caller's credentials stay here: the leader gets the caller's name and role, signed.
+    dropped = ("host", "content-length", "origin", "authorization", forward.HEADER)
     headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
-    try:
-        answer = await forwarder.request(
-            request.method, url, content=body, headers={**headers, FORWARDED_HEADER: "1"}
+    headers[FORWARDED_HEADER] = "1"
+    principal = principal_of(request.scope)
+    authenticator = getattr(request.app.state, "auth", None)
+    if principal is not None and authenticator is not None:
+        secret = authenticator.current().cluster_secret
+        target_path = path + (f"?{request.url.query}" if request.url.query else "")
+        headers[forward.HEADER] = forward.sign(
+            secret, principal.name, principal.role, request.method, target_path, body
         )
+    try:
+        answer = await forwarder.request(request.method, url, content=body, headers=headers)
     except httpx.ConnectError as exc:  # nothing reached the leader: safe to send again
         message = f"Cannot complete request: the leader {target} is not reachable ({exc}); retry after the rebalance"
         return errors.error_response(409, message), True

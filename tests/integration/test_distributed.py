@@ -9,10 +9,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from app.api.auth import forward
+from app.api.auth.users import Role, UsersFile
 from tests.support.cluster import KAFKA_ONLY, distributed_settings
 from tests.support.server import ServerProcess, wait_until
 
@@ -297,3 +300,69 @@ def test_writes_sent_while_the_workers_join_wait_and_succeed(
     finally:
         for worker in workers:
             worker.close()
+
+
+def test_writes_on_a_follower_reach_the_leader_with_auth_on(
+    server_factory: Any, tmp_path: Path, cluster_id: str
+) -> None:
+    """With rest.auth.users.file, a follower authenticates the caller and forwards writes with the
+    caller's name and role signed by the shared cluster secret: admin and operator calls sent to
+    either worker act on the cluster, a read-only caller is refused, a forged signature is 401."""
+    users = UsersFile.load_or_new(tmp_path / "users.json")
+    users.add("root", "admin-pass-1", Role.ADMIN)
+    users.add("ops", "operator-pass-1", Role.OPERATOR)
+    users.add("viewer", "reader-pass-1", Role.READ_ONLY)
+    users.save()
+    settings = {"rest.auth.users.file": str(users.path)}
+    first, second = server_factory(settings), server_factory(settings)
+    assert second.client.get("/connectors").status_code == 401
+    for worker in (first, second):
+        worker.client.auth = ("root", "admin-pass-1")
+    config = {"connector.class": "FileStreamSink", "topics": f"{cluster_id}-t", "file": str(tmp_path / "out")}
+    for worker, name in ((second, "via-second"), (first, "via-first")):
+        created = worker.client.post("/connectors", json={"name": name, "config": config}, timeout=100)
+        assert created.status_code == 201, created.text
+    for worker in (first, second):
+        wait_until(lambda w=worker: sorted(w.client.get("/connectors").json()) == ["via-first", "via-second"])
+    for worker in (first, second):
+        viewer = worker.client.post(
+            "/connectors", json={"name": "nope", "config": config}, auth=("viewer", "reader-pass-1")
+        )
+        assert viewer.status_code == 403, viewer.text
+        restarted = worker.client.post(
+            "/connectors/via-second/restart?includeTasks=true&onlyFailed=false",
+            auth=("ops", "operator-pass-1"),
+        )
+        assert restarted.status_code == 202, restarted.text
+        paused = worker.client.put("/connectors/via-second/pause", auth=("ops", "operator-pass-1"))
+        assert paused.status_code == 202, paused.text
+        wait_until(
+            lambda w=worker: (
+                w.client.get("/connectors/via-second/status").json()["connector"]["state"] == "PAUSED"
+            ),
+            timeout=30,
+        )
+        assert (
+            worker.client.put("/connectors/via-second/resume", auth=("ops", "operator-pass-1")).status_code
+            == 202
+        )
+        refused = worker.client.delete("/connectors/via-first", auth=("ops", "operator-pass-1"))
+        assert refused.status_code == 403, refused.text
+    for worker, name in ((second, "via-first"), (first, "via-second")):
+        deleted = worker.client.delete(f"/connectors/{name}")
+        assert deleted.status_code == 204, deleted.text
+    wait_until(lambda: first.client.get("/connectors").json() == [], timeout=30)
+    # a forwarded-auth header without the secret is worth nothing, on either worker
+    forged = forward.sign("0" * 64, "root", Role.ADMIN, "POST", "/connectors", b"{}")
+    for worker in (first, second):
+        refused = httpx.post(
+            worker.url + "/connectors",
+            content=b"{}",
+            headers={forward.HEADER: forged, "content-type": "application/json"},
+        )
+        assert refused.status_code == 401, refused.text
+    # forwarded writes authenticated on the leader: the only failures logged are the forged ones
+    for worker in (first, second):
+        failures = [line for line in worker.log().splitlines() if "REST authentication failed" in line]
+        assert len(failures) == 1 and "worker-to-worker" in failures[0], failures
+        assert "admin-pass-1" not in worker.log() and "operator-pass-1" not in worker.log()

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.api import entities as e
+from app.api.auth import shown_config
 from app.api.body import (
     config_map,
     flat_config_map,
@@ -41,6 +42,12 @@ def _task_number(task: str) -> int:
         raise HttpError(404, "HTTP 404 Not Found") from None
 
 
+def _shown_task_configs(request: Request, herder: HerderDep, name: str) -> list[dict[str, Any]]:
+    configs = herder.task_configs(name)
+    plugin = herder.config(name).get("connector.class")
+    return [shown_config(request.scope, herder, c, plugin) for c in configs]
+
+
 def _created(request: Request, name: str, info: dict[str, Any]) -> JsonResponse:
     location = str(request.base_url).rstrip("/") + "/connectors/" + quote(name, safe="")
     return JsonResponse(info, status_code=201, headers={"Location": location})
@@ -58,6 +65,7 @@ def _created(request: Request, name: str, info: dict[str, Any]) -> JsonResponse:
     },
 )
 async def list_connectors(
+    request: Request,
     herder: HerderDep,
     expand: list[str] = Query([], description="status and/or info; other values add nothing"),
 ) -> Any:
@@ -75,7 +83,8 @@ async def list_connectors(
             continue
         if "info" in expand:
             try:
-                item["info"] = herder.info(name).as_json()
+                info = herder.info(name).as_json()
+                item["info"] = {**info, "config": shown_config(request.scope, herder, info["config"])}
             except Exception:
                 item["info"] = None
         result[name] = item
@@ -120,15 +129,16 @@ async def create_connector(request: Request, herder: HerderDep, forward: str | N
 
 
 @router.get("/{name}", summary="Connector info", responses={**e.ok(e.ConnectorInfo), **e.errors(404)})
-async def get_connector(name: str, herder: HerderDep) -> Any:
-    return JsonResponse(herder.info(name).as_json())
+async def get_connector(name: str, request: Request, herder: HerderDep) -> Any:
+    info = herder.info(name).as_json()
+    return JsonResponse({**info, "config": shown_config(request.scope, herder, info["config"])})
 
 
 @router.get(
     "/{name}/config", summary="Connector config", responses={**e.ok(dict[str, str | None]), **e.errors(404)}
 )
-async def get_config(name: str, herder: HerderDep) -> Any:
-    return JsonResponse(herder.config(name))
+async def get_config(name: str, request: Request, herder: HerderDep) -> Any:
+    return JsonResponse(shown_config(request.scope, herder, herder.config(name)))
 
 
 @router.put(
@@ -252,8 +262,8 @@ async def delete_connector(name: str, herder: HerderDep, forward: str | None = F
 
 
 @router.get("/{name}/tasks", summary="Task configs", responses={**e.ok(list[e.TaskInfo]), **e.errors(404)})
-async def get_tasks(name: str, herder: HerderDep) -> Any:
-    configs = herder.task_configs(name)
+async def get_tasks(name: str, request: Request, herder: HerderDep) -> Any:
+    configs = _shown_task_configs(request, herder, name)
     return JsonResponse([{"id": {"connector": name, "task": i}, "config": c} for i, c in enumerate(configs)])
 
 
@@ -263,8 +273,8 @@ async def get_tasks(name: str, herder: HerderDep) -> Any:
     deprecated=True,
     responses={**e.ok(dict[str, dict[str, str | None]]), **e.errors(404)},
 )
-async def get_tasks_config(name: str, herder: HerderDep) -> Any:
-    configs = herder.task_configs(name)
+async def get_tasks_config(name: str, request: Request, herder: HerderDep) -> Any:
+    configs = _shown_task_configs(request, herder, name)
     return JsonResponse({f"{name}-{i}": c for i, c in enumerate(configs)})
 
 

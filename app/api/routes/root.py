@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from app import __version__
 from app.api import entities as e
@@ -55,10 +55,12 @@ async def healthz() -> Any:
     summary="Readiness: connectors have been started",
     responses={**e.ok(e.Readiness), **e.ok(e.NotReady, 503, "The worker is still starting")},
 )
-async def readyz(herder: HerderDep) -> Any:
+async def readyz(request: Request, herder: HerderDep) -> Any:
+    """Open also when REST auth is on (probes carry no credentials), so the reason is then left out:
+    ``/health`` gives it to a signed-in caller."""
     if not herder.ready:
-        return JsonResponse(
-            {"status": "starting", "message": herder.not_ready_reason or "Worker is still starting up."},
-            status_code=503,
-        )
+        reason = herder.not_ready_reason or "Worker is still starting up."
+        if getattr(request.app.state, "auth", None) is not None:
+            reason = "Worker is not ready; GET /health (with credentials) says why."
+        return JsonResponse({"status": "starting", "message": reason}, status_code=503)
     return JsonResponse({"status": "ready"})
