@@ -13,6 +13,7 @@ import uvicorn
 
 from app import __version__
 from app.api.auth.users import Role, UsersFile, UsersFileError
+from app.api.listener import RestServer
 from app.config.tls import peer_ssl_context, server_ssl_context
 from app.logging import configure
 from app.main import create_app
@@ -108,7 +109,7 @@ def _serve(
         app = create_app(settings, mode=mode, initial_connectors=connectors, on_fatal=stop)
     except SettingsError as exc:
         raise _fail(str(exc)) from None
-    server = uvicorn.Server(
+    server = RestServer(
         uvicorn.Config(
             app,
             host=host,

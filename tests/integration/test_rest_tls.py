@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -49,6 +50,21 @@ def test_the_api_answers_over_https_with_a_certificate_clients_can_verify(tmp_pa
         # and plain HTTP gets no answer from the HTTPS port
         with pytest.raises(httpx.TransportError):
             httpx.get(f"http://127.0.0.1:{server.port}/", timeout=5)
+    finally:
+        server.close()
+
+
+def test_a_graceful_stop_does_not_wait_for_idle_https_clients(tmp_path: Path, ca: TestCA) -> None:
+    """An idle keep-alive client never answers the TLS goodbye; asyncio would wait 30 s for it
+    (app/api/listener.py). A stop must still take about as long as over plain HTTP."""
+    server_pem = ca.issue("localhost", server=True)
+    server = ServerProcess(tmp_path / "data", https_settings(server_pem), verify=ca.client_context())
+    server.start()
+    try:
+        assert server.client.get("/connectors").status_code == 200  # the connection stays open, idle
+        started = time.monotonic()
+        server.stop(timeout=25)  # raises TimeoutExpired if the worker does not exit
+        assert time.monotonic() - started < 10, "the stop waited for an idle TLS connection"
     finally:
         server.close()
 
