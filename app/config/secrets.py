@@ -36,12 +36,36 @@ V = TypeVar("V")
 
 def is_secret_key(key: str, password_keys: Collection[str] = ()) -> bool:
     lowered = key.lower().replace("_", ".").replace("-", ".")  # log fields and env names too
+    if lowered == SECRET_KEYS_SETTING:
+        return False  # names secret keys; holds none
     return key in password_keys or any(w in lowered for w in _WORDS) or bool(_SECRET_TAIL.search(lowered))
 
 
 def password_keys(model: type[PluginConfig]) -> set[str]:
     """The keys a plugin's config model declares as ``ConfigType.PASSWORD``."""
     return {k.name for k in model.describe() if k.type is ConfigType.PASSWORD}
+
+
+SECRET_KEYS_SETTING = "penstock.secret.keys"
+"""A connector config's own list of further secret keys (Penstock only): a plugin that keeps a
+credential under a name the naming rule cannot know (``my.custom.credential``) is masked anyway."""
+
+
+def listed_secret_keys(config: Mapping[str, object]) -> set[str]:
+    """The keys a connector config names in ``penstock.secret.keys`` (comma-separated)."""
+    listed = config.get(SECRET_KEYS_SETTING)
+    return {k.strip() for k in str(listed).split(",") if k.strip()} if listed else set()
+
+
+def declared_secret_keys(connector: type | None, config: Mapping[str, object]) -> set[str]:
+    """Secret keys beyond the naming rule: the connector's and its task's PASSWORD-typed keys and
+    the keys the config lists in ``penstock.secret.keys``."""
+    declared = listed_secret_keys(config)
+    for plugin in (connector, getattr(connector, "task_class", None)):
+        model = getattr(plugin, "config_model", None)
+        if model is not None:
+            declared |= password_keys(model)
+    return declared
 
 
 def secret_values(config: Mapping[str, str | None], password_keys: Collection[str] = ()) -> set[str]:

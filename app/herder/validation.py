@@ -15,7 +15,14 @@ from typing import Any
 from app.config.connector_config import SinkConnectorConfig, SourceConnectorConfig
 from app.config.parsing import split_list, with_prefix
 from app.config.providers import keys_with_placeholders
-from app.config.secrets import HIDDEN, is_secret_key, mask_config, mask_text, secret_values
+from app.config.secrets import (
+    HIDDEN,
+    is_secret_key,
+    listed_secret_keys,
+    mask_config,
+    mask_text,
+    secret_values,
+)
 from app.config.topic_creation import validate_topic_creation
 from app.plugins.registry import PluginDesc, PluginRegistry
 from connectors.sdk.config import ConfigKeyInfo, ConfigType, ConfigValueInfo, Importance, PluginConfig, Width
@@ -71,7 +78,7 @@ def hide_secrets(infos: ConfigInfos, raw: Mapping[str, str], resolved: set[str])
     """Validate output safe to return: keys holding placeholders show them unresolved, secret keys
     show ``[hidden]``, and neither secret nor provider-resolved values appear inside any message."""
     with_placeholders = keys_with_placeholders(raw)
-    declared = {
+    declared = listed_secret_keys(raw) | {
         c["definition"]["name"]
         for c in infos.configs
         if c["definition"] and c["definition"]["type"] == ConfigType.PASSWORD.value

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.config.providers import ConfigProviders
-from app.config.secrets import password_keys, secret_values
+from app.config.secrets import declared_secret_keys, secret_values
 from app.metrics import WorkerMetrics
 from app.plugins.registry import PluginRegistry
 from app.settings import WorkerSettings
@@ -35,15 +35,10 @@ class RuntimeContext:
     """(connector, ttl ms): a provider said its values expire; restart the connector then."""
 
     def secrets_of(self, config: dict[str, str]) -> set[str]:
-        """Values of the config's secret keys, including those its plugin declares PASSWORD."""
-        declared: set[str] = set()
+        """Values of the config's secret keys, including those its plugin declares PASSWORD and those
+        the config lists in ``penstock.secret.keys``."""
         desc = self.registry.find(config.get("connector.class", ""), ("source", "sink"))
-        if desc is not None and desc.cls is not None:
-            declared = password_keys(desc.cls.config_model)
-            task_class = getattr(desc.cls, "task_class", None)
-            if task_class is not None:
-                declared |= password_keys(task_class.config_model)
-        return secret_values(config, declared)
+        return secret_values(config, declared_secret_keys(desc.cls if desc is not None else None, config))
 
     async def resolve(self, connector: str, config: dict[str, str]) -> tuple[dict[str, str], set[str]]:
         """The config a starting connector or task gets, placeholders resolved, and every value

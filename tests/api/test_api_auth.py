@@ -328,3 +328,25 @@ def test_users_add_asks_for_the_password_on_a_terminal(tmp_path: Path) -> None:
     loaded = UsersFile.load(users_file)
     assert loaded.check_password("tty-user", "typed-pass-123") is not None
     assert loaded.users["tty-user"].role is Role.ADMIN
+
+
+def test_a_config_may_name_its_own_secret_keys(worker: Worker, tmp_path: Path) -> None:
+    """``penstock.secret.keys`` marks keys the naming rule cannot know as secret: masked below
+    admin and in validate answers, like password-typed keys."""
+    name = uid("listed")
+    credential = "listed-credential-5e1f"
+    (tmp_path / "in.txt").write_text("")
+    config = source_config(
+        tmp_path / "in.txt",
+        uid("t"),
+        **{"my.custom.credential": credential, "penstock.secret.keys": "my.custom.credential"},
+    )
+    worker.server.create(name, config)
+    for user in ("viewer", "ops"):
+        shown = worker.clients[user].get(f"{path(name)}/config").json()
+        assert shown["my.custom.credential"] == "[hidden]", shown
+    assert worker.clients["root"].get(f"{path(name)}/config").json()["my.custom.credential"] == credential
+    validated = worker.clients["root"].put(
+        f"/connector-plugins/{config['connector.class']}/config/validate", json=config
+    )
+    assert validated.status_code == 200 and credential not in validated.text, validated.text

@@ -12,7 +12,7 @@ from starlette.types import Scope
 from app.api.auth.middleware import Authenticator, AuthMiddleware, principal_of
 from app.api.auth.roles import sees_secrets
 from app.api.auth.users import UsersFileError
-from app.config.secrets import mask_config, password_keys
+from app.config.secrets import declared_secret_keys, mask_config
 from app.herder.base import Herder
 from app.settings import SettingsError, WorkerSettings
 
@@ -60,13 +60,7 @@ def shown_config(
     principal = principal_of(scope)
     if principal is None or sees_secrets(principal.role):
         return dict(config)
-    declared: set[str] = set()
     desc = herder.registry.find(
         connector_class or str(config.get("connector.class") or ""), ("source", "sink")
     )
-    if desc is not None and desc.cls is not None:
-        declared = password_keys(desc.cls.config_model)
-        task_class = getattr(desc.cls, "task_class", None)
-        if task_class is not None:
-            declared |= password_keys(task_class.config_model)
-    return mask_config(config, declared)
+    return mask_config(config, declared_secret_keys(desc.cls if desc is not None else None, config))

@@ -79,3 +79,13 @@ def test_mask_text_hides_values_also_as_repr_shows_them() -> None:
 
 def test_the_longest_secret_is_hidden_whole() -> None:
     assert mask_text("token=abcd-efgh", {"abcd", "abcd-efgh"}) == f"token={HIDDEN}"
+
+
+def test_a_config_lists_its_own_secret_keys() -> None:
+    from app.config.secrets import declared_secret_keys, listed_secret_keys, mask_config
+
+    config = {"penstock.secret.keys": " my.credential , other ", "my.credential": "abcd", "topic": "t"}
+    assert listed_secret_keys(config) == {"my.credential", "other"}
+    assert listed_secret_keys({"topic": "t"}) == set()
+    declared = declared_secret_keys(None, config)
+    assert mask_config(config, declared) == {**config, "my.credential": "[hidden]"}
