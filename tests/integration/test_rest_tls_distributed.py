@@ -16,21 +16,25 @@ from tests.support.tls import TestCA
 pytestmark = [pytest.mark.integration, KAFKA_ONLY]
 
 
+def https_settings(ca: TestCA, worker_pem: Path) -> dict[str, str]:
+    """A worker serving HTTPS with ``worker_pem``, trusting only the test CA."""
+    prefix = "listeners.https."
+    return {
+        "listeners": "https://127.0.0.1:8083",
+        prefix + "ssl.keystore.type": "PEM",
+        prefix + "ssl.keystore.location": str(worker_pem),
+        prefix + "ssl.truststore.type": "PEM",
+        prefix + "ssl.truststore.location": str(ca.ca_file),
+    }
+
+
 def test_writes_sent_to_any_worker_reach_the_leader_over_https_with_client_certificates(
     server_factory: Any, tmp_path: Path
 ) -> None:
     ca = TestCA(tmp_path / "pki")
     worker_pem = ca.issue("localhost", server=True)
     admin_pem = ca.issue("admin", server=False)
-    prefix = "listeners.https."
-    settings = {
-        "listeners": "https://127.0.0.1:8083",
-        prefix + "ssl.keystore.type": "PEM",
-        prefix + "ssl.keystore.location": str(worker_pem),
-        prefix + "ssl.truststore.type": "PEM",
-        prefix + "ssl.truststore.location": str(ca.ca_file),
-        prefix + "ssl.client.auth": "required",
-    }
+    settings = https_settings(ca, worker_pem) | {"listeners.https.ssl.client.auth": "required"}
     # the workers' certificate serves as their client certificate too (server and client use)
     first = server_factory(settings, verify=ca.client_context(admin_pem))
     second = server_factory(settings, verify=ca.client_context(admin_pem))
@@ -64,15 +68,7 @@ def test_forwarded_writes_carry_a_signed_identity_over_https_with_auth_on(
     users.add("root", "admin-pass-7", Role.ADMIN)
     users.add("viewer", "reader-pass-7", Role.READ_ONLY)
     users.save()
-    prefix = "listeners.https."
-    settings = {
-        "listeners": "https://127.0.0.1:8083",
-        prefix + "ssl.keystore.type": "PEM",
-        prefix + "ssl.keystore.location": str(worker_pem),
-        prefix + "ssl.truststore.type": "PEM",
-        prefix + "ssl.truststore.location": str(ca.ca_file),
-        "rest.auth.users.file": str(users.path),
-    }
+    settings = https_settings(ca, worker_pem) | {"rest.auth.users.file": str(users.path)}
     first = server_factory(settings, verify=ca.client_context(None))
     second = server_factory(settings, verify=ca.client_context(None))
     assert first.url.startswith("https://") and second.url.startswith("https://")
