@@ -23,6 +23,7 @@ def is_transient(error: BaseException, connection_closed: bool) -> bool:
 
     pg_transient = (
         asyncpg.PostgresConnectionError,  # class 08, connection lost
+        asyncpg.InternalClientError,  # the connection's protocol state broken by a server gone mid-query
         asyncpg.exceptions.OperatorInterventionError,  # 57: admin shutdown, cannot connect now
         asyncpg.exceptions.InsufficientResourcesError,  # 53: too many connections, disk full
         asyncpg.exceptions.TransactionRollbackError,  # 40: deadlock, serialization failure

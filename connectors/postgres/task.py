@@ -134,6 +134,14 @@ _STATUS_EVERY_S: Final = 1.0
 every ``status.update.interval.ms``)."""
 
 _WAL_QUERY_TIMEOUT_S: Final = 5.0
+_CATALOG_ERRORS: Final = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # a protocol state broken by a server that went away mid-query
+    OSError,
+    TimeoutError,
+)
+"""What a query on the task's catalog connection may raise without being the task's fault."""
 _STREAM_TURN_S: Final = 0.002
 """How long the stream's turn waits for data while a snapshot of added tables has work."""
 
@@ -147,6 +155,21 @@ def offset_key(offset: dict[str, Any]) -> _Key:
         return (0, 0, int(offset.get("lsn") or 0))
     commit = offset.get("lsn_commit")
     return (1, -1 if commit is None else int(commit), int(offset.get("lsn") or 0))
+
+
+def breaks_connection(error: BaseException) -> bool:
+    """Whether an asyncpg connection that raised ``error`` must not be used again.
+
+    A statement's own error (permissions, a missing table) leaves the connection usable. A
+    server that goes away mid-query can leave asyncpg's connection looking open in a broken
+    protocol state (every later query: "another operation is in progress"), and a query cut short
+    by a timeout leaves it mid-exchange.
+    """
+    if isinstance(error, asyncpg.PostgresError):
+        return isinstance(
+            error, (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError)
+        )
+    return isinstance(error, _CATALOG_ERRORS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,7 +485,9 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
                     raise
                 described, metadata = relation, None
             await self.converters.registry.load(meta, {c.type_oid for c in (relation or described).columns})
-        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError) as error:
+        except _CATALOG_ERRORS as error:
+            if not self._catalog_failed(error):
+                raise
             # e.g. the server restarted: the stream reconnects and the server describes the table again
             raise pgwire.PostgresConnectionError(f"catalog connection lost: {error}") from error
         return (relation or described), metadata
@@ -478,6 +503,16 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
                 **self.config.connect_kwargs(application_name=self.app_name)
             )
         return meta
+
+    def _catalog_failed(self, error: BaseException) -> bool:
+        """Drop the catalog connection if ``error`` broke it (see :func:`breaks_connection`); the
+        next use opens a new one."""
+        if not breaks_connection(error):
+            return False
+        meta, self.meta = self.meta, None
+        if meta is not None:
+            meta.terminate()
+        return True
 
     async def _read_snapshot(self, position: SnapshotPosition) -> AsyncIterator[list[SourceRecord]]:
         """Batches of ``op=r`` records; the last row is held back until the next one is known,
@@ -643,7 +678,8 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
         except ConfigError as error:
             log.warning("Cannot capture the new table(s): %s", error)
             return
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as error:
+        except _CATALOG_ERRORS as error:
+            self._catalog_failed(error)
             log.debug("Cannot look for new tables: %s", error)
             return
         self._note_removed(self._captured - ids)
@@ -721,7 +757,8 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
             async with asyncio.timeout(_WAL_QUERY_TIMEOUT_S):
                 meta = await self._catalog()
                 row = await meta.fetchrow(WAL_QUERY, self.config.slot_name)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as error:
+        except _CATALOG_ERRORS as error:
+            self._catalog_failed(error)
             log.debug("Cannot read the WAL retained by slot %s: %s", self.config.slot_name, error)
             return
         if row is not None:
@@ -744,7 +781,8 @@ class PostgresSourceTask(SourceTask[PostgresConfig]):
         if query:
             try:
                 await (await self._catalog()).execute(query)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+            except _CATALOG_ERRORS as error:
+                self._catalog_failed(error)
                 log.warning("heartbeat.action.query failed: %s", error)
         if self._last_offset is None:
             return None  # Debezium sends heartbeats only once an offset exists

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connectors.postgres.pgoutput import Begin
-from connectors.postgres.task import ResumePoint, offset_key
+from connectors.postgres.task import ResumePoint, breaks_connection, offset_key
 
 
 def test_offset_key_orders_snapshot_before_stream_and_transactions_by_commit() -> None:
@@ -31,3 +31,21 @@ def test_snapshot_offsets_skip_nothing() -> None:
     resume = ResumePoint.from_offset({"lsn": 700, "txId": 3, "snapshot": True, "last_snapshot_record": True})
     assert not resume.skips_transaction(Begin(final_lsn=10, commit_ts_us=0, xid=3))
     assert not resume.skips_change(3, 10)
+
+
+def test_a_statement_error_keeps_the_catalog_connection_and_a_broken_exchange_drops_it() -> None:
+    """The CI failure this guards: after a server restart asyncpg raised InternalClientError
+    ("another operation is in progress") on a connection that still looked open; the task failed
+    instead of reconnecting."""
+    import asyncpg
+
+    assert not breaks_connection(asyncpg.exceptions.InsufficientPrivilegeError("permission denied"))
+    assert not breaks_connection(asyncpg.exceptions.UndefinedTableError("no such table"))
+    assert not breaks_connection(ValueError("not a database error"))
+    assert breaks_connection(asyncpg.InternalClientError("cannot switch to state 12"))
+    assert breaks_connection(asyncpg.exceptions.AdminShutdownError("terminating connection"))
+    assert breaks_connection(asyncpg.exceptions.CannotConnectNowError("the database system is starting up"))
+    assert breaks_connection(asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"))
+    assert breaks_connection(asyncpg.InterfaceError("connection is closed"))
+    assert breaks_connection(TimeoutError())
+    assert breaks_connection(ConnectionResetError())
