@@ -16,7 +16,7 @@ import structlog
 
 from app.plugins.connect_json import connect_json_converter
 from app.plugins.registry import PluginRegistry
-from app.storage.base import ConsumerRecord
+from app.storage.base import ConsumerRecord, FetchedRecord
 from app.storage.topic_log import now_ms
 from connectors.sdk.records import Header, SourceRecord
 
@@ -49,7 +49,7 @@ class SourceDeadLetters:
         timestamp = record.timestamp if record.timestamp is not None else now_ms()
         return ConsumerRecord(record.topic, partition, -1, timestamp, key, value, headers)
 
-    def decode(self, letter: ConsumerRecord, topic: str) -> SourceRecord:
+    def decode(self, letter: FetchedRecord, topic: str) -> SourceRecord:
         """The source record a dead letter holds; ``topic`` is where it was headed (the
         ``__connect.errors.topic`` context header, or the caller's choice)."""
         key = self._key.to_connect_data(topic, letter.key)

@@ -23,7 +23,7 @@ import structlog
 
 from app.config.connector_config import ConnectorConfig
 from app.metrics import TaskMetrics
-from app.storage.base import ConsumerRecord, ProducerRecord
+from app.storage.base import FetchedRecord, ProducerRecord
 from connectors.sdk.errors import ConnectError, RetriableError
 
 T = TypeVar("T")
@@ -61,7 +61,7 @@ class Retry:
     stage: Stage
     fn: Callable[..., Any]
     args: tuple[Any, ...]
-    original: ConsumerRecord | None
+    original: FetchedRecord | None
     shown: Any
     source: Any = None
 
@@ -86,7 +86,7 @@ class ErrorHandler:
     dead_letters: list[ProducerRecord] = field(default_factory=list)
     errors_total: int = 0
     metrics: TaskMetrics | None = None
-    source_dead_letter: Callable[[Any], ConsumerRecord] | None = None
+    source_dead_letter: Callable[[Any], FetchedRecord] | None = None
     """Sources: turns the record a source task produced into the bytes its dead letter holds."""
 
     @classmethod
@@ -115,7 +115,7 @@ class ErrorHandler:
         stage: Stage,
         fn: Callable[..., T],
         *args: Any,
-        original: ConsumerRecord | None = None,
+        original: FetchedRecord | None = None,
         shown: Any = None,
         source: Any = None,
     ) -> T | Skip | Retry:
@@ -150,7 +150,7 @@ class ErrorHandler:
         stage: Stage,
         hook: Callable[[Any], Awaitable[None]],
         items: Any,
-        records: Sequence[tuple[ConsumerRecord | None, Any, Any]],
+        records: Sequence[tuple[FetchedRecord | None, Any, Any]],
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> bool:
         """Await a converter's batch hook (``prepare_*``); False when it failed and every record
@@ -201,7 +201,7 @@ class ErrorHandler:
         stage: Stage,
         exc: Exception,
         fn: Callable[..., Any],
-        original: ConsumerRecord | None,
+        original: FetchedRecord | None,
         shown: Any,
         source: Any = None,
     ) -> Skip:
@@ -222,7 +222,7 @@ class ErrorHandler:
         return SKIP
 
     def _report(
-        self, stage: Stage, exc: Exception, original: ConsumerRecord | None, shown: Any, executing: str
+        self, stage: Stage, exc: Exception, original: FetchedRecord | None, shown: Any, executing: str
     ) -> None:
         if self.log_errors:
             log.error(

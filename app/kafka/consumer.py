@@ -33,7 +33,7 @@ from aiokafka.structs import TopicPartition as KafkaTopicPartition
 
 from app.kafka.client_config import client_kwargs, start_client
 from app.settings import WorkerSettings
-from app.storage.base import ConsumerRecord, Subscription
+from app.storage.base import FetchedRecord, Subscription
 from connectors.sdk.records import TopicPartition
 
 log = structlog.get_logger(__name__)
@@ -225,7 +225,7 @@ class KafkaSinkConsumer:
         self._released.set()
 
     # -- data -------------------------------------------------------------------------------
-    async def fetch(self, timeout: float) -> list[ConsumerRecord]:
+    async def fetch(self, timeout: float) -> list[FetchedRecord]:
         """Records for the runner; empty after ``timeout``, or at once when a rebalance needs it.
 
         The client's ``getmany`` waits for the next assignment while a rebalance runs, whatever
@@ -248,7 +248,7 @@ class KafkaSinkConsumer:
             return []
         getter, self._getter = self._getter, None
         batches = getter.result()
-        out: list[ConsumerRecord] = []
+        out: list[FetchedRecord] = []
         for ktp, records in batches.items():
             tp = _ours(ktp)
             if tp not in self.assignment:
@@ -258,10 +258,7 @@ class KafkaSinkConsumer:
                     with contextlib.suppress(IllegalStateError):
                         self._consumer.seek(ktp, records[0].offset)
                 continue
-            out += [
-                ConsumerRecord(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value, r.headers or ())
-                for r in records
-            ]
+            out += records  # aiokafka's records are FetchedRecords: handed through as they are
             if records:
                 self._positions[tp] = records[-1].offset + 1
         return out

@@ -15,7 +15,7 @@ from app.config.connector_config import CommonConnectorConfig
 from app.errors.tolerance import ErrorHandler, Stage
 from app.plugins.registry import PluginRegistry
 from app.settings import WorkerSettings
-from app.storage.base import ConsumerRecord
+from app.storage.base import FetchedRecord
 from connectors.sdk.config import PluginConfig
 from connectors.sdk.converter import Converter, HeaderConverter, has_batch_hooks
 from connectors.sdk.errors import ConfigError
@@ -43,7 +43,7 @@ class Converters:
         to_connect: bool,
         keys: Sequence[Any],
         values: Sequence[Any],
-        records: Sequence[tuple[ConsumerRecord | None, Any, Any]],
+        records: Sequence[tuple[FetchedRecord | None, Any, Any]],
         sleep: Callable[[float], Awaitable[None]],
     ) -> bool:
         """Await the key and value converters' batch hooks once for the batch; False when a hook

@@ -37,7 +37,7 @@ from app.runtime.context import RuntimeContext
 from app.runtime.sink_runner import SinkTaskRunner
 from app.runtime.source_runner import SourceTaskRunner, _Batch
 from app.runtime.task_runner import TaskRunner
-from app.storage.base import ConsumerRecord, SinkConsumer, State, Subscription, TaskId
+from app.storage.base import ConsumerRecord, FetchedRecord, SinkConsumer, State, Subscription, TaskId
 from connectors.sdk.config import EmptyConfig
 from connectors.sdk.errors import ConfigError, DataError
 from connectors.sdk.records import RecordMetadata, SourceRecord, TopicPartition
@@ -79,12 +79,12 @@ class ReplayResult:
 class _Letter:
     """One dead letter on its way through a replay."""
 
-    letter: ConsumerRecord
+    letter: FetchedRecord
     tp: TopicPartition
     skipped: bool = False
     """Not replayable here (no context headers, another connector's, undecodable): acknowledged
     as soon as the letters before it are."""
-    original: ConsumerRecord | None = None
+    original: FetchedRecord | None = None
     """A sink's dead letter at its original topic, partition and offset."""
     delivered: bool = False
 
@@ -179,7 +179,7 @@ def header(headers: Iterable[tuple[str, bytes | None]], name: str) -> bytes | No
     return None
 
 
-def _original(letter: ConsumerRecord) -> ConsumerRecord | None:
+def _original(letter: FetchedRecord) -> FetchedRecord | None:
     """A sink's dead letter as it was first consumed (None without context headers)."""
     topic = header(letter.headers, CONTEXT_PREFIX + "topic")
     partition = header(letter.headers, CONTEXT_PREFIX + "partition")
@@ -229,7 +229,7 @@ class _ReplayingConsumer:
     def release(self, partitions: Iterable[TopicPartition]) -> None:
         self._inner.release(partitions)
 
-    async def fetch(self, timeout: float) -> list[ConsumerRecord]:
+    async def fetch(self, timeout: float) -> list[FetchedRecord]:
         letters = await self._reader.fetch(timeout)
         if self._reader.done:
             self._runner.stopping.set()

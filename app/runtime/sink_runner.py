@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +22,7 @@ from app.config.connector_config import SinkConnectorConfig
 from app.errors.tolerance import RETRY_DELAY_MIN_S, SKIP, ErrorHandler, Retry, Stage
 from app.runtime.pipeline import build_converters, build_transforms
 from app.runtime.task_runner import TaskRunner
-from app.storage.base import ConsumerRecord, SinkConsumer, State, Subscription
+from app.storage.base import ConsumerRecord, FetchedRecord, SinkConsumer, State, Subscription
 from connectors.sdk.errors import ConnectError, RetriableError
 from connectors.sdk.records import Header, SinkRecord, TopicPartition
 from connectors.sdk.sink import SinkTask, SinkTaskContext
@@ -46,7 +47,7 @@ class _ErrantRecordReporter:
         exc = error if isinstance(error, Exception) else ConnectError(str(error))
         runner.errors.fail(Stage.TASK_PUT, exc, runner.plugin_put, original, record)
 
-    def _reserialised(self, record: SinkRecord) -> ConsumerRecord | None:
+    def _reserialised(self, record: SinkRecord) -> FetchedRecord | None:
         """A record reported after its batch was put (a sink that writes in the background) has
         no original bytes kept: as Kafka does for records reported after transformation (§9.3),
         it is written to the dead-letter queue through the connector's own converters."""
@@ -94,8 +95,8 @@ class SinkTaskRunner(TaskRunner):
         self.errors = ErrorHandler.from_config(self.id.connector, self.id.task, framework, self.metrics)
         if self.errors.dlq_topic:
             await self.ensure_dead_letter_topic()
-        self._batch: list[ConsumerRecord] = []  # the records of the batch being put, as fetched
-        self._batch_index: dict[tuple[str, int, int], ConsumerRecord] | None = None
+        self._batch: Sequence[FetchedRecord] = ()  # the records of the batch being put, as fetched
+        self._batch_index: dict[tuple[str, int, int], FetchedRecord] | None = None
         consumer = self.open_consumer()
         self.consumer = consumer
         self._consumed: dict[TopicPartition, int] = {}
@@ -129,7 +130,7 @@ class SinkTaskRunner(TaskRunner):
     async def _loop(self, task: SinkTask[Any], context: SinkTaskContext, consumer: SinkConsumer) -> None:
         interval = self.ctx.settings.offset_flush_interval_ms / 1000
         next_commit = time.monotonic() + interval
-        held: list[ConsumerRecord] = []  # fetched as a pause arrived: put after the resume
+        held: list[FetchedRecord] = []  # fetched as a pause arrived: put after the resume
         paused_here = False
         """The pause is in effect: offsets committed, every partition paused in the consumer."""
         while not self.stopping.is_set():
@@ -164,6 +165,7 @@ class SinkTaskRunner(TaskRunner):
                     await task.open(assigned)
             if not paused_here:
                 self._apply_requests(context, consumer)
+            fetched: Sequence[FetchedRecord]
             if held and not self.paused:
                 fetched, held = held, []
             else:
@@ -202,7 +204,7 @@ class SinkTaskRunner(TaskRunner):
             if tp in self._consumed:
                 self._consumed[tp] = position
 
-    def batch_original(self, topic: str, partition: int, offset: int) -> ConsumerRecord | None:
+    def batch_original(self, topic: str, partition: int, offset: int) -> FetchedRecord | None:
         """A record of the batch being put, as fetched (its bytes go to the dead-letter queue).
 
         Indexed on the first question only: most batches are put without any record reported.
@@ -211,7 +213,7 @@ class SinkTaskRunner(TaskRunner):
             self._batch_index = {(r.topic, r.partition, r.offset): r for r in self._batch}
         return self._batch_index.get((topic, partition, offset))
 
-    def _note_consumed(self, fetched: list[ConsumerRecord]) -> set[str]:
+    def _note_consumed(self, fetched: Sequence[FetchedRecord]) -> set[str]:
         """Each partition's next offset after the batch (committable once flushed); the topics read.
 
         A fetch hands partitions over in runs, so a partition's key is made once per run.
@@ -229,7 +231,7 @@ class SinkTaskRunner(TaskRunner):
             consumed[TopicPartition(topic, partition)] = last + 1
         return topics
 
-    async def _to_sink_records(self, fetched: list[ConsumerRecord]) -> list[SinkRecord]:
+    async def _to_sink_records(self, fetched: Sequence[FetchedRecord]) -> list[SinkRecord]:
         """Converters, then transforms, over one fetched batch.
 
         One tight loop without the error handler (:meth:`_convert_until_failure`); only a record
@@ -254,7 +256,9 @@ class SinkTaskRunner(TaskRunner):
                 done += 1
         return out
 
-    def _convert_until_failure(self, fetched: list[ConsumerRecord], start: int, out: list[SinkRecord]) -> int:
+    def _convert_until_failure(
+        self, fetched: Sequence[FetchedRecord], start: int, out: list[SinkRecord]
+    ) -> int:
         """Convert and transform ``fetched[start:]`` into ``out`` without the error handler; the
         index of the first record that raised (then repeated by :meth:`_convert_one`: converters
         and transforms are pure functions of their input), or ``len(fetched)``."""
@@ -302,7 +306,7 @@ class SinkTaskRunner(TaskRunner):
             return index
         return len(fetched)
 
-    async def _convert_one(self, cr: ConsumerRecord, out: list[SinkRecord]) -> None:
+    async def _convert_one(self, cr: FetchedRecord, out: list[SinkRecord]) -> None:
         """One record through the error handler, stage by stage (a failure retried, tolerated or fatal)."""
         errors, conv, chain = self.errors, self._converters, self._transforms
         key: Any = errors.run(
