@@ -228,6 +228,18 @@ def test_a_wrong_connector_password_fails_the_task_with_a_clear_reason(
     )
 
 
+def unready_reason(server: ServerProcess, words: str) -> str:
+    """The worker's /readyz message once it names ``words`` (case-insensitive); it stays 503 meanwhile."""
+
+    def reason() -> str | None:
+        response = server.client.get("/readyz")
+        assert response.status_code == 503, response.text
+        message = str(response.json()["message"])
+        return message if words.lower() in message.lower() else None
+
+    return str(wait_until(reason, timeout=30, message=f"/readyz never said {words!r}"))
+
+
 def test_a_wrong_worker_password_keeps_the_worker_unready_with_the_reason(
     kafka_security: KafkaSecurity, tmp_path: Path, cluster_id: str
 ) -> None:
@@ -239,14 +251,7 @@ def test_a_wrong_worker_password_keeps_the_worker_unready_with_the_reason(
     server = ServerProcess(tmp_path / "data", settings, mode="distributed")
     try:
         server.start(timeout=30, ready=False)
-
-        def not_ready_reason() -> str | None:
-            response = server.client.get("/readyz")
-            assert response.status_code == 503, response.text
-            message = str(response.json()["message"])
-            return message if "authentication" in message.lower() else None
-
-        message = wait_until(not_ready_reason, timeout=30, message="/readyz gave no authentication reason")
+        message = unready_reason(server, "authentication")
         assert "SCRAM-SHA-512" in message, message
         assert_no_secret([server.log(), message, *rest_answers(server, [])], wrong)
     finally:
@@ -264,14 +269,7 @@ def test_an_untrusted_broker_certificate_is_the_reason_the_worker_gives(
     server = ServerProcess(tmp_path / "data", settings, mode="distributed")
     try:
         server.start(timeout=30, ready=False)
-
-        def not_ready_reason() -> str | None:
-            response = server.client.get("/readyz")
-            assert response.status_code == 503, response.text
-            message = str(response.json()["message"])
-            return message if "CERTIFICATE_VERIFY_FAILED" in message else None
-
-        message = wait_until(not_ready_reason, timeout=30, message="/readyz gave no certificate reason")
+        message = unready_reason(server, "CERTIFICATE_VERIFY_FAILED")
         assert kafka_security.ssl_bootstrap in message, message
     finally:
         server.close()
