@@ -422,6 +422,7 @@ def _distributed(settings: WorkerSettings, registry: PluginRegistry, providers: 
                 await topics["status"].send(key.encode(), None if value is None else orjson.dumps(value))
             except Exception as exc:
                 log.warning("status not published", key=key, error=str(exc))
+                statuses.not_published(key)
             finally:
                 outbox.task_done()
 

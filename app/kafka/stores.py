@@ -3,8 +3,9 @@
 Record keys and JSON values follow Kafka Connect's own formats (``connector-<name>``,
 ``task-<name>-<n>``, ``commit-<name>``, ``target-state-<name>``; offsets keyed by
 ``["<connector>", {partition}]``; ``status-connector-<name>`` / ``status-task-<name>-<n>``), so
-the topics read the same to anyone who knows Kafka Connect's. Every store changes its memory
-only when it reads a record back: all workers apply the same changes in the same order.
+the topics read the same to anyone who knows Kafka Connect's. The config and offset stores
+change their memory only when they read a record back, so all workers apply the same changes in
+the same order; the status store also applies its own writes at once (see ``KafkaStatusStore``).
 """
 
 from __future__ import annotations
@@ -163,12 +164,37 @@ class KafkaStatusStore:
 
     The statuses themselves are held by an in-memory store (``local``): this class adds the
     publishing, and applies records read from the status topic to ``local`` directly.
+
+    This worker's own changes are applied at once, so a record of ours read back while a newer
+    one of ours is still on its way is stale: applying it would bring back, for a moment, a state
+    already replaced (a deleted connector's PAUSED reappearing after its tombstone was written,
+    because the status topic's partitions are read in no particular order between keys). Such
+    records are skipped; a key's last record in the log is always applied, so every worker still
+    ends with the same statuses.
     """
 
     def __init__(self, listener: StatusListener | None = None) -> None:
         self.local = MemoryStatusStore(listener)
         self.topic: CompactedTopic | None = None
         self.publish: Callable[[str, dict[str, Any] | None], None] = lambda *_: None
+        self._unread: dict[str, int] = {}  # own writes per key not yet read back
+
+    def _write(self, key: str, value: dict[str, Any] | None) -> None:
+        self._unread[key] = self._unread.get(key, 0) + 1
+        self.publish(key, value)
+
+    def not_published(self, key: str) -> None:
+        """A write that failed will never be read back: stop waiting for it."""
+        self._read_back(key)
+
+    def _read_back(self, key: str) -> bool:
+        """Count one record of ``key`` read; True when a newer write of ours is still to come."""
+        unread = self._unread.get(key, 0) - 1
+        if unread > 0:
+            self._unread[key] = unread
+            return True
+        self._unread.pop(key, None)
+        return False
 
     @property
     def listener(self) -> StatusListener | None:
@@ -186,24 +212,24 @@ class KafkaStatusStore:
 
     def put_connector(self, name: str, status: Status, type_: str | None = None) -> None:
         self.local.put_connector(name, status, type_)
-        self.publish(f"status-connector-{name}", _status_json(status, type_))
+        self._write(f"status-connector-{name}", _status_json(status, type_))
 
     def put_task(self, task: TaskId, status: Status) -> None:
         self._ensure(task.connector)
         self.local.put_task(task, status)
-        self.publish(f"status-task-{task}", _status_json(status, None))
+        self._write(f"status-task-{task}", _status_json(status, None))
 
     def remove_task(self, task: TaskId) -> None:
         self.local.remove_task(task)
-        self.publish(f"status-task-{task}", None)
+        self._write(f"status-task-{task}", None)
 
     def remove(self, name: str) -> None:
         entry = self.local.get(name)
         if entry is not None:
             for index in list(entry.tasks):
-                self.publish(f"status-task-{name}-{index}", None)
+                self._write(f"status-task-{name}-{index}", None)
         self.local.remove(name)
-        self.publish(f"status-connector-{name}", None)
+        self._write(f"status-connector-{name}", None)
 
     def _ensure(self, name: str) -> None:
         if self.local.get(name) is None:
@@ -214,6 +240,8 @@ class KafkaStatusStore:
         if key is None:
             return
         text = key.decode()
+        if self._read_back(text):
+            return
         data = orjson.loads(value) if value else None
         if text.startswith("status-connector-"):
             name = text[len("status-connector-") :]

@@ -9,6 +9,7 @@ import pytest
 
 from app.cli import read_connector_file
 from app.kafka.stores import KafkaConfigStore, KafkaOffsetStore, KafkaStatusStore, encode_offset
+from app.metrics import WorkerMetrics
 from app.storage.base import SourceOffsetWrite, State, Status, TaskId
 from app.storage.file_offsets import FileOffsetStore
 
@@ -46,6 +47,46 @@ def test_statuses_written_anywhere_are_applied_without_being_published_again() -
     assert published == [("status-task-c-3", {"state": "FAILED", "trace": "boom", "worker_id": "h:2"})]
     store.remove("c")
     assert ("status-connector-c", None) in published and store.get("c") is None
+
+
+def test_an_own_status_read_back_after_a_newer_write_does_not_bring_the_old_state_back() -> None:
+    metrics = WorkerMetrics("me")
+    store, published = KafkaStatusStore(metrics), []
+    store.publish = lambda key, value: published.append((key, value))
+    store.put_connector("c", Status(State.PAUSED, "me"), "sink")
+    store.remove("c")  # deleted before the PAUSED record came back from the topic
+    paused, tombstone = published[0], published[-1]
+    store.on_record(paused[0].encode(), orjson.dumps(paused[1]))
+    assert store.get("c") is None
+    assert 'connector="c"' not in metrics.render().decode()
+    store.on_record(tombstone[0].encode(), None)
+    assert store.get("c") is None
+    # Once our writes are all read back, records are applied again, ours or anyone's.
+    store.on_record(b"status-connector-c", orjson.dumps({"state": "RUNNING", "worker_id": "other"}))
+    assert store.get("c").connector.state is State.RUNNING
+
+
+def test_statuses_converge_when_another_workers_record_lands_between_ours() -> None:
+    store, published = KafkaStatusStore(), []
+    store.publish = lambda key, value: published.append((key, value))
+    store.put_connector("c", Status(State.RUNNING, "me"), "source")
+    store.put_connector("c", Status(State.PAUSED, "me"), "source")
+    first, second = published
+    published.clear()
+    store.on_record(first[0].encode(), orjson.dumps(first[1]))
+    assert store.get("c").connector.state is State.PAUSED  # the stale RUNNING is skipped
+    store.on_record(b"status-connector-c", orjson.dumps({"state": "UNASSIGNED", "worker_id": "other"}))
+    store.on_record(second[0].encode(), orjson.dumps(second[1]))
+    assert store.get("c").connector.state is State.PAUSED  # the key's last record wins
+
+
+def test_a_status_that_failed_to_publish_is_not_waited_for() -> None:
+    store, published = KafkaStatusStore(), []
+    store.publish = lambda key, value: published.append((key, value))
+    store.put_connector("c", Status(State.RUNNING, "me"), "source")
+    store.not_published("status-connector-c")
+    store.on_record(b"status-connector-c", orjson.dumps({"state": "FAILED", "worker_id": "other"}))
+    assert store.get("c").connector.state is State.FAILED
 
 
 def test_offsets_use_kafka_connect_keys_and_tombstones() -> None:
