@@ -28,6 +28,18 @@ def https_settings(ca: TestCA, worker_pem: Path) -> dict[str, str]:
     }
 
 
+def file_sink(name: str, tmp_path: Path, server: Any) -> dict[str, Any]:
+    """A FileStreamSink on a topic of its own: where it is created shows which worker took it."""
+    return {
+        "name": name,
+        "config": {
+            "connector.class": "FileStreamSink",
+            "file": str(tmp_path / f"{name}.txt"),
+            "topics": f"{server.port}-t",
+        },
+    }
+
+
 def test_writes_sent_to_any_worker_reach_the_leader_over_https_with_client_certificates(
     server_factory: Any, tmp_path: Path
 ) -> None:
@@ -39,17 +51,7 @@ def test_writes_sent_to_any_worker_reach_the_leader_over_https_with_client_certi
     first = server_factory(settings, verify=ca.client_context(admin_pem))
     second = server_factory(settings, verify=ca.client_context(admin_pem))
     for number, server in enumerate((first, second, first, second)):
-        response = server.client.post(
-            "/connectors",
-            json={
-                "name": f"sink-{number}",
-                "config": {
-                    "connector.class": "FileStreamSink",
-                    "file": str(tmp_path / f"out-{number}.txt"),
-                    "topics": f"{server.port}-t",
-                },
-            },
-        )
+        response = server.client.post("/connectors", json=file_sink(f"sink-{number}", tmp_path, server))
         assert response.status_code == 201, response.text
     names = ["sink-0", "sink-1", "sink-2", "sink-3"]
     for server in (first, second):
@@ -73,14 +75,7 @@ def test_forwarded_writes_carry_a_signed_identity_over_https_with_auth_on(
     second = server_factory(settings, verify=ca.client_context(None))
     assert first.url.startswith("https://") and second.url.startswith("https://")
     for number, server in enumerate((first, second, first, second)):
-        body = {
-            "name": f"safe-{number}",
-            "config": {
-                "connector.class": "FileStreamSink",
-                "file": str(tmp_path / f"out-{number}.txt"),
-                "topics": f"{server.port}-t",
-            },
-        }
+        body = file_sink(f"safe-{number}", tmp_path, server)
         assert server.client.post("/connectors", json=body).status_code == 401
         refused = server.client.post("/connectors", json=body, auth=("viewer", "reader-pass-7"))
         assert refused.status_code == 403, refused.text
