@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +47,24 @@ def file_sink(topic: str, pattern: Path) -> dict[str, str]:
         "topics": topic,
         "file": str(pattern),
         "delay.ms.per.batch": "0",
+        "timestamps": "true",
     }
 
 
-def sink_lines(folder: Path) -> list[str]:
-    return [line for path in sorted(folder.glob("out-*.txt")) for line in path.read_text().splitlines()]
+@dataclass(frozen=True)
+class SinkLine:
+    value: str
+    written_at: float  # wall clock, as the sink task wrote it
+    file: str  # out-<pid>.txt: which worker wrote it
+
+
+def sink_lines(folder: Path) -> list[SinkLine]:
+    lines = []
+    for path in sorted(folder.glob("out-*.txt")):
+        for line in path.read_text().splitlines():
+            value, written_at = line.split(" ")
+            lines.append(SinkLine(value, float(written_at), path.name))
+    return lines
 
 
 def converged(server: ServerProcess, name: str, live: set[str]) -> bool:
@@ -98,67 +112,137 @@ class RestProbe:
         self._thread.join()
 
 
-def read_topic(bootstrap: str, topic: str) -> list[str]:
-    """The sequence numbers on the topic, as a read-committed consumer sees them."""
+def read_topic(bootstrap: str, topic: str) -> list[tuple[str, float]]:
+    """Each record's sequence number and timestamp (the producer's clock), as a read-committed consumer sees them."""
 
-    async def read() -> list[bytes]:
+    async def read() -> list[tuple[bytes, int]]:
         consumer = AIOKafkaConsumer(
             topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", isolation_level="read_committed"
         )
         await consumer.start()
-        values: list[bytes] = []
+        records: list[tuple[bytes, int]] = []
         try:
             idle = 0
             while idle < 3:
                 batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
                 idle = 0 if batches else idle + 1
-                values.extend(r.value for records in batches.values() for r in records)
+                records.extend((r.value, r.timestamp) for batch in batches.values() for r in batch)
         finally:
             await consumer.stop()
-        return values
+        return records
 
-    return [orjson.loads(v)["payload"][:12] for v in asyncio.run(read())]
+    return [
+        (orjson.loads(value)["payload"][:12], timestamp / 1000) for value, timestamp in asyncio.run(read())
+    ]
+
+
+# The stream is throttled (1,000 records/s per task, ~17 s in all) so that the kill lands in its
+# middle and what a crash repeats can be told from the rest by when it was written.
+THROTTLED = {"batch.size": "100", "poll.interval.ms": "100"}
+FLUSH_INTERVAL_S = 0.5
+# At least once: a kill -9 repeats what the dead worker wrote after its last offset flush (source)
+# or commit (sink), i.e. within one flush interval before it died, plus the time the flush itself
+# and one poll-put cycle take on a busy machine. Nothing older may come twice.
+REPEAT_WINDOW_S = FLUSH_INTERVAL_S + 1.5
+
+
+@dataclass(frozen=True)
+class KilledRun:
+    lines: list[SinkLine]
+    victim_file: str
+    killed_at: float  # wall clock
+    recovered: float  # seconds from the kill until every task ran on the survivors
 
 
 def kill_one_during_the_stream(
     server_factory: Any, testkit_path: Path, tmp_path: Path, cluster_id: str, settings: dict[str, str]
-) -> tuple[list[str], float]:
-    merged = {"plugin.path": str(testkit_path), "offset.flush.interval.ms": "500", **settings}
+) -> KilledRun:
+    merged = {
+        "plugin.path": str(testkit_path),
+        "offset.flush.interval.ms": str(int(FLUSH_INTERVAL_S * 1000)),
+        **settings,
+    }
     workers = [server_factory(merged) for _ in range(3)]
     out = tmp_path / "sink"
     out.mkdir()
     topic = f"{cluster_id}-numbers"
+    # The source first: it creates the topic with one partition per task, so every sink task has one
+    # (a sink subscribing first would have the broker create it with its default of one partition).
+    workers[1].create("numbers", sequence_source(topic, **THROTTLED))  # a follower: forwarded to the leader
+    wait_until(
+        lambda: workers[0].client.get("/connectors/numbers/topics").json()["numbers"]["topics"], timeout=60
+    )
     workers[0].create("numbers-sink", file_sink(topic, out / "out-{pid}.txt"))
-    workers[1].create("numbers", sequence_source(topic))  # a follower: forwarded to the leader
-    wait_until(lambda: converged(workers[2], "numbers", {w.url[7:] for w in workers}), timeout=60)
+    every = {w.url[len("http://") :] for w in workers}
+    wait_until(lambda: converged(workers[2], "numbers", every), timeout=60)
+    wait_until(lambda: converged(workers[2], "numbers-sink", every), timeout=60)
     victim, survivors = workers[1], [workers[0], workers[2]]
     live = {w.url[len("http://") :] for w in survivors}
+    victim_file = f"out-{victim.process.pid}.txt"  # type: ignore[union-attr]
+
+    def the_victims_sink_tasks_have_been_working() -> bool:
+        # Long enough that what it wrote before its last commits is older than the repeat window
+        # (a sink task joins its group a few seconds after it starts: the group's members rejoin
+        # on their next heartbeat).
+        first = next((line.written_at for line in sink_lines(out) if line.file == victim_file), None)
+        return first is not None and time.time() - first > REPEAT_WINDOW_S + 1
+
     with RestProbe(survivors, "numbers") as probe:
-        wait_until(lambda: len(sink_lines(out)) > 20_000, timeout=60, interval=0.2)
+        wait_until(the_victims_sink_tasks_have_been_working, timeout=60, interval=0.2)
         victim.kill()
-        killed_at = time.monotonic()
+        killed_at, killed_monotonic = time.time(), time.monotonic()
         wait_until(lambda: converged(survivors[0], "numbers", live), timeout=60, interval=0.2)
         wait_until(lambda: converged(survivors[1], "numbers-sink", live), timeout=60, interval=0.2)
-        recovered = time.monotonic() - killed_at
+        recovered = time.monotonic() - killed_monotonic
         expected = {f"{i:012d}" for i in range(TOTAL)}
         wait_until(
-            lambda: set(sink_lines(out)) >= expected, timeout=120, interval=0.5, message="records lost"
+            lambda: {line.value for line in sink_lines(out)} >= expected,
+            timeout=120,
+            interval=0.5,
+            message="records lost",
         )
     assert probe.calls > 20
     assert probe.failures == []
-    return sink_lines(out), recovered
+    return KilledRun(sink_lines(out), victim_file, killed_at, recovered)
 
 
 def test_three_workers_share_six_tasks_and_survive_kill_9(
     server_factory: Any, testkit_path: Path, tmp_path: Path, cluster_id: str, kafka_bootstrap: str
 ) -> None:
-    lines, recovered = kill_one_during_the_stream(server_factory, testkit_path, tmp_path, cluster_id, {})
-    duplicates = len(lines) - len(set(lines))
-    print(f"\nkill -9: tasks running elsewhere after {recovered:.1f}s; {duplicates} duplicate deliveries")
-    # At least once: what a dead worker wrote after its last offset flush (500 ms) is written again.
-    assert duplicates <= 30_000, duplicates
-    values = read_topic(kafka_bootstrap, f"{cluster_id}-numbers")
-    assert set(values) == {f"{i:012d}" for i in range(TOTAL)}
+    run = kill_one_during_the_stream(server_factory, testkit_path, tmp_path, cluster_id, {})
+    records = read_topic(kafka_bootstrap, f"{cluster_id}-numbers")
+    assert {value for value, _ in records} == {f"{i:012d}" for i in range(TOTAL)}
+    oldest_repeatable = run.killed_at - REPEAT_WINDOW_S
+
+    # Source side: a number on the topic twice was first written by the victim after its last flush.
+    written: dict[str, list[float]] = {}
+    for value, timestamp in records:
+        written.setdefault(value, []).append(timestamp)
+    repeated_on_topic = {value: min(times) for value, times in written.items() if len(times) > 1}
+    too_old = {v: round(t - run.killed_at, 3) for v, t in repeated_on_topic.items() if t < oldest_repeatable}
+    assert too_old == {}, (
+        f"written again though first written longer than a flush interval before the kill (s before it): {list(too_old.items())[:5]}"
+    )
+
+    # Sink side: a number in the files more often than on the topic was put by the victim after its
+    # last commit, then put again by the survivor that took its partition over.
+    in_files = Counter(line.value for line in run.lines)
+    on_topic = Counter(value for value, _ in records)
+    repeated_by_sink = {value for value, n in in_files.items() if n > on_topic[value]}
+    stale = [
+        (line.value, line.file, round(line.written_at - run.killed_at, 3))
+        for line in run.lines
+        if line.value in repeated_by_sink
+        and (line.file != run.victim_file or line.written_at < oldest_repeatable)
+        and line.written_at < run.killed_at
+    ]
+    assert stale == [], (
+        f"put again though first put by a survivor, or longer than a commit interval before the kill: {stale[:5]}"
+    )
+    print(
+        f"\nkill -9: tasks running elsewhere after {run.recovered:.1f}s; written again: "
+        f"{len(repeated_on_topic)} by the source, {len(repeated_by_sink)} by the sink"
+    )
 
 
 def test_exactly_once_sources_write_no_duplicates_despite_kill_9(
@@ -167,8 +251,7 @@ def test_exactly_once_sources_write_no_duplicates_despite_kill_9(
     kill_one_during_the_stream(
         server_factory, testkit_path, tmp_path, cluster_id, {"exactly.once.source.support": "enabled"}
     )
-    values = read_topic(kafka_bootstrap, f"{cluster_id}-numbers")
-    counts = Counter(values)
+    counts = Counter(value for value, _ in read_topic(kafka_bootstrap, f"{cluster_id}-numbers"))
     assert len(counts) == TOTAL
     assert max(counts.values()) == 1, [k for k, n in counts.items() if n > 1][:5]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
@@ -29,7 +30,10 @@ class SequenceConfig(PluginConfig):
     count: int = setting(1_000_000, doc="Records to produce in all")
     payload_bytes: int = setting(1024, doc="Size of each record's value")
     batch_size: int = setting(500, doc="Records per poll")
-    task_index: int = setting(0, doc="Set by the connector: this task writes numbers i with i % task.count == task.index")
+    poll_interval_ms: int = setting(0, doc="Sleep this long in every poll(): throttles each task")
+    task_index: int = setting(
+        0, doc="Set by the connector: this task writes numbers i with i % task.count == task.index"
+    )
     task_count: int = setting(1, doc="Set by the connector: how many tasks share the sequence")
     start_log: str = setting("", doc="If set, each task start appends '<task.index> <pid>' to this file")
 
@@ -54,6 +58,8 @@ class SequenceSourceTask(SourceTask[SequenceConfig]):
         if self.next >= self.config.count:
             await asyncio.sleep(0.05)
             return []
+        if self.config.poll_interval_ms:
+            await asyncio.sleep(self.config.poll_interval_ms / 1000)
         numbers = range(self.next, min(self.config.count, self.next + self.config.batch_size * step), step)
         records = [
             SourceRecord(
@@ -86,6 +92,9 @@ class SlowSinkConfig(PluginConfig):
         doc="Where to append the first 12 characters of each value; {pid} becomes the worker's process id"
     )
     delay_ms_per_batch: int = setting(50, doc="Sleep this long in every put()")
+    timestamps: bool = setting(
+        False, doc="Follow each line with a space and the wall-clock time it was written"
+    )
 
 
 class SlowSinkTask(SinkTask[SlowSinkConfig]):
@@ -96,8 +105,9 @@ class SlowSinkTask(SinkTask[SlowSinkConfig]):
 
     async def put(self, records: Sequence[SinkRecord]) -> None:
         await asyncio.sleep(self.config.delay_ms_per_batch / 1000)
+        end = f" {time.time():.3f}\n" if self.config.timestamps else "\n"
         with open(self.config.file.replace("{pid}", str(os.getpid())), "a") as out:
-            out.write("".join(str(r.value)[:12] + "\n" for r in records))
+            out.write("".join(str(r.value)[:12] + end for r in records))
 
 
 class SlowSinkConnector(SinkConnector[SlowSinkConfig]):
