@@ -173,11 +173,11 @@ def kill_one_during_the_stream(
         lambda: workers[0].client.get("/connectors/numbers/topics").json()["numbers"]["topics"], timeout=60
     )
     workers[0].create("numbers-sink", file_sink(topic, out / "out-{pid}.txt"))
-    every = {w.url[len("http://") :] for w in workers}
+    every = {w.worker_id for w in workers}
     wait_until(lambda: converged(workers[2], "numbers", every), timeout=60)
     wait_until(lambda: converged(workers[2], "numbers-sink", every), timeout=60)
     victim, survivors = workers[1], [workers[0], workers[2]]
-    live = {w.url[len("http://") :] for w in survivors}
+    live = {w.worker_id for w in survivors}
     victim_file = f"out-{victim.process.pid}.txt"  # type: ignore[union-attr]
 
     def the_victims_sink_tasks_have_been_working() -> bool:
@@ -268,7 +268,7 @@ def test_a_joining_worker_moves_only_the_tasks_it_takes_over(
             f"{cluster_id}-slow", count="100000000", **{"batch.size": "1", "start.log": str(starts)}
         ),
     )
-    wait_until(lambda: converged(first, "slow-numbers", {first.url[7:], second.url[7:]}), timeout=60)
+    wait_until(lambda: converged(first, "slow-numbers", {first.worker_id, second.worker_id}), timeout=60)
     before = starts.read_text().splitlines()
     assert sorted(int(line.split()[0]) for line in before) == list(range(TASKS))
 
@@ -278,7 +278,7 @@ def test_a_joining_worker_moves_only_the_tasks_it_takes_over(
 
     def third_runs_its_share() -> bool:
         tasks = first.client.get("/connectors/slow-numbers/status").json()["tasks"]
-        return sum(t["worker_id"] == third.url[7:] and t["state"] == "RUNNING" for t in tasks) == 2
+        return sum(t["worker_id"] == third.worker_id and t["state"] == "RUNNING" for t in tasks) == 2
 
     wait_until(third_runs_its_share, timeout=60, interval=0.1)
     rebalance_s = time.monotonic() - joined_at
@@ -286,7 +286,7 @@ def test_a_joining_worker_moves_only_the_tasks_it_takes_over(
     time.sleep(1)
     after = starts.read_text().splitlines()[len(before) :]
     assert sorted(line.split()[1] for line in after) == [pid, pid], after  # only the moved tasks restarted
-    live = {w.url[7:] for w in (first, second, third)}
+    live = {w.worker_id for w in (first, second, third)}
     assert converged(second, "slow-numbers", live)
     per_worker = Counter(
         t["worker_id"] for t in second.client.get("/connectors/slow-numbers/status").json()["tasks"]

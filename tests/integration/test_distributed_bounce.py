@@ -188,7 +188,7 @@ def start_pipeline(
             "consumer.override.group.id": f"{cluster_id}-sink",
         },
     )
-    live = {w.url[len("http://") :] for w in workers}
+    live = {w.worker_id for w in workers}
     wait_until(lambda: running(workers[2], SINK, 3, live), timeout=60, message="sink not running")
     wait_until(lambda: running(workers[2], SOURCE, 1, live), timeout=60, message="source not running")
     return workers, source, sink
@@ -228,7 +228,7 @@ def test_bounced_workers_lose_nothing_and_a_clean_stop_repeats_nothing(
     workers, source, sink = start_pipeline(server_factory, testkit_path, tmp_path, cluster_id)
     wait_until(lambda: settled(workers), timeout=60, message="sink group did not settle")
     expected = {f"{i:012d}" for i in range(LINES)}
-    urls = {w.url[len("http://") :] for w in workers}
+    urls = {w.worker_id for w in workers}
     stops: list[float] = []
     dups: list[int] = []
 
@@ -237,12 +237,10 @@ def test_bounced_workers_lose_nothing_and_a_clean_stop_repeats_nothing(
         assert victim.stop(timeout=30) in (0, -15)  # uvicorn re-raises SIGTERM after a clean exit
         stops.append(time.monotonic() - began)
         # Before it left, it said that what it ran is no longer running there.
-        ran, left_running = unreported(
-            kafka_bootstrap, f"{cluster_id}-status", victim.url[len("http://") :], began_ms
-        )
+        ran, left_running = unreported(kafka_bootstrap, f"{cluster_id}-status", victim.worker_id, began_ms)
         assert ran > 0 and left_running == {}, left_running
         others = [w for w in workers if w is not victim]
-        live = urls - {victim.url[len("http://") :]}
+        live = urls - {victim.worker_id}
         wait_until(lambda: running(others[0], SINK, 3, live), timeout=60, message="sink not moved")
         wait_until(lambda: running(others[1], SOURCE, 1, live), timeout=60, message="source not moved")
         wait_until(lambda: settled(others), timeout=60, message="sink group did not settle")

@@ -84,6 +84,11 @@ class ServerProcess:
             time.sleep(0.1)
         raise RuntimeError(f"penstock did not become ready in {timeout}s; log:\n{self.log()}")
 
+    @property
+    def worker_id(self) -> str:
+        """``host:port``, as the worker names itself in statuses (Kafka Connect's ``worker_id``)."""
+        return self.url.split("://", 1)[1]
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
